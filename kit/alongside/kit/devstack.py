@@ -1,0 +1,110 @@
+"""``make run``: the whole system on one machine.
+
+Uses NATS_URL and REDIS_URL when set; otherwise starts an embedded nats-server
+(JetStream) and Valkey from the pip-installed binaries, with data under
+``var/``. Then starts the three services as child processes, prints where each
+listens, and on Ctrl-C (or SIGTERM) stops them all, services first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from alongside.kit.testing.servers import NatsServer, ValkeyServer, free_port
+
+SERVICES = (("matcher", 50051), ("scheduler", 50052), ("notifier", 50053))
+DATA = Path(os.environ.get("ALONGSIDE_DATA_DIR", "var"))
+
+
+def _port(preferred: int) -> int:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", preferred))
+        except OSError:
+            return free_port()
+    return preferred
+
+
+def _embedded(env: dict[str, str], started: list[NatsServer | ValkeyServer]) -> None:
+    if "NATS_URL" not in env:
+        nats = NatsServer(DATA / "nats", _port(14222))
+        nats.start()
+        started.append(nats)
+        env["NATS_URL"] = nats.url
+        print(f"embedded NATS (JetStream)   {nats.url}   data in {nats.root}")
+    if "REDIS_URL" not in env:
+        valkey = ValkeyServer(DATA / "valkey", _port(16379))
+        valkey.start()
+        started.append(valkey)
+        env["REDIS_URL"] = valkey.url
+        print(f"embedded Valkey (AOF)       {valkey.url}   data in {valkey.root}")
+
+
+def _wait_listening(proc: subprocess.Popen[bytes], port: int, name: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {proc.returncode}; see var/logs/{name}.log")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"{name} did not start within {timeout:.0f}s; see var/logs/{name}.log")
+
+
+def main() -> int:
+    env = dict(os.environ)
+    servers: list[NatsServer | ValkeyServer] = []
+    logs = DATA / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    procs: list[subprocess.Popen[bytes]] = []
+    stop = False
+
+    def request_stop(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        _embedded(env, servers)
+        for name, preferred in SERVICES:
+            port = int(env.get(f"{name.upper()}_PORT", _port(preferred)))
+            child_env = {**env, "LISTEN_ADDR": f"127.0.0.1:{port}", "SERVICE_NAME": name}
+            with (logs / f"{name}.log").open("ab") as log:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", f"alongside.{name}"], env=child_env, stdout=log, stderr=log
+                )
+            procs.append(proc)
+            _wait_listening(proc, port, name)
+            print(f"{name:<10} gRPC on 127.0.0.1:{port}   (logs: {logs / (name + '.log')})")
+        print("Alongside is up. Ctrl-C stops everything.", flush=True)
+        while not stop and all(p.poll() is None for p in procs):
+            time.sleep(0.2)
+        if not stop:
+            print("a service exited unexpectedly; stopping the rest", file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(15)
+            if proc.poll() is None:
+                proc.kill()
+        for server in reversed(servers):
+            server.stop()
+        print("stopped.")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

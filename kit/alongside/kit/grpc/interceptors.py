@@ -1,0 +1,128 @@
+"""Server interceptor: correlation id, request log, deadline, error mapping.
+
+Handlers raise domain errors; this turns them into ``context.abort`` with the
+status from ``errors.STATUS`` and the error's (personal-data-free) message.
+Anything unexpected becomes INTERNAL with a generic message, so no handler
+answers UNKNOWN and no stack trace reaches a client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+from grpc import aio
+from nats.errors import ConnectionClosedError, NoServersError
+from nats.errors import TimeoutError as NatsTimeout
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeout
+
+from alongside.kit.errors import DomainError, Unavailable
+from alongside.kit.grpc.errors import status_for
+from alongside.kit.ids import new_id
+from alongside.kit.logging import correlation, get_logger
+
+log = get_logger("alongside.rpc")
+CORRELATION_HEADER = "x-correlation-id"
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    OSError,
+    RedisConnectionError,
+    RedisTimeout,
+    ConnectionClosedError,
+    NoServersError,
+    NatsTimeout,
+)
+
+
+def _correlation_id(context: aio.ServicerContext) -> str:
+    for key, value in context.invocation_metadata() or ():
+        if key == CORRELATION_HEADER and isinstance(value, str) and 0 < len(value) <= 64:
+            return value
+    return new_id("c")
+
+
+class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
+    def __init__(self, default_deadline_s: float, skip: tuple[str, ...] = ("/grpc.health", "/grpc.reflection")) -> None:
+        self._deadline = default_deadline_s
+        self._skip = skip
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        method: str = details.method  # type: ignore[attr-defined]
+        if handler is None or method.startswith(self._skip):
+            return handler
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                self._unary(method, handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self._stream(method, handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+    def _unary(self, method: str, behaviour: Any) -> Any:
+        async def wrapper(request: Any, context: aio.ServicerContext) -> Any:
+            with correlation(_correlation_id(context), rpc=method):
+                started = time.perf_counter()
+                code = grpc.StatusCode.OK
+                try:
+                    remaining = context.time_remaining()
+                    budget = self._deadline if remaining is None else min(remaining, self._deadline)
+                    async with asyncio.timeout(budget):
+                        return await behaviour(request, context)
+                except BaseException as exc:  # noqa: BLE001 - mapped, then re-raised as a status
+                    code, message = _map(exc)
+                    await context.abort(code, message)
+                finally:
+                    _log(method, code, started)
+
+        return wrapper
+
+    def _stream(self, method: str, behaviour: Any) -> Any:
+        async def wrapper(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
+            with correlation(_correlation_id(context), rpc=method):
+                started = time.perf_counter()
+                code = grpc.StatusCode.OK
+                try:
+                    async for item in behaviour(request, context):
+                        yield item
+                except BaseException as exc:  # noqa: BLE001
+                    code, message = _map(exc)
+                    await context.abort(code, message)
+                finally:
+                    _log(method, code, started)
+
+        return wrapper
+
+
+def _map(exc: BaseException) -> tuple[grpc.StatusCode, str]:
+    """The status and message for ``exc``; re-raise what is not ours to map."""
+    if isinstance(exc, aio.AbortError | asyncio.CancelledError | GeneratorExit):
+        raise exc
+    if isinstance(exc, TimeoutError):
+        return grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed before the work finished"
+    if isinstance(exc, DomainError):
+        return status_for(exc), exc.message
+    if isinstance(exc, NotImplementedError):  # the generated servicer's default
+        return grpc.StatusCode.UNIMPLEMENTED, "this RPC is not implemented yet"
+    if isinstance(exc, _UNAVAILABLE):
+        return grpc.StatusCode.UNAVAILABLE, Unavailable("a dependency is unavailable; retry").message
+    log.error("rpc.internal_error", error=type(exc).__name__)
+    return grpc.StatusCode.INTERNAL, "internal error"
+
+
+def _log(method: str, code: grpc.StatusCode, started: float) -> None:
+    log.info("rpc", method=method, code=code.name, ms=round((time.perf_counter() - started) * 1000, 2))

@@ -1,0 +1,51 @@
+"""gRPC server construction, kept apart from serving so tests run the real
+server in-process on port 0 and call it through a real stub."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from grpc import aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from alongside.kit.grpc.interceptors import ServiceInterceptor
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+def create_server(listen_addr: str, default_deadline_s: float = 30.0) -> tuple[aio.Server, int]:
+    server = aio.server(
+        interceptors=[ServiceInterceptor(default_deadline_s)],
+        options=[("grpc.so_reuseport", 0)],
+    )
+    port = server.add_insecure_port(listen_addr)
+    if port == 0:
+        raise OSError(f"cannot listen on {listen_addr}")
+    return server, port
+
+
+class Health:
+    """The standard health service; one status for the server and each service."""
+
+    def __init__(self, server: aio.Server, service_names: Iterable[str]) -> None:
+        self.servicer = health.aio.HealthServicer()
+        self.names = ("", *service_names)
+        health_pb2_grpc.add_HealthServicer_to_server(self.servicer, server)
+        self.serving: bool | None = None
+
+    async def set(self, serving: bool) -> None:
+        if serving == self.serving:
+            return
+        self.serving = serving
+        for name in self.names:
+            await self.servicer.set(name, SERVING if serving else NOT_SERVING)
+
+    async def shutdown(self) -> None:
+        await self.servicer.enter_graceful_shutdown()
+
+
+def enable_reflection(server: aio.Server, service_names: Iterable[str]) -> None:
+    names = (*service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME)
+    reflection.enable_server_reflection(names, server)

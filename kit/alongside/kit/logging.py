@@ -1,0 +1,112 @@
+"""Structured JSON logs with correlation ids and a redaction processor.
+
+Every line carries the service name; a correlation id is bound per RPC and per
+event through contextvars. Personal fields are masked before rendering, so a
+careless ``log.info("x", email=...)`` cannot leak.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from typing import Any
+
+import structlog
+
+REDACTED = "[redacted]"
+
+# Keys whose values are personal or health data wherever they appear.
+PERSONAL_KEYS = frozenset(
+    {
+        "name", "display_name", "first_name", "last_name", "full_name",
+        "email", "phone", "address", "dob", "date_of_birth", "birth_date",
+        "ssn", "mrn", "diagnosis", "notes", "note", "health", "conditions",
+        "lived_experience", "pathways", "cultures", "gender", "languages",
+        "webhook_url", "body", "text", "subject_line", "password", "token",
+        "authorization", "secret", "consent_form", "form_ref",
+    }
+)  # fmt: skip
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# A phone number: optional country code, then 3-3-4 digits with separators.
+# Anchored so ISO timestamps, ids and durations do not match.
+_PHONE = re.compile(r"(?<![\w:.-])(\+\d{1,3}[ .-]?)?\(?\d{3}\)?[ .-]?\d{3}[ .-]?\d{4}(?![\w:.-])")
+_SAFE_KEYS = frozenset({"timestamp", "level", "service", "logger"})
+
+
+def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: mask personal keys and contact-like strings."""
+    for key in list(event):
+        if key.lower() in PERSONAL_KEYS:
+            event[key] = REDACTED
+        elif key not in _SAFE_KEYS:
+            event[key] = _scrub(event[key])
+    return event
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return _PHONE.sub(REDACTED, _EMAIL.sub(REDACTED, value))
+    if isinstance(value, dict):
+        return {k: REDACTED if str(k).lower() in PERSONAL_KEYS else _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def configure(service: str, level: str = "info", stream: Any = None) -> None:
+    """Configure structlog and route the stdlib loggers through it."""
+    out = stream or sys.stdout
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_service(service),
+        structlog.processors.format_exc_info,
+        redact,
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.processors.JSONRenderer()],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(out),
+        cache_logger_on_first_use=False,
+    )
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.JSONRenderer(),
+            ],
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(max(logging.getLevelName(level.upper()), logging.INFO))
+
+
+def _add_service(service: str) -> Any:
+    def processor(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        event.setdefault("service", service)
+        return event
+
+    return processor
+
+
+@contextmanager
+def correlation(correlation_id: str, **fields: Any) -> Iterator[None]:
+    """Bind a correlation id (and ids, never personal data) for a unit of work."""
+    with structlog.contextvars.bound_contextvars(correlation_id=correlation_id, **fields):
+        yield
+
+
+def current_correlation_id() -> str | None:
+    value = structlog.contextvars.get_contextvars().get("correlation_id")
+    return str(value) if value is not None else None
+
+
+def get_logger(name: str | None = None) -> Any:
+    return structlog.get_logger(name)

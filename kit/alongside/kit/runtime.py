@@ -1,0 +1,147 @@
+"""A service's lifetime: connect, provision, serve, watch health, drain.
+
+Each service's ``bootstrap`` builds a ``Runtime`` with its settings, a
+function that registers its servicers and one that lists its consumers. The
+runtime owns everything that connects, so nothing connects at import time.
+On SIGTERM it reports NOT_SERVING, stops accepting RPCs, gives in-flight ones
+the grace period, stops consumers after their current message, drains NATS and
+closes Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+from grpc import aio
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from alongside.kit import nats as kit_nats
+from alongside.kit import redis as kit_redis
+from alongside.kit.events.consumer import Consumer
+from alongside.kit.events.outbox import Outbox, OutboxRelay
+from alongside.kit.events.streams import provision
+from alongside.kit.grpc.server import Health, create_server, enable_reflection
+from alongside.kit.logging import get_logger
+from alongside.kit.redis import Keys
+from alongside.kit.settings import Settings
+from alongside.kit.uow import UnitOfWork
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Deps:
+    """Connected adapters handed to a service's wiring code."""
+
+    settings: Settings
+    redis: aioredis.Redis
+    nc: Client
+    js: JetStreamContext
+    keys: Keys
+    outbox: Outbox
+    uow: UnitOfWork
+    tasks: list[Callable[[asyncio.Event], Awaitable[None]]] = field(default_factory=list)
+
+
+Register = Callable[[Deps, aio.Server], Sequence[str]]
+MakeConsumers = Callable[[Deps], Sequence[Consumer]]
+
+
+class Runtime:
+    def __init__(self, settings: Settings, register: Register, consumers: MakeConsumers | None = None) -> None:
+        self.settings = settings
+        self._register = register
+        self._consumers = consumers or (lambda deps: ())
+        self.stop_event = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.port = 0
+        self.deps: Deps | None = None
+        self._server: aio.Server | None = None
+        self._health: Health | None = None
+
+    async def start(self) -> int:
+        s = self.settings
+        r = kit_redis.client(s.redis_url)
+        nc = await kit_nats.connect(s.nats_url, s.service_name)
+        js = nc.jetstream()
+        await provision(js, s.namespace)
+        keys = Keys(s.namespace, s.service_name)
+        outbox = Outbox(r, keys)
+        deps = Deps(s, r, nc, js, keys, outbox, UnitOfWork(r, keys, outbox))
+        self.deps = deps
+        server, self.port = create_server(s.listen_addr, s.default_deadline_seconds)
+        names = self._register(deps, server)
+        self._health = Health(server, names)
+        enable_reflection(server, names)
+        await server.start()
+        self._server = server
+        relay = OutboxRelay(r, js, outbox, keys, s.namespace)
+        runners = [relay.run, self._watch_health, *(c.run for c in self._consumers(deps)), *deps.tasks]
+        self._tasks = [asyncio.create_task(self._supervise(run)) for run in runners]
+        log.info("service.started", port=self.port, services=list(names))
+        return self.port
+
+    async def _supervise(self, run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+        """Restart a background loop that crashed, until we stop."""
+        while not self.stop_event.is_set():
+            try:
+                await run(self.stop_event)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - logged and restarted
+                log.error("task.crashed", task=getattr(run, "__qualname__", "task"), error=type(exc).__name__)
+                await asyncio.sleep(1.0)
+
+    async def _watch_health(self, stop: asyncio.Event) -> None:
+        assert self.deps is not None and self._health is not None
+        while not stop.is_set():
+            await self._health.set(await self.dependencies_ok())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.health_interval_seconds)
+
+    async def dependencies_ok(self) -> bool:
+        assert self.deps is not None
+        try:
+            await asyncio.wait_for(self.deps.redis.ping(), 1.0)
+        except Exception:  # noqa: BLE001 - any failure means not serving
+            return False
+        return bool(self.deps.nc.is_connected)
+
+    async def stop(self) -> None:
+        if self.stop_event.is_set():
+            return
+        log.info("service.stopping")
+        self.stop_event.set()
+        if self._health is not None:
+            await self._health.shutdown()
+        if self._server is not None:
+            await self._server.stop(self.settings.grace_seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*self._tasks, return_exceptions=True), self.settings.grace_seconds)
+        for task in self._tasks:
+            task.cancel()
+        if self.deps is not None:
+            with contextlib.suppress(Exception):
+                await self.deps.nc.drain()
+            await self.deps.redis.aclose()
+        log.info("service.stopped")
+
+    async def serve(self) -> None:
+        """Run until SIGTERM or SIGINT, then drain."""
+        requested = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, requested.set)
+        await self.start()
+        print(f"{self.settings.service_name} listening on {self._host()}:{self.port}", flush=True)
+        await requested.wait()
+        await self.stop()
+
+    def _host(self) -> str:
+        return self.settings.listen_addr.rpartition(":")[0]

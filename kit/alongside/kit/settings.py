@@ -1,0 +1,96 @@
+"""Typed settings, read from the environment once at start-up.
+
+Each service subclasses ``Settings`` to add its own fields. A missing or bad
+value raises ``ConfigError`` with a message that names the variable, so the
+process fails at start-up rather than on first use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed."""
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Settings every service shares. Field ``x`` is read from ``X``."""
+
+    service_name: str
+    nats_url: str = "nats://127.0.0.1:4222"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    listen_addr: str = "127.0.0.1:0"
+    log_level: str = "info"
+    # Prefix of every NATS subject, JetStream stream and Redis key; tests use
+    # a unique one per test so they never see each other's data.
+    namespace: str = "alongside"
+    grace_seconds: float = 5.0
+    default_deadline_seconds: float = 30.0
+    health_interval_seconds: float = 1.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Self:
+        source = os.environ if env is None else env
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            name = field.name.upper()
+            if field.name in overrides:
+                values[field.name] = overrides[field.name]
+            elif name in source:
+                values[field.name] = _parse(name, source[name], hints[field.name])
+            elif field.default is dataclasses.MISSING:
+                raise ConfigError(f"{name} is required but not set")
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        _check_url("NATS_URL", self.nats_url, ("nats", "tls"))
+        _check_url("REDIS_URL", self.redis_url, ("redis", "rediss", "unix"))
+        if self.log_level not in LOG_LEVELS:
+            raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        host, _, port = self.listen_addr.rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError("LISTEN_ADDR must look like host:port (port 0 picks a free one)")
+        if not self.namespace.replace("_", "").replace("-", "").isalnum():
+            raise ConfigError("NAMESPACE may hold only letters, digits, '-' and '_'")
+        if self.grace_seconds < 0 or self.default_deadline_seconds <= 0:
+            raise ConfigError("GRACE_SECONDS must be >= 0 and DEFAULT_DEADLINE_SECONDS > 0")
+
+
+def _parse(name: str, raw: str, kind: Any) -> Any:
+    if isinstance(kind, types.UnionType):  # "X | None": parse as X
+        kind = next(k for k in typing.get_args(kind) if k is not type(None))
+    try:
+        if kind is bool:
+            if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                raise ValueError(raw)
+            return raw.lower() in ("1", "true", "yes")
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        if kind == tuple[str, ...]:
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        return raw
+    except ValueError:
+        raise ConfigError(f"{name} must be a {getattr(kind, '__name__', kind)}") from None
+
+
+def _check_url(name: str, url: str, schemes: tuple[str, ...]) -> None:
+    for part in url.split(","):
+        parsed = urlsplit(part.strip())
+        if parsed.scheme not in schemes or not (parsed.netloc or parsed.path):
+            raise ConfigError(f"{name} must be a URL with scheme {' or '.join(schemes)}")

@@ -1,0 +1,67 @@
+"""pytest plugin: real NATS and Valkey for the test session, unique names per test.
+
+Servers start once per session on free ports in temporary folders and are the
+only ones tests talk to. Point at external servers with ``--nats-url`` /
+``--redis-url`` (or ALONGSIDE_TEST_NATS_URL / ALONGSIDE_TEST_REDIS_URL); the
+plugin never stops what it did not start. Each test gets its own namespace, so
+its subjects, streams and keys are its own.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from alongside.kit.testing.servers import NatsServer, ValkeyServer
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("alongside")
+    group.addoption("--nats-url", default=os.environ.get("ALONGSIDE_TEST_NATS_URL"), help="use this NATS")
+    group.addoption("--redis-url", default=os.environ.get("ALONGSIDE_TEST_REDIS_URL"), help="use this Redis")
+
+
+@pytest.fixture(scope="session")
+def nats_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    external = request.config.getoption("--nats-url")
+    if external:
+        yield external
+        return
+    with NatsServer() as server:
+        yield server.url  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    external = request.config.getoption("--redis-url")
+    if external:
+        yield external
+        return
+    with ValkeyServer() as server:
+        yield server.url  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def namespace() -> str:
+    return "t" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def own_valkey() -> Iterator[ValkeyServer]:
+    """A Valkey of this test's own, for tests that stop and restart it."""
+    server = ValkeyServer()
+    server.start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def own_nats() -> Iterator[NatsServer]:
+    """A nats-server of this test's own, for tests that stop and restart it."""
+    server = NatsServer()
+    server.start()
+    yield server
+    server.close()

@@ -1,0 +1,123 @@
+"""Optimistic Redis transactions that carry their events and idempotency record.
+
+``UnitOfWork.run`` WATCHes the keys a use case reads, lets it read and decide,
+then writes state, outbox entries and the idempotency record in one MULTI/EXEC.
+If another writer touched a watched key, EXEC fails and the use case runs again
+on fresh data; after a few lost races the caller gets ``Aborted``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+from redis.exceptions import WatchError
+
+from alongside.kit.errors import Aborted, InvalidArgument
+from alongside.kit.events.envelope import Event
+from alongside.kit.events.outbox import Outbox
+from alongside.kit.redis import Keys
+
+IDEMPOTENCY_TTL_S = 7 * 24 * 3600
+MAX_ATTEMPTS = 8
+
+
+@dataclass
+class Tx:
+    """What a use case sees inside ``UnitOfWork.run``.
+
+    Before ``begin()`` the pipeline executes reads immediately (keys are
+    watched); after it, commands are queued for EXEC.
+    """
+
+    pipe: aioredis.client.Pipeline
+    outbox: Outbox
+    tags: set[str] = field(default_factory=set)
+    started: bool = False
+
+    async def watch(self, *keys: str) -> None:
+        await self.pipe.watch(*keys)
+
+    def begin(self) -> None:
+        if not self.started:
+            self.pipe.multi()
+            self.started = True
+
+    def emit(self, tag: str, event: Event) -> None:
+        self.begin()
+        self.outbox.append(self.pipe, tag, event)
+        self.tags.add(tag)
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """An idempotency key for a mutating RPC and a fingerprint of its request."""
+
+    tag: str
+    scope: str  # the RPC name
+    key: str
+    fingerprint: bytes
+
+    @classmethod
+    def of(cls, tag: str, scope: str, key: str, request: bytes) -> Idempotency:
+        if not key or len(key) > 128:
+            raise InvalidArgument("idempotency_key", "is required, at most 128 characters")
+        return cls(tag, scope, key, hashlib.sha256(request).digest())
+
+
+class UnitOfWork:
+    def __init__(self, r: aioredis.Redis, keys: Keys, outbox: Outbox) -> None:
+        self._r, self._keys, self.outbox = r, keys, outbox
+
+    async def run(
+        self,
+        body: Callable[[Tx], Awaitable[bytes]],
+        *,
+        idempotency: Idempotency | None = None,
+        attempts: int = MAX_ATTEMPTS,
+    ) -> bytes:
+        """Run ``body`` atomically; it returns the serialised response.
+
+        With ``idempotency``, a replay returns the first response unchanged and
+        emits nothing.
+        """
+        for _ in range(attempts):
+            async with self._r.pipeline(transaction=True) as pipe:
+                tx = Tx(pipe, self.outbox)
+                try:
+                    if idempotency is not None:
+                        cached = await self._replay(tx, idempotency)
+                        if cached is not None:
+                            return cached
+                    response = await body(tx)
+                    tx.begin()
+                    if idempotency is not None:
+                        self._remember(tx, idempotency, response)
+                    await pipe.execute()
+                except WatchError:
+                    continue
+            await self.outbox.committed(tx.tags)
+            return response
+        raise Aborted("a concurrent change won the race; retry")
+
+    def _idem_key(self, idem: Idempotency) -> str:
+        return self._keys.key(idem.tag, "idem", idem.scope, idem.key)
+
+    async def _replay(self, tx: Tx, idem: Idempotency) -> bytes | None:
+        key = self._idem_key(idem)
+        await tx.watch(key)
+        stored = await tx.pipe.hgetall(key)
+        if not stored:
+            return None
+        if stored[b"fp"] != idem.fingerprint:
+            raise InvalidArgument("idempotency_key", "was already used for a different request")
+        await tx.pipe.reset()
+        response = stored[b"response"]
+        return response if isinstance(response, bytes) else response.encode()
+
+    def _remember(self, tx: Tx, idem: Idempotency, response: bytes) -> None:
+        key = self._idem_key(idem)
+        tx.pipe.hset(key, mapping={"fp": idem.fingerprint, "response": response})
+        tx.pipe.expire(key, IDEMPOTENCY_TTL_S)

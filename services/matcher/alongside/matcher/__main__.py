@@ -1,0 +1,26 @@
+"""`python -m alongside.matcher` (or the `alongside-matcher` script) runs the matcher."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from alongside.kit import logging
+from alongside.kit.settings import ConfigError
+from alongside.matcher.bootstrap import build
+from alongside.matcher.settings import MatcherSettings
+
+
+def main() -> int:
+    try:
+        settings = MatcherSettings.from_env()
+    except ConfigError as exc:
+        print(f"alongside-matcher: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.configure(settings.service_name, settings.log_level)
+    asyncio.run(build(settings).serve())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,26 @@
+"""`python -m alongside.scheduler` (or the `alongside-scheduler` script) runs the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from alongside.kit import logging
+from alongside.kit.settings import ConfigError
+from alongside.scheduler.bootstrap import build
+from alongside.scheduler.settings import SchedulerSettings
+
+
+def main() -> int:
+    try:
+        settings = SchedulerSettings.from_env()
+    except ConfigError as exc:
+        print(f"alongside-scheduler: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.configure(settings.service_name, settings.log_level)
+    asyncio.run(build(settings).serve())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

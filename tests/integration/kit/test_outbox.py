@@ -1,0 +1,131 @@
+"""The outbox: state and event are committed together and delivered once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from alongside.api.matcher.v1 import events_pb2
+from alongside.kit.events.envelope import Event
+from alongside.kit.events.outbox import Outbox, OutboxRelay
+from alongside.kit.events.streams import CATALOGUE, stream_name
+from alongside.kit.uow import Idempotency, Tx
+
+from ..conftest import Kit
+
+MATCH = next(s for s in CATALOGUE if s.name == "MATCH")
+
+
+def declined(request_id: str) -> Event:
+    return Event.of("match.declined", "/test", events_pb2.MatchDeclined(request_id=request_id, peer_id="p1"))
+
+
+async def stream_messages(kit: Kit) -> int:
+    info = await kit.js.stream_info(stream_name(kit.namespace, MATCH))
+    return int(info.state.messages)
+
+
+async def write_with_event(kit: Kit, request_id: str) -> Event:
+    event = declined(request_id)
+
+    async def body(tx: Tx) -> bytes:
+        tx.begin()
+        tx.pipe.set(kit.keys.key("req", request_id), b"declined")
+        tx.emit("req", event)
+        return b"ok"
+
+    await kit.uow.run(body)
+    return event
+
+
+async def test_crash_between_commit_and_publish_still_delivers_once(kit: Kit) -> None:
+    # The writer commits state + outbox, then "crashes": no relay ran, and the
+    # index hint is lost too, so only the sweep can find the entry.
+    await write_with_event(kit, "r1")
+    await kit.redis.delete(kit.outbox.index_key)
+    assert await kit.redis.get(kit.keys.key("req", "r1")) == b"declined"
+    assert await stream_messages(kit) == 0
+
+    # A restarted process (fresh objects) relays it; two relays racing, plus a
+    # re-run, still leave exactly one message in the stream.
+    fresh = Outbox(kit.redis, kit.keys)
+    relays = [OutboxRelay(kit.redis, kit.js, fresh, kit.keys, kit.namespace) for _ in range(2)]
+    await asyncio.gather(*(relay.drain(sweep=True) for relay in relays))
+    await relays[0].drain(sweep=True)
+    assert await stream_messages(kit) == 1
+    assert await kit.redis.exists(kit.outbox.key("req")) == 0
+
+
+async def test_crash_after_publish_before_trim_is_deduplicated(kit: Kit) -> None:
+    event = await write_with_event(kit, "r2")
+    # Publish as the relay would, then "crash" before deleting the entry.
+    await kit.js.publish(event.nats_subject(kit.namespace), event.body, headers=event.headers())
+    relay = OutboxRelay(kit.redis, kit.js, kit.outbox, kit.keys, kit.namespace)
+    assert await relay.drain() == 1
+    assert await stream_messages(kit) == 1
+
+
+async def test_relay_publishes_binary_cloudevent(kit: Kit) -> None:
+    event = await write_with_event(kit, "r3")
+    sub = await kit.js.subscribe(f"{kit.namespace}.match.declined", ordered_consumer=True)
+    await OutboxRelay(kit.redis, kit.js, kit.outbox, kit.keys, kit.namespace).drain()
+    msg = await sub.next_msg(timeout=5)
+    assert msg.headers is not None
+    assert msg.headers["Nats-Msg-Id"] == event.id
+    assert msg.headers["ce-type"] == "match.declined"
+    assert Event.from_headers(msg.headers, msg.data).parse(events_pb2.MatchDeclined).request_id == "r3"
+
+
+async def test_failed_write_emits_nothing(kit: Kit) -> None:
+    async def body(tx: Tx) -> bytes:
+        tx.emit("req", declined("r4"))
+        raise ValueError("the use case refused")
+
+    with pytest.raises(ValueError):
+        await kit.uow.run(body)
+    assert await kit.redis.exists(kit.outbox.key("req")) == 0
+
+
+async def test_idempotent_replay_returns_first_result_and_emits_nothing(kit: Kit) -> None:
+    calls = 0
+
+    async def body(tx: Tx) -> bytes:
+        nonlocal calls
+        calls += 1
+        tx.emit("req", declined("r5"))
+        return f"result-{calls}".encode()
+
+    idem = Idempotency.of("req", "Decline", "key-1", b"payload")
+    first = await kit.uow.run(body, idempotency=idem)
+    again = await kit.uow.run(body, idempotency=idem)
+    assert first == again == b"result-1"
+    assert calls == 1
+    assert await kit.redis.xlen(kit.outbox.key("req")) == 1
+
+
+async def test_idempotency_key_reused_for_another_request_is_rejected(kit: Kit) -> None:
+    from alongside.kit.errors import InvalidArgument
+
+    async def body(tx: Tx) -> bytes:
+        return b"x"
+
+    await kit.uow.run(body, idempotency=Idempotency.of("req", "Op", "key-2", b"a"))
+    with pytest.raises(InvalidArgument, match="idempotency_key"):
+        await kit.uow.run(body, idempotency=Idempotency.of("req", "Op", "key-2", b"b"))
+
+
+async def test_concurrent_writers_of_one_key_serialise(kit: Kit) -> None:
+    counter = kit.keys.key("req", "counter")
+
+    async def increment(tx: Tx) -> bytes:
+        await tx.watch(counter)
+        value = int(await tx.pipe.get(counter) or 0)
+        await asyncio.sleep(0)  # let the others read the same value
+        tx.begin()
+        tx.pipe.set(counter, value + 1)
+        return b""
+
+    results = await asyncio.gather(*(kit.uow.run(increment, attempts=50) for _ in range(20)), return_exceptions=True)
+    done = sum(1 for r in results if r == b"")
+    assert int(await kit.redis.get(counter) or 0) == done

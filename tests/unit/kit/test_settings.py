@@ -1,0 +1,31 @@
+import pytest
+
+from alongside.kit.settings import ConfigError, Settings
+
+
+def test_reads_typed_values_from_env() -> None:
+    s = Settings.from_env(
+        {"SERVICE_NAME": "matcher", "NATS_URL": "nats://h:1", "GRACE_SECONDS": "2.5", "LOG_LEVEL": "debug"}
+    )
+    assert (s.service_name, s.nats_url, s.grace_seconds, s.log_level) == ("matcher", "nats://h:1", 2.5, "debug")
+
+
+def test_missing_required_value_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="SERVICE_NAME is required"):
+        Settings.from_env({})
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "message"),
+    [
+        ("NATS_URL", "http://x", "NATS_URL must be a URL"),
+        ("REDIS_URL", "localhost:6379", "REDIS_URL must be a URL"),
+        ("LOG_LEVEL", "chatty", "LOG_LEVEL must be one of"),
+        ("LISTEN_ADDR", "nowhere", "LISTEN_ADDR must look like host:port"),
+        ("GRACE_SECONDS", "soon", "GRACE_SECONDS must be a float"),
+        ("NAMESPACE", "a.b", "NAMESPACE may hold only"),
+    ],
+)
+def test_bad_values_fail_with_a_clear_message(var: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"SERVICE_NAME": "x", var: value})
