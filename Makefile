@@ -4,8 +4,9 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+DEPS   := $(VENV)/.deps
 API    := kit/alongside/api/.generated
+READY  := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 PYTEST_ARGS ?=
 
@@ -13,33 +14,39 @@ PYTEST_ARGS ?=
 
 all: test
 
-$(STAMP): pyproject.toml setup.py requirements.lock
+# Pinned dependencies first, then the generated API, then the project itself
+# (editable): its package map must see alongside.api, so it comes last.
+$(DEPS): requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r requirements.lock
 	touch $@
 
-$(API): $(STAMP) $(PROTOS) scripts/gen_protos.py
+$(API): $(DEPS) $(PROTOS) scripts/gen_protos.py
 	$(BIN)/python scripts/gen_protos.py
 	touch $@
 
-protos: $(API)
+$(READY): $(API) pyproject.toml setup.py
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
 
-run: $(API)
+protos: $(READY)
+
+run: $(READY)
 	$(BIN)/python -m alongside.kit.devstack
 
-test: $(API)
+test: $(READY)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-test-unit: $(API)
+test-unit: $(READY)
 	$(BIN)/python -m pytest -q tests/unit $(PYTEST_ARGS)
 
-lint: $(API)
+lint: $(READY)
 	$(BIN)/ruff check .
 	$(BIN)/mypy kit services scripts bench tests
 	cd protos && ../$(BIN)/buf lint
 
-bench: $(API)
+bench: $(READY)
 	$(BIN)/python bench/run_all.py
 
 clean:
