@@ -43,7 +43,7 @@ test-unit: $(READY)
 
 lint: $(READY)
 	$(BIN)/ruff check .
-	$(BIN)/mypy kit services scripts bench tests
+	$(BIN)/mypy kit services scripts tests $(wildcard bench/*.py)
 	cd protos && ../$(BIN)/buf lint
 
 bench: $(READY)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from nats.aio.msg import Msg
 
@@ -11,6 +10,7 @@ from alongside.api.matcher.v1 import events_pb2
 from alongside.kit.events.consumer import Consumer, ConsumerSpec, Permanent
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.streams import CATALOGUE, stream_name
+from alongside.kit.testing.wait import eventually
 
 from ..conftest import Kit
 
@@ -24,13 +24,6 @@ async def publish(kit: Kit, request_id: str, *, event_id: str | None = None) -> 
         event = Event(**{**event.__dict__, "id": event_id})
     await kit.js.publish(event.nats_subject(kit.namespace), event.body, headers=event.headers())
     return event
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met before the deadline"
-        await asyncio.sleep(0.02)
 
 
 def spec(**overrides: object) -> ConsumerSpec:
@@ -61,7 +54,7 @@ async def test_handles_each_event_and_acks(kit: Kit) -> None:
     stop, task = await run(consumer)
     for i in range(5):
         await publish(kit, f"r{i}")
-    await until(lambda: len(seen) == 5)
+    await eventually(lambda: len(seen) == 5)
     stop.set()
     await task
     assert seen == [f"r{i}" for i in range(5)]
@@ -102,7 +95,7 @@ async def test_redelivery_after_lost_ack_is_not_handled_twice(kit: Kit) -> None:
     stop, task = await run(consumer)
     await publish(kit, "r-once")
     # JetStream redelivers after ack_wait; the idempotency record skips it.
-    await until(lambda: deliveries == 2)
+    await eventually(lambda: deliveries == 2)
     info = await kit.js.consumer_info(stream_name(kit.namespace, MATCH), "test-consumer")
     stop.set()
     await task
@@ -123,7 +116,7 @@ async def test_duplicate_event_published_twice_is_handled_once(kit: Kit) -> None
     headers = {**first.headers(), "Nats-Msg-Id": "other"}
     await kit.js.publish(first.nats_subject(kit.namespace), first.body, headers=headers)
     await publish(kit, "r-after")
-    await until(lambda: consumer.handled == 2 and len(calls) == 2)
+    await eventually(lambda: consumer.handled == 2 and len(calls) == 2)
     stop.set()
     await task
     assert calls[0] == first.id
@@ -181,7 +174,7 @@ async def test_slow_handler_is_kept_alive_with_in_progress(kit: Kit) -> None:
     replicas = [Consumer(kit.js, kit.redis, kit.keys, kit.namespace, spec(ack_wait_s=1.0), handler) for _ in range(2)]
     runs = [await run(c) for c in replicas]
     await publish(kit, "r-slow")
-    await until(lambda: sum(c.handled for c in replicas) == 1, timeout=15)
+    await eventually(lambda: sum(c.handled for c in replicas) == 1, timeout=15)
     for stop, _ in runs:
         stop.set()
     await asyncio.gather(*(task for _, task in runs))

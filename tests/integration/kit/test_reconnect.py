@@ -11,6 +11,7 @@ from alongside.kit.events.envelope import Event
 from alongside.kit.events.streams import CATALOGUE, provision
 from alongside.kit.redis import Keys, client
 from alongside.kit.testing.servers import NatsServer
+from alongside.kit.testing.wait import eventually
 
 MATCH = next(s for s in CATALOGUE if s.name == "MATCH")
 
@@ -35,23 +36,14 @@ async def test_consumer_resumes_after_nats_restart(own_nats: NatsServer, redis_u
         event = Event.of("match.declined", "/t", events_pb2.MatchDeclined(request_id=request_id))
         await js.publish(event.nats_subject(namespace), event.body, headers=event.headers())
 
-    async def until(n: int) -> None:
-        async with asyncio.timeout(20):
-            while len(seen) < n:
-                await asyncio.sleep(0.05)
-
     await publish("before")
-    await until(1)
+    await eventually(lambda: len(seen) == 1, timeout=20)
     own_nats.stop()
-    async with asyncio.timeout(10):
-        while nc.is_connected:
-            await asyncio.sleep(0.05)
+    await eventually(lambda: not nc.is_connected, what="client noticed the outage")
     own_nats.start()  # same port, same JetStream store
-    async with asyncio.timeout(20):
-        while not nc.is_connected:
-            await asyncio.sleep(0.05)
+    await eventually(lambda: nc.is_connected, timeout=20, what="client reconnected")
     await publish("after")
-    await until(2)
+    await eventually(lambda: len(seen) == 2, timeout=20, what="event after restart handled")
     stop.set()
     await task
     await nc.drain()

@@ -16,6 +16,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from alongside.kit.runtime import Runtime
 from alongside.kit.testing.servers import ValkeyServer
+from alongside.kit.testing.wait import eventually
 from alongside.matcher.bootstrap import build
 from alongside.matcher.settings import MatcherSettings
 
@@ -31,10 +32,10 @@ async def health_status(port: int, service: str = "") -> int:
 
 
 async def wait_status(port: int, expected: int, timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (status := await health_status(port)) != expected:
-        assert asyncio.get_running_loop().time() < deadline, f"health stayed {status}"
-        await asyncio.sleep(0.1)
+    async def reached() -> bool:
+        return await health_status(port) == expected
+
+    await eventually(reached, timeout=timeout, interval=0.1, what=f"health {expected}")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ inside the stream's duplicate window. Subjects are
 from __future__ import annotations
 
 import builtins
-
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
