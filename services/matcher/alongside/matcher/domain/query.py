@@ -1,0 +1,72 @@
+"""A match request prepared once against a roster index.
+
+Everything the hard constraints and soft criteria share (the participant's
+UTC slots for the reference week, the blocked peers, the loads in force) is
+computed here, once per request, so each check stays a few array operations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from alongside.matcher.domain import availability as av
+from alongside.matcher.domain.model import MatchRequest, Preference
+from alongside.matcher.domain.roster_index import PeerWeek, RosterIndex
+from alongside.matcher.domain.tag_matrix import IntArray
+
+
+@dataclass(frozen=True)
+class Query:
+    """One request against one roster, for the week containing ``now``."""
+
+    request: MatchRequest
+    blocked: frozenset[str]
+    week: PeerWeek
+    mine: av.Mine
+    loads: IntArray
+
+    @property
+    def interpreter(self) -> bool:
+        """An interpreter turns a required language into a preferred one."""
+        return self.request.participant.interpreter_needed and self.request.preferences.languages is not None
+
+    @property
+    def required_language(self) -> Preference | None:
+        pref = self.request.preferences.languages
+        if pref is None or not pref.required or self.request.participant.interpreter_needed:
+            return None
+        return pref
+
+    @property
+    def weighted_language(self) -> Preference | None:
+        pref = self.request.preferences.languages
+        if pref is None or not (pref.preferred or self.interpreter):
+            return None
+        return pref
+
+
+def compile_query(
+    index: RosterIndex,
+    request: MatchRequest,
+    *,
+    now: datetime,
+    declined: frozenset[str] = frozenset(),
+    loads: IntArray | None = None,
+) -> Query:
+    """Prepare ``request``; ``loads`` overrides the index's loads for this query."""
+    week = index.week(now)
+    participant = request.participant
+    mine = av.participant_week(
+        participant.availability,
+        participant.time_zone,
+        week.start,
+        av.session_slots(request.session_minutes),
+    )
+    return Query(
+        request=request,
+        blocked=request.excluded_peer_ids | declined,
+        week=week,
+        mine=mine,
+        loads=index.loads if loads is None else loads,
+    )
