@@ -23,6 +23,7 @@ from nats.js import JetStreamContext
 
 from alongside.kit import nats as kit_nats
 from alongside.kit import redis as kit_redis
+from alongside.kit.aio import wait_any
 from alongside.kit.events.consumer import Consumer
 from alongside.kit.events.outbox import Outbox, OutboxRelay
 from alongside.kit.events.streams import provision
@@ -102,8 +103,7 @@ class Runtime:
         assert self.deps is not None and self._health is not None
         while not stop.is_set():
             await self._health.set(await self.dependencies_ok())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.settings.health_interval_seconds)
+            await wait_any((stop,), self.settings.health_interval_seconds)
 
     async def dependencies_ok(self) -> bool:
         assert self.deps is not None

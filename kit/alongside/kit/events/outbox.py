@@ -12,7 +12,6 @@ crash a no-op inside the stream's duplicate window.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from nats.js import JetStreamContext
 
+from alongside.kit.aio import wait_any
 from alongside.kit.events.envelope import Event
 from alongside.kit.logging import get_logger
 from alongside.kit.redis import Keys
@@ -89,9 +89,9 @@ class OutboxRelay:
                     last_sweep = loop.time()
             except Exception as exc:  # noqa: BLE001 - keep relaying whatever failed
                 log.warning("outbox.relay_failed", error=type(exc).__name__)
-                await _wait(stop, self._poll_s * 4)
+                await wait_any((stop,), self._poll_s * 4)
                 continue
-            await _wait(self._outbox.wakeup, self._poll_s)
+            await wait_any((stop, self._outbox.wakeup), self._poll_s)
             self._outbox.wakeup.clear()
 
     async def drain(self, *, sweep: bool = False) -> int:
@@ -130,8 +130,3 @@ class OutboxRelay:
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
-
-
-async def _wait(event: asyncio.Event, timeout: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout)
