@@ -30,19 +30,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-for _sub in ("kit", "services/matcher"):
-    if str(ROOT / _sub) not in sys.path:
-        sys.path.insert(0, str(ROOT / _sub))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from alongside.matcher.domain import availability as av  # noqa: E402
-from alongside.matcher.domain.constraints import HARD_CONSTRAINTS, type_serves_age  # noqa: E402
-from alongside.matcher.domain.feasibility import feasible  # noqa: E402
-from alongside.matcher.domain.model import (  # noqa: E402
+from alongside.matcher.domain import availability as av
+from alongside.matcher.domain.constraints import HARD_CONSTRAINTS, type_serves_age
+from alongside.matcher.domain.feasibility import feasible
+from alongside.matcher.domain.model import (
     AgeBand,
     MatchRequest,
     Modality,
@@ -55,11 +49,11 @@ from alongside.matcher.domain.model import (  # noqa: E402
     Strength,
     WeeklyWindow,
 )  # fmt: skip
-from alongside.matcher.domain.query import compile_query  # noqa: E402
-from alongside.matcher.domain.roster_index import RosterIndex  # noqa: E402
-from alongside.matcher.domain.scoring import score  # noqa: E402
-from alongside.matcher.domain.shortlist import shortlist, top_k  # noqa: E402
-from alongside.matcher.domain.weights import Weights  # noqa: E402
+from alongside.matcher.domain.query import compile_query
+from alongside.matcher.domain.roster_index import RosterIndex
+from alongside.matcher.domain.scoring import score
+from alongside.matcher.domain.shortlist import shortlist, top_k
+from alongside.matcher.domain.weights import Weights
 
 NOW = datetime(2026, 3, 18, 15, 0, tzinfo=UTC)
 K = 5

@@ -17,25 +17,18 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-for _sub in (".", "kit", "services/scheduler"):
-    if str(ROOT / _sub) not in sys.path:
-        sys.path.insert(0, str((ROOT / _sub).resolve()))
-
-from alongside.scheduler.domain.greedy import greedy_plan  # noqa: E402
-from alongside.scheduler.domain.intervals import conflicts  # noqa: E402
-from alongside.scheduler.domain.model import Availability, Interval, Policy, Urgency  # noqa: E402
-from alongside.scheduler.domain.plan_audit import audit  # noqa: E402
-from alongside.scheduler.domain.plan_model import PlanPeer, PlanRequest, PlanResult, PlanWeights  # noqa: E402
-from alongside.scheduler.domain.planner import plan_week  # noqa: E402
-from alongside.scheduler.domain.planning import build_instance  # noqa: E402
-from alongside.scheduler.domain.slots import SlotQuery, iter_slots  # noqa: E402
-from bench.scheduler_slots import participant, peer_windows  # noqa: E402
+from alongside.scheduler.domain.greedy import greedy_plan
+from alongside.scheduler.domain.intervals import conflicts
+from alongside.scheduler.domain.model import Availability, Interval, Policy, Urgency
+from alongside.scheduler.domain.plan_audit import audit
+from alongside.scheduler.domain.plan_model import PlanPeer, PlanRequest, PlanResult, PlanWeights
+from alongside.scheduler.domain.planner import plan_week
+from alongside.scheduler.domain.planning import build_instance
+from alongside.scheduler.domain.slots import SlotQuery, iter_slots
+from bench.scheduler_slots import participant, peer_windows
 
 WEEK_START = datetime(2027, 3, 8, tzinfo=UTC)
 WEEK = timedelta(days=7)

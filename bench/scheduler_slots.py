@@ -18,23 +18,16 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-for _sub in ("kit", "services/scheduler"):
-    if str(ROOT / _sub) not in sys.path:
-        sys.path.insert(0, str(ROOT / _sub))
-
-from alongside.scheduler.domain.booking import slot_problem  # noqa: E402
-from alongside.scheduler.domain.intervals import conflicts  # noqa: E402
-from alongside.scheduler.domain.model import Availability, Interval, Policy, WeeklyWindow  # noqa: E402
-from alongside.scheduler.domain.slots import SlotQuery, align_up, find_slots, iter_slots  # noqa: E402
-from alongside.scheduler.domain.validation import zone  # noqa: E402
+from alongside.scheduler.domain.booking import slot_problem
+from alongside.scheduler.domain.intervals import conflicts
+from alongside.scheduler.domain.model import Availability, Interval, Policy, WeeklyWindow
+from alongside.scheduler.domain.slots import SlotQuery, align_up, find_slots, iter_slots
+from alongside.scheduler.domain.validation import zone
 
 ZONES = (
     "America/New_York",
