@@ -2,11 +2,12 @@
 transaction as the state change, then relayed to JetStream.
 
 Outboxes are Redis streams, one per hash tag, so the append always shares a
-slot with the state it describes. The relay finds them through an index set
-(a hint written right after commit) and, as the safety net for a crash between
-commit and hint, a periodic SCAN sweep. It publishes each entry, waits for the
-PubAck, and only then deletes it; ``Nats-Msg-Id`` makes a re-publish after a
-crash a no-op inside the stream's duplicate window.
+slot with the state it describes. The writer tells its own process's relay
+which outboxes it touched (an in-memory hint, no extra round trip); a periodic
+SCAN sweep finds the rest, such as those a crashed replica left behind. The
+relay publishes each entry, waits for the PubAck, and only then deletes it;
+``Nats-Msg-Id`` makes a re-publish after a crash a no-op inside the stream's
+duplicate window.
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ from alongside.kit.redis import Keys
 
 log = get_logger(__name__)
 
-_DELETE_IF_EMPTY = "if redis.call('XLEN', KEYS[1]) == 0 then return redis.call('DEL', KEYS[1]) end return 0"
+# Trim what was published; drop the stream once empty so sweeps stay cheap.
+_TRIM = """
+redis.call('XDEL', KEYS[1], unpack(ARGV))
+if redis.call('XLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[1]) end
+return 0
+"""
 _BATCH = 256
 
 
@@ -36,7 +42,7 @@ class Outbox:
     def __init__(self, r: aioredis.Redis, keys: Keys) -> None:
         self._r = r
         self._keys = keys
-        self.index_key = keys.key("outbox-index", "keys")
+        self.pending: set[str] = set()
         self.wakeup = asyncio.Event()
 
     def key(self, tag: str) -> str:
@@ -44,17 +50,16 @@ class Outbox:
 
     def append(self, pipe: aioredis.client.Pipeline, tag: str, event: Event) -> None:
         """Queue the event on ``pipe`` (which must be inside MULTI)."""
-        fields: dict[Any, Any] = {
-            "type": event.type,
-            "body": event.body,
-            "headers": json.dumps(event.headers()),
-        }
-        pipe.xadd(self.key(tag), fields)
+        pipe.xadd(self.key(tag), self.fields(event))
+
+    @staticmethod
+    def fields(event: Event) -> dict[Any, Any]:
+        return {"type": event.type, "body": event.body, "headers": json.dumps(event.headers())}
 
     async def committed(self, tags: Iterable[str]) -> None:
         keys = {self.key(tag) for tag in tags}
         if keys:
-            await self._r.sadd(self.index_key, *keys)
+            self.pending |= keys
             self.wakeup.set()
 
 
@@ -70,16 +75,16 @@ class OutboxRelay:
         namespace: str,
         *,
         poll_s: float = 0.5,
-        sweep_s: float = 30.0,
+        sweep_s: float = 10.0,
     ) -> None:
         self._r, self._js, self._outbox, self._keys = r, js, outbox, keys
         self._namespace = namespace
         self._poll_s, self._sweep_s = poll_s, sweep_s
-        self._delete_if_empty = r.register_script(_DELETE_IF_EMPTY)
+        self._trim = r.register_script(_TRIM)
         self.published = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        last_sweep = 0.0
+        last_sweep = -self._sweep_s
         loop = asyncio.get_running_loop()
         while not stop.is_set():
             sweep = loop.time() - last_sweep >= self._sweep_s
@@ -91,34 +96,33 @@ class OutboxRelay:
                 log.warning("outbox.relay_failed", error=type(exc).__name__)
                 await wait_any((stop,), self._poll_s * 4)
                 continue
-            await wait_any((stop, self._outbox.wakeup), self._poll_s)
+            if not self._outbox.pending:
+                await wait_any((stop, self._outbox.wakeup), self._poll_s)
             self._outbox.wakeup.clear()
 
     async def drain(self, *, sweep: bool = False) -> int:
         """Relay every pending entry; return how many were published."""
-        keys = {_text(k) for k in await self._r.smembers(self._outbox.index_key)}
+        keys, self._outbox.pending = self._outbox.pending, set()
         if sweep:
             keys |= {_text(k) async for k in self._r.scan_iter(match=self._keys.pattern("outbox"), count=1000)}
         count = 0
         for key in sorted(keys):
-            # Remove the hint before reading: a writer that commits after our
-            # read adds it back, so nothing is stranded.
-            await self._r.srem(self._outbox.index_key, key)
             try:
                 count += await self._drain_key(key)
             except BaseException:
-                await self._r.sadd(self._outbox.index_key, key)
+                self._outbox.pending.add(key)
                 raise
         return count
 
     async def _drain_key(self, key: str) -> int:
         count = 0
         while entries := await self._r.xrange(key, count=_BATCH):
-            for entry_id, fields in entries:
-                await self._publish(fields)
-                await self._r.xdel(key, entry_id or b"")
-                count += 1
-        await self._delete_if_empty(keys=[key])
+            # One connection keeps publish order; acks are awaited together.
+            await asyncio.gather(*(self._publish(fields) for _, fields in entries))
+            await self._trim(keys=[key], args=[entry_id or b"" for entry_id, _ in entries])
+            count += len(entries)
+            if len(entries) < _BATCH:
+                break
         self.published += count
         return count
 

@@ -6,38 +6,59 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
 
-def spawn(module: str, env: Mapping[str, str]) -> tuple[subprocess.Popen[bytes], int]:
-    """Start ``python -m module`` on a free port; return it once it listens."""
-    full = {**os.environ, "LISTEN_ADDR": "127.0.0.1:0", "GRACE_SECONDS": "2", **env}
-    proc = subprocess.Popen([sys.executable, "-m", module], env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    assert proc.stdout is not None
-    for raw in proc.stdout:
-        line = raw.decode(errors="replace")
-        if "listening on" in line:
-            return proc, int(line.rsplit(":", 1)[1])
-    raise RuntimeError(f"{module} exited before listening (code {proc.wait()})")
+class Child:
+    """A service process whose output goes to a log file (never a pipe that
+    could fill up and stall it)."""
 
+    def __init__(self, module: str, env: Mapping[str, str], timeout: float = 60.0) -> None:
+        full = {**os.environ, "LISTEN_ADDR": "127.0.0.1:0", "GRACE_SECONDS": "2", **env}
+        fd, name = tempfile.mkstemp(prefix=f"{module}-", suffix=".log")
+        self.log = Path(name)
+        self.proc = subprocess.Popen([sys.executable, "-m", module], env=full, stdout=fd, stderr=subprocess.STDOUT)
+        os.close(fd)
+        self.port = self._wait_listening(module, timeout)
 
-def stop(proc: subprocess.Popen[bytes], *, kill: bool = False) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-    try:
-        proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-    return proc.returncode
+    def _wait_listening(self, module: str, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.log.read_text(errors="replace").splitlines():
+                if "listening on" in line:
+                    return int(line.rsplit(":", 1)[1])
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{module} exited with {self.proc.returncode}: {self.output()[-2000:]}")
+            time.sleep(0.02)
+        raise TimeoutError(f"{module} did not start within {timeout}s")
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self, *, kill: bool = False) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        return self.proc.returncode
+
+    def close(self) -> None:
+        self.stop()
+        self.log.unlink(missing_ok=True)
 
 
 @contextmanager
 def replicas(module: str, env: Mapping[str, str], count: int) -> Iterator[list[int]]:
-    started = [spawn(module, env) for _ in range(count)]
+    started = [Child(module, env) for _ in range(count)]
     try:
-        yield [port for _, port in started]
+        yield [child.port for child in started]
     finally:
-        for proc, _ in started:
-            stop(proc)
+        for child in started:
+            child.close()
