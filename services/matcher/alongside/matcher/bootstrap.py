@@ -3,22 +3,39 @@ connects until the runtime starts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from grpc import aio
 
 from alongside.api.matcher.v1 import matcher_pb2, matcher_pb2_grpc
 from alongside.kit.runtime import Deps, Runtime
+from alongside.matcher.adapters.roster_cache import RosterCache
+from alongside.matcher.adapters.store import MatcherStore
 from alongside.matcher.entrypoints.grpc_api import MatcherServicer
+from alongside.matcher.service.batch import Batch
+from alongside.matcher.service.context import Context
+from alongside.matcher.service.intake import Intake, Rematch
+from alongside.matcher.service.queries import Queries
+from alongside.matcher.service.roster import Roster
 from alongside.matcher.settings import MatcherSettings
 
 SERVICE_NAME = matcher_pb2.DESCRIPTOR.services_by_name["MatcherService"].full_name
 
 
-def register(deps: Deps, server: aio.Server) -> Sequence[str]:
-    matcher_pb2_grpc.add_MatcherServiceServicer_to_server(MatcherServicer(), server)
-    return (SERVICE_NAME,)
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
-def build(settings: MatcherSettings) -> Runtime:
+def build(settings: MatcherSettings, clock: Callable[[], datetime] = utc_now) -> Runtime:
+    def register(deps: Deps, server: aio.Server) -> Sequence[str]:
+        store = MatcherStore(deps.redis, deps.keys)
+        ctx = Context(store, deps.uow, RosterCache(store), settings, clock)
+        intake = Intake(ctx)
+        rematch = Rematch(ctx, intake)
+        deps.tasks.append(rematch.run)
+        servicer = MatcherServicer(Roster(ctx), intake, Queries(ctx), Batch(ctx, intake), rematch)
+        matcher_pb2_grpc.add_MatcherServiceServicer_to_server(servicer, server)
+        return (SERVICE_NAME,)
+
     return Runtime(settings, register)

@@ -4,9 +4,27 @@ from __future__ import annotations
 
 import dataclasses
 
-from alongside.kit.settings import Settings
+from alongside.kit.settings import ConfigError, Settings
 
 
 @dataclasses.dataclass(frozen=True)
 class MatcherSettings(Settings):
     service_name: str = "matcher"
+    # Candidates returned by SubmitMatchRequest when the caller does not say.
+    shortlist_size: int = 5
+    # Batch matching: the default solver time limit and the weight of urgency
+    # and time waited against fit (fit scores run 0..~15).
+    batch_time_limit_seconds: float = 10.0
+    batch_urgency_weight: float = 5.0
+    batch_wait_weight_per_week: float = 1.0
+    # Re-shortlist at most this many waiting requests after capacity frees up.
+    rematch_limit: int = 500
+
+    def validate(self) -> None:
+        super().validate()
+        if not 1 <= self.shortlist_size <= 50:
+            raise ConfigError("SHORTLIST_SIZE must be between 1 and 50")
+        if self.batch_time_limit_seconds <= 0:
+            raise ConfigError("BATCH_TIME_LIMIT_SECONDS must be positive")
+        if self.rematch_limit < 0:
+            raise ConfigError("REMATCH_LIMIT must not be negative")

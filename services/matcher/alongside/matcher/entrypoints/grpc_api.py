@@ -1,9 +1,71 @@
-"""gRPC servicer for the matcher: maps protobuf to use cases and back."""
+"""gRPC servicer for the matcher: thin, each RPC one use case."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
+from alongside.matcher.service.batch import Batch
+from alongside.matcher.service.intake import Intake, Rematch
+from alongside.matcher.service.queries import Queries
+from alongside.matcher.service.roster import Roster
+
+Ctx = Any  # grpc.aio.ServicerContext; errors are mapped by the kit's interceptor
 
 
 class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
-    """RPCs not yet implemented answer UNIMPLEMENTED (the generated default)."""
+    def __init__(self, roster: Roster, intake: Intake, queries: Queries, batch: Batch, rematch: Rematch) -> None:
+        self.roster, self.intake, self.queries, self.batch, self.rematch = roster, intake, queries, batch, rematch
+
+    async def UpsertPeer(self, request: pb.UpsertPeerRequest, context: Ctx) -> pb.UpsertPeerResponse:
+        reply = await self.roster.upsert(request)
+        self.rematch.wakeup.set()
+        return reply
+
+    async def GetPeer(self, request: pb.GetPeerRequest, context: Ctx) -> pb.GetPeerResponse:
+        return pb.GetPeerResponse(peer=await self.queries.peer(request.peer_id))
+
+    async def ListPeers(self, request: pb.ListPeersRequest, context: Ctx) -> pb.ListPeersResponse:
+        return await self.queries.list_peers(request)
+
+    async def SetPeerStatus(self, request: pb.SetPeerStatusRequest, context: Ctx) -> pb.SetPeerStatusResponse:
+        reply = await self.roster.set_status(request)
+        self.rematch.wakeup.set()
+        return reply
+
+    async def ImportRoster(self, request: pb.ImportRosterRequest, context: Ctx) -> pb.ImportRosterResponse:
+        reply = await self.roster.import_roster(request)
+        self.rematch.wakeup.set()
+        return reply
+
+    async def SubmitMatchRequest(
+        self, request: pb.SubmitMatchRequestRequest, context: Ctx
+    ) -> pb.SubmitMatchRequestResponse:
+        return await self.intake.submit(request)
+
+    async def GetIntake(self, request: pb.GetIntakeRequest, context: Ctx) -> pb.GetIntakeResponse:
+        return pb.GetIntakeResponse(request=await self.queries.intake(request.request_id))
+
+    async def AcceptMatch(self, request: pb.AcceptMatchRequest, context: Ctx) -> pb.AcceptMatchResponse:
+        return await self.intake.accept(request)
+
+    async def DeclineMatch(self, request: pb.DeclineMatchRequest, context: Ctx) -> pb.DeclineMatchResponse:
+        return await self.intake.decline(request)
+
+    async def CloseMatch(self, request: pb.CloseMatchRequest, context: Ctx) -> pb.CloseMatchResponse:
+        reply = await self.intake.close(request)
+        self.rematch.wakeup.set()
+        return reply
+
+    async def GetMatch(self, request: pb.GetMatchRequest, context: Ctx) -> pb.GetMatchResponse:
+        return pb.GetMatchResponse(match=await self.queries.match(request.match_id))
+
+    async def ListWaitlist(self, request: pb.ListWaitlistRequest, context: Ctx) -> pb.ListWaitlistResponse:
+        return await self.queries.waitlist(request)
+
+    async def RunBatchMatch(self, request: pb.RunBatchMatchRequest, context: Ctx) -> pb.RunBatchMatchResponse:
+        return await self.batch.run(request)
+
+    async def ConfirmBatch(self, request: pb.ConfirmBatchRequest, context: Ctx) -> pb.ConfirmBatchResponse:
+        return await self.batch.confirm(request)

@@ -1,0 +1,165 @@
+"""The matcher's Redis layout and reads. Writes are queued by use cases
+inside a ``UnitOfWork`` transaction, through the ``put_*`` helpers.
+
+Every key shares one hash tag, ``{roster}``: accepting a match touches the
+request, the match and the peer's load together, so the whole roster is the
+entity that needs atomicity (one slot per programme on Redis Cluster).
+Values are the API's own protobuf messages, which are versioned contracts.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+from google.protobuf.message import Message
+from redis.asyncio.client import Pipeline
+
+from alongside.api.matcher.v1 import matcher_pb2 as pb
+from alongside.kit.redis import Keys
+
+TAG = "roster"
+M = TypeVar("M", bound=Message)
+Reader = aioredis.Redis | Pipeline
+
+
+class MatcherKeys:
+    def __init__(self, keys: Keys) -> None:
+        self._k = keys
+
+    def _key(self, *rest: str) -> str:
+        return self._k.key(TAG, *rest)
+
+    def peer(self, peer_id: str) -> str:
+        return self._key("peer", peer_id)
+
+    def load(self, peer_id: str) -> str:
+        return self._key("load", peer_id)
+
+    def request(self, request_id: str) -> str:
+        return self._key("req", request_id)
+
+    def match(self, match_id: str) -> str:
+        return self._key("match", match_id)
+
+    def batch(self, batch_id: str) -> str:
+        return self._key("batch", batch_id)
+
+    @property
+    def peers(self) -> str:
+        return self._key("peers")
+
+    @property
+    def waitlist(self) -> str:
+        return self._key("waitlist")
+
+    @property
+    def roster_version(self) -> str:
+        return self._key("roster-version")
+
+    @property
+    def loads_version(self) -> str:
+        return self._key("loads-version")
+
+
+class MatcherStore:
+    def __init__(self, r: aioredis.Redis, keys: Keys) -> None:
+        self.r = r
+        self.k = MatcherKeys(keys)
+
+    async def versions(self) -> tuple[int, int]:
+        rv, lv = await self.r.mget([self.k.roster_version, self.k.loads_version])
+        return int(rv or 0), int(lv or 0)
+
+    async def peer(self, peer_id: str, via: Reader | None = None) -> pb.Peer | None:
+        raw = await (via or self.r).get(self.k.peer(peer_id))
+        return _parse(pb.Peer, raw)
+
+    async def peer_ids(self, after: str = "", limit: int = -1) -> list[str]:
+        low = f"({after}" if after else "-"
+        ids = await self.r.zrangebylex(self.k.peers, low, "+", 0 if limit >= 0 else None, limit if limit >= 0 else None)
+        return [i.decode() for i in ids]  # type: ignore[union-attr]
+
+    async def peers(self, ids: list[str]) -> list[pb.Peer]:
+        if not ids:
+            return []
+        raws = await self.r.mget([self.k.peer(i) for i in ids])
+        return [p for p in (_parse(pb.Peer, raw) for raw in raws) if p is not None]
+
+    async def peers_by_id(self, ids: list[str], via: Reader | None = None) -> dict[str, pb.Peer]:
+        if not ids:
+            return {}
+        raws = await (via or self.r).mget([self.k.peer(i) for i in ids])
+        found = (_parse(pb.Peer, raw) for raw in raws)
+        return {p.peer_id: p for p in found if p is not None}
+
+    async def loads(self, ids: list[str], via: Reader | None = None) -> list[int]:
+        if not ids:
+            return []
+        raws = await (via or self.r).mget([self.k.load(i) for i in ids])
+        return [int(raw or 0) for raw in raws]
+
+    async def request(
+        self, request_id: str, via: Reader | None = None
+    ) -> tuple[pb.SubmitMatchRequestRequest, pb.MatchRequest] | None:
+        raw = await (via or self.r).hmget(self.k.request(request_id), ["input", "state"])
+        if raw[0] is None or raw[1] is None:
+            return None
+        submitted, state = _parse(pb.SubmitMatchRequestRequest, raw[0]), _parse(pb.MatchRequest, raw[1])
+        assert submitted is not None and state is not None
+        return submitted, state
+
+    async def match(self, match_id: str, via: Reader | None = None) -> pb.Match | None:
+        return _parse(pb.Match, await (via or self.r).get(self.k.match(match_id)))
+
+    async def batch(self, batch_id: str, via: Reader | None = None) -> pb.BatchRun | None:
+        return _parse(pb.BatchRun, await (via or self.r).get(self.k.batch(batch_id)))
+
+    async def waitlist(self, offset: int = 0, limit: int = -1) -> list[str]:
+        end = -1 if limit < 0 else offset + limit - 1
+        return [i.decode() for i in await self.r.zrange(self.k.waitlist, offset, end)]  # type: ignore[union-attr]
+
+    # Writes, queued on a pipeline inside MULTI.
+
+    def put_peer(self, pipe: Pipeline, peer: pb.Peer) -> None:
+        pipe.set(self.k.peer(peer.peer_id), peer.SerializeToString(deterministic=True))
+        pipe.zadd(self.k.peers, {peer.peer_id: 0})
+        pipe.incr(self.k.roster_version)
+
+    def put_request(
+        self,
+        pipe: Pipeline,
+        request_id: str,
+        state: pb.MatchRequest,
+        submitted: pb.SubmitMatchRequestRequest | None = None,
+    ) -> None:
+        fields: dict[Any, Any] = {"state": state.SerializeToString(deterministic=True)}
+        if submitted is not None:
+            fields["input"] = submitted.SerializeToString(deterministic=True)
+        pipe.hset(self.k.request(request_id), mapping=fields)
+
+    def put_match(self, pipe: Pipeline, match: pb.Match) -> None:
+        pipe.set(self.k.match(match.match_id), match.SerializeToString(deterministic=True))
+
+    def put_batch(self, pipe: Pipeline, run: pb.BatchRun) -> None:
+        pipe.set(self.k.batch(run.batch_id), run.SerializeToString(deterministic=True), ex=30 * 24 * 3600)
+
+    def add_load(self, pipe: Pipeline, peer_id: str, units: int) -> None:
+        pipe.incrby(self.k.load(peer_id), units)
+        pipe.incr(self.k.loads_version)
+
+    def set_waitlisted(self, pipe: Pipeline, state: pb.MatchRequest) -> None:
+        """Keep the waiting list in priority order: urgency first, then time waited."""
+        if state.status == pb.REQUEST_STATUS_WAITLISTED:
+            created_ms = state.created_at.ToMilliseconds()
+            pipe.zadd(self.k.waitlist, {state.request_id: -state.urgency * 10**13 + created_ms})
+        else:
+            pipe.zrem(self.k.waitlist, state.request_id)
+
+
+def _parse(kind: type[M], raw: Any) -> M | None:
+    if raw is None:
+        return None
+    message = kind()
+    message.ParseFromString(raw)
+    return message

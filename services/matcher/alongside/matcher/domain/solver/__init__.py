@@ -1,0 +1,14 @@
+"""Batch matching solver core: a pure function over arrays.
+
+``solve(BatchProblem) -> BatchResult`` (``dispatch.py``). See ``problem.py``
+for the model, ``gains.py`` for the integer scale, ``flow.py`` with
+``network.py``, ``prune.py`` and ``certify.py`` for the exact flow engine
+with safe pruning, ``fairness.py`` for min-max load, and ``gap.py`` with
+``lagrange.py``, ``bounds.py``, ``greedy.py`` and ``cpsat.py`` for
+pair-dependent loads.
+"""
+
+from alongside.matcher.domain.solver.dispatch import solve
+from alongside.matcher.domain.solver.problem import BatchProblem, BatchResult, SideConstraints
+
+__all__ = ["BatchProblem", "BatchResult", "SideConstraints", "solve"]

@@ -1,0 +1,28 @@
+"""The consent recorded with a match request (42 CFR Part 2).
+
+Matching may proceed without consent; disclosure to a peer may not. Here we
+only check that a consent, when given, is well formed and not already over.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from alongside.api.matcher.v1 import matcher_pb2 as pb
+from alongside.kit.errors import InvalidArgument
+
+MAX_TEXT = 128
+MAX_RECIPIENTS = 10
+
+
+def check_consent(consent: pb.Consent, now: datetime) -> None:
+    if consent.ByteSize() == 0:
+        return
+    if not consent.scope or len(consent.scope) > MAX_TEXT:
+        raise InvalidArgument("consent.scope", f"is required with a consent, at most {MAX_TEXT} characters")
+    if len(consent.form_ref) > MAX_TEXT:
+        raise InvalidArgument("consent.form_ref", f"must be at most {MAX_TEXT} characters")
+    if len(consent.recipients) > MAX_RECIPIENTS:
+        raise InvalidArgument("consent.recipients", f"must hold at most {MAX_RECIPIENTS} entries")
+    if consent.HasField("expires_at") and consent.expires_at.ToDatetime(tzinfo=UTC) <= now:
+        raise InvalidArgument("consent.expires_at", "must be in the future")

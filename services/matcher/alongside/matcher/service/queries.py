@@ -1,0 +1,81 @@
+"""Read-side use cases: peers, match requests, matches, the waiting list."""
+
+from __future__ import annotations
+
+from alongside.api.matcher.v1 import matcher_pb2 as pb
+from alongside.kit.errors import InvalidArgument, NotFound
+from alongside.matcher.service.context import Context
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 500
+
+
+def page_size(requested: int) -> int:
+    if requested < 0 or requested > MAX_PAGE:
+        raise InvalidArgument("page_size", f"must be between 0 and {MAX_PAGE}")
+    return requested or DEFAULT_PAGE
+
+
+class Queries:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def peer(self, peer_id: str) -> pb.Peer:
+        peer = await self.ctx.store.peer(peer_id) if peer_id else None
+        if peer is None:
+            raise NotFound("peer not found")
+        (peer.load,) = await self.ctx.store.loads([peer_id])
+        return peer
+
+    async def list_peers(self, req: pb.ListPeersRequest) -> pb.ListPeersResponse:
+        size = page_size(req.page_size)
+        out: list[pb.Peer] = []
+        after = req.page_token
+        while len(out) < size:
+            ids = await self.ctx.store.peer_ids(after=after, limit=size * 2)
+            if not ids:
+                after = ""
+                break
+            peers = await self.ctx.store.peers(ids)
+            loads = await self.ctx.store.loads(ids)
+            for peer, load in zip(peers, loads, strict=True):
+                after = peer.peer_id
+                if _matches(peer, req):
+                    peer.load = load
+                    out.append(peer)
+                    if len(out) == size:
+                        break
+        more = bool(after) and bool(await self.ctx.store.peer_ids(after=after, limit=1))
+        return pb.ListPeersResponse(peers=out, next_page_token=after if more else "")
+
+    async def intake(self, request_id: str) -> pb.MatchRequest:
+        found = await self.ctx.store.request(request_id) if request_id else None
+        if found is None:
+            raise NotFound("match request not found")
+        return found[1]
+
+    async def match(self, match_id: str) -> pb.Match:
+        match = await self.ctx.store.match(match_id) if match_id else None
+        if match is None:
+            raise NotFound("match not found")
+        return match
+
+    async def waitlist(self, req: pb.ListWaitlistRequest) -> pb.ListWaitlistResponse:
+        size = page_size(req.page_size)
+        try:
+            offset = int(req.page_token or 0)
+        except ValueError:
+            raise InvalidArgument("page_token", "is not a token this server issued") from None
+        ids = await self.ctx.store.waitlist(offset, size + 1)
+        states = [found[1] for i in ids[:size] if (found := await self.ctx.store.request(i)) is not None]
+        token = str(offset + size) if len(ids) > size else ""
+        return pb.ListWaitlistResponse(requests=states, next_page_token=token)
+
+
+def _matches(peer: pb.Peer, req: pb.ListPeersRequest) -> bool:
+    return (
+        (not req.type or req.type in peer.types)
+        and (not req.status or req.status == peer.status)
+        and (not req.language or req.language.lower() in peer.languages)
+        and (not req.service_area or req.service_area.lower() == peer.service_area)
+    )
