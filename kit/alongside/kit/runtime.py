@@ -79,6 +79,7 @@ class Runtime:
         server, self.port = create_server(s.listen_addr, s.default_deadline_seconds)
         names = self._register(deps, server)
         self._health = Health(server, names)
+        await self._health.set(False)  # known, not yet checked
         enable_reflection(server, names)
         await server.start()
         self._server = server

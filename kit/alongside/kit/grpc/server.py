@@ -39,7 +39,10 @@ class Health:
         if serving == self.serving:
             return
         self.serving = serving
-        for name in self.names:
+        # The overall status ("") flips last when coming up and first when
+        # going down, so whoever sees it SERVING finds every service SERVING.
+        order = (*self.names[1:], "") if serving else self.names
+        for name in order:
             await self.servicer.set(name, SERVING if serving else NOT_SERVING)
 
     async def shutdown(self) -> None:
