@@ -90,7 +90,7 @@ def test_sigterm_drains_and_exits_cleanly(nats_url: str, redis_url: str, namespa
         if "listening on" in lines[-1]:
             break
     port = int(lines[-1].rsplit(":", 1)[1])
-    assert asyncio.run(health_status(port)) == SERVING
+    asyncio.run(wait_status(port, SERVING))
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0
