@@ -1,0 +1,1 @@
+"""Authentication (signed JWT bearer tokens) and role-based authorisation."""

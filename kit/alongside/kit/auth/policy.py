@@ -1,0 +1,72 @@
+"""Who may call what: one table per service from RPC name to roles.
+
+Handlers then apply object-level rules with ``current_identity()`` (a peer
+sees only their own objects). The table must name every RPC of the service,
+so a new RPC without a rule fails at start-up instead of being open.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from alongside.kit.auth.tokens import SERVICE_PREFIX, Identity, Verifier
+from alongside.kit.errors import PermissionDenied, Unauthenticated
+
+_identity: contextvars.ContextVar[Identity | None] = contextvars.ContextVar("identity", default=None)
+BEARER = "bearer "
+
+
+def current_identity() -> Identity:
+    identity = _identity.get()
+    if identity is None:
+        raise Unauthenticated("this call needs a bearer token")
+    return identity
+
+
+def optional_identity() -> Identity | None:
+    return _identity.get()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """RPC full method name -> the roles allowed (``service:x`` for a service)."""
+
+    rules: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def for_service(cls, service: str, rpcs: Iterable[str], table: Mapping[str, Iterable[str]]) -> Policy:
+        missing = sorted(set(rpcs) - set(table))
+        if missing:
+            raise ValueError(f"no authorisation rule for {', '.join(missing)}")
+        return cls({f"/{service}/{rpc}": frozenset(roles) for rpc, roles in table.items()})
+
+
+class Authorizer:
+    def __init__(self, verifier: Verifier, policies: Iterable[Policy]) -> None:
+        self._verifier = verifier
+        self._rules: dict[str, frozenset[str]] = {}
+        for policy in policies:
+            self._rules.update(policy.rules)
+
+    def governs(self, method: str) -> bool:
+        return method in self._rules
+
+    def authorize(self, method: str, metadata: Iterable[tuple[str, object]]) -> contextvars.Token[Identity | None]:
+        """Verify the caller's token and role for ``method``; bind the identity."""
+        token = next((str(v) for k, v in metadata if k == "authorization"), "")
+        if not token.lower().startswith(BEARER):
+            raise Unauthenticated("this call needs 'authorization: Bearer <token>'")
+        identity = self._verifier.verify(token[len(BEARER) :].strip())
+        if identity.role not in self._rules.get(method, frozenset()):
+            raise PermissionDenied(f"the role {_shown(identity.role)} may not call this")
+        return _identity.set(identity)
+
+
+def reset(token: contextvars.Token[Identity | None]) -> None:
+    _identity.reset(token)
+
+
+def _shown(role: str) -> str:
+    return "service" if role.startswith(SERVICE_PREFIX) else role

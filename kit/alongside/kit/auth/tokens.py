@@ -1,0 +1,118 @@
+"""Signed bearer tokens: verification, and minting for development and
+service-to-service calls.
+
+A token is a JWT with ``iss``, ``aud``, ``sub``, ``exp`` and ``role``. Keys
+are Ed25519 or RS256 public keys (production) or an HS256 secret
+(development). The accepted algorithm is fixed by the key, never taken from
+the token, so ``alg=none`` and algorithm-confusion tokens are refused.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from alongside.kit.errors import Unauthenticated
+
+ROLES = ("intake", "manager", "peer", "admin")
+SERVICE_PREFIX = "service:"
+CLOCK_SKEW_S = 30
+
+
+@dataclass(frozen=True)
+class Identity:
+    subject: str
+    role: str
+
+    @property
+    def service(self) -> str | None:
+        return self.role.removeprefix(SERVICE_PREFIX) if self.role.startswith(SERVICE_PREFIX) else None
+
+
+@dataclass(frozen=True)
+class Key:
+    algorithm: str  # "EdDSA", "RS256" or "HS256"
+    material: Any  # a public key object, PEM bytes, or the HS256 secret
+
+
+def key_from_pem(pem: bytes) -> Key:
+    """A verification key from a PEM public key (Ed25519 or RSA)."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    public = load_pem_public_key(pem)
+    if isinstance(public, ed25519.Ed25519PublicKey):
+        return Key("EdDSA", public)
+    if isinstance(public, rsa.RSAPublicKey):
+        return Key("RS256", public)
+    raise ValueError("only Ed25519 and RSA public keys are supported")
+
+
+def check_role(role: str) -> None:
+    if role not in ROLES and not (role.startswith(SERVICE_PREFIX) and len(role) > len(SERVICE_PREFIX)):
+        raise ValueError(f"unknown role {role!r}: use one of {', '.join(ROLES)} or service:<name>")
+
+
+class Verifier:
+    def __init__(self, keys: list[Key], issuer: str, audience: str) -> None:
+        if not keys:
+            raise ValueError("at least one verification key is needed")
+        self._keys, self._issuer, self._audience = keys, issuer, audience
+
+    def verify(self, token: str) -> Identity:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthenticated("the bearer token is malformed") from None
+        candidates = [k for k in self._keys if k.algorithm == header.get("alg")]
+        if not candidates:
+            raise Unauthenticated("the token's signing algorithm is not accepted")
+        for key in candidates:
+            try:
+                claims = jwt.decode(
+                    token,
+                    key.material,
+                    algorithms=[key.algorithm],
+                    audience=self._audience,
+                    issuer=self._issuer,
+                    leeway=CLOCK_SKEW_S,
+                    options={"require": ["exp", "iss", "aud", "sub", "role"]},
+                )
+            except jwt.ExpiredSignatureError:
+                raise Unauthenticated("the token has expired; get a new one") from None
+            except (jwt.InvalidAudienceError, jwt.InvalidIssuerError):
+                raise Unauthenticated("the token was issued for another audience or issuer") from None
+            except jwt.InvalidSignatureError:
+                continue
+            except jwt.PyJWTError:
+                raise Unauthenticated("the token is invalid") from None
+            role = str(claims["role"])
+            try:
+                check_role(role)
+            except ValueError:
+                raise Unauthenticated("the token carries an unknown role") from None
+            return Identity(str(claims["sub"]), role)
+        raise Unauthenticated("the token's signature does not verify")
+
+
+class Minter:
+    """Signs tokens: with the HS256 development secret, or a private key."""
+
+    def __init__(self, key: Any, algorithm: str, issuer: str, audience: str) -> None:
+        self._key, self._alg, self._issuer, self._audience = key, algorithm, issuer, audience
+
+    def mint(self, subject: str, role: str, ttl_s: int = 3600) -> str:
+        check_role(role)
+        now = int(time.time())
+        claims = {
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": subject,
+            "role": role,
+            "iat": now,
+            "exp": now + ttl_s,
+        }
+        return jwt.encode(claims, self._key, algorithm=self._alg)
