@@ -1,24 +1,56 @@
 """Composition root: wires the scheduler's adapters into a runtime. Nothing
-connects until the runtime starts."""
+connects until the runtime starts. ``clock`` is injectable so tests can
+move time (reminders, notice windows) without waiting."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from grpc import aio
 
 from alongside.api.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
+from alongside.kit.events.consumer import Consumer
 from alongside.kit.runtime import Deps, Runtime
+from alongside.scheduler.adapters.commit import Committer
+from alongside.scheduler.adapters.firing import Firing
+from alongside.scheduler.adapters.store import SchedulerStore
+from alongside.scheduler.entrypoints.consumers import consumers
 from alongside.scheduler.entrypoints.grpc_api import SchedulerServicer
+from alongside.scheduler.service.auto import MatchEvents
+from alongside.scheduler.service.booking import Booking
+from alongside.scheduler.service.calendar import Calendar
+from alongside.scheduler.service.changes import Changes
+from alongside.scheduler.service.context import Context
+from alongside.scheduler.service.plan import Planner
+from alongside.scheduler.service.queries import Queries
+from alongside.scheduler.service.reminders import ReminderLoop
 from alongside.scheduler.settings import SchedulerSettings
 
 SERVICE_NAME = scheduler_pb2.DESCRIPTOR.services_by_name["SchedulerService"].full_name
 
 
-def register(deps: Deps, server: aio.Server) -> Sequence[str]:
-    scheduler_pb2_grpc.add_SchedulerServiceServicer_to_server(SchedulerServicer(), server)
-    return (SERVICE_NAME,)
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
-def build(settings: SchedulerSettings) -> Runtime:
-    return Runtime(settings, register)
+def build(settings: SchedulerSettings, clock: Callable[[], datetime] = utc_now) -> Runtime:
+    policy = settings.policy()
+
+    def context(deps: Deps) -> Context:
+        store = SchedulerStore(deps.redis, deps.keys)
+        return Context(store, Committer(deps.redis), deps.uow, deps.outbox, settings, policy, clock)
+
+    def register(deps: Deps, server: aio.Server) -> Sequence[str]:
+        ctx = context(deps)
+        booking = Booking(ctx)
+        deps.tasks.append(ReminderLoop(ctx, Firing(deps.redis)).run)
+        servicer = SchedulerServicer(Calendar(ctx), booking, Changes(ctx), Queries(ctx), Planner(ctx, booking))
+        scheduler_pb2_grpc.add_SchedulerServiceServicer_to_server(servicer, server)
+        return (SERVICE_NAME,)
+
+    def make_consumers(deps: Deps) -> Sequence[Consumer]:
+        ctx = context(deps)
+        return consumers(deps, settings, Calendar(ctx), MatchEvents(ctx, Booking(ctx)))
+
+    return Runtime(settings, register, make_consumers)

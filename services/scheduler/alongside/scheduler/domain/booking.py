@@ -17,9 +17,9 @@ from alongside.kit.errors import FailedPrecondition
 from . import tz as tzx
 from . import validation as v
 from .intervals import conflicts
-from .model import Availability, Interval, Urgency
+from .model import Interval, Urgency
 from .slots import SlotQuery, capped_days, find_slots
-from .windows import expand_windows
+from .windows import covers
 
 
 class Blocker(enum.StrEnum):
@@ -47,9 +47,9 @@ def slot_problem(query: SlotQuery, slot: Interval) -> Blocker | None:
     """The first rule ``slot`` breaks, or None if it is bookable now."""
     if slot.start < query.earliest or slot.end > query.horizon_end:
         return Blocker.OUTSIDE_HORIZON
-    if not _covers(query.peer, slot):
+    if not covers(query.peer, slot):
         return Blocker.PEER_UNAVAILABLE
-    if query.participant is not None and not _covers(query.participant, slot):
+    if query.participant is not None and not covers(query.participant, slot):
         return Blocker.PARTICIPANT_UNAVAILABLE
     if any(slot.overlaps(off) for off in query.time_off):
         return Blocker.TIME_OFF
@@ -112,8 +112,3 @@ def auto_book(query: SlotQuery, urgency: Urgency, now: datetime, urgent_target: 
     if urgency is not Urgency.URGENT:
         return AutoBooking(slot=found[0])
     return AutoBooking(slot=found[0], urgent_target_met=found[0].start <= now + urgent_target)
-
-
-def _covers(who: Availability, slot: Interval) -> bool:
-    inside = expand_windows(who.windows, who.tz, slot.start, slot.end)
-    return len(inside) == 1 and inside[0] == slot

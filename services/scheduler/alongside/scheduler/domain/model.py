@@ -158,6 +158,10 @@ class Session:
     series_id: str | None = None
     occurrence_index: int | None = None
     cancel_reason: str | None = None
+    # The match the session serves, and the participant's zone (for showing
+    # the time in their zone); both optional.
+    match_id: str | None = None
+    participant_tz: str | None = None
 
     def __post_init__(self) -> None:
         v.require_text(self.id, "session.id")

@@ -65,6 +65,8 @@ class Series:
     sequence: int = 0
     status: SeriesStatus = SeriesStatus.ACTIVE
     session_type: str = "follow_up"
+    match_id: str | None = None
+    participant_tz: str | None = None
 
     def __post_init__(self) -> None:
         v.require_text(self.id, "series.id")

@@ -77,6 +77,8 @@ def split(
         until=series.until,
         cancelled=frozenset(i - index for i in series.cancelled if i >= index),
         session_type=series.session_type,
+        match_id=series.match_id,
+        participant_tz=series.participant_tz,
     )
     return old, new
 
@@ -108,6 +110,8 @@ def to_sessions(series: Series) -> list[Session]:
             sequence=series.sequence,
             series_id=series.id,
             occurrence_index=o.index,
+            match_id=series.match_id,
+            participant_tz=series.participant_tz,
         )
         for o in series.occurrences()
     ]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from . import tz as tzx
 from . import validation as v
 from .intervals import clip
-from .model import Interval, WeeklyWindow
+from .model import Availability, Interval, WeeklyWindow
 
 
 def expand_windows(windows: Iterable[WeeklyWindow], tz_name: str, start: datetime, end: datetime) -> list[Interval]:
@@ -53,3 +54,23 @@ def _window_on(window: WeeklyWindow, day: date, zone: ZoneInfo) -> list[Interval
     finish = tzx.to_utc_clamped(midnight + timedelta(minutes=window.end_min), zone)
     # A window lying wholly inside a gap collapses to nothing.
     return [Interval(begin, finish)] if begin < finish else []
+
+
+def covers(who: Availability, slot: Interval) -> bool:
+    """True if ``slot`` lies inside one stretch of ``who``'s windows.
+
+    Same answer as expanding the windows over the slot itself, but the
+    expansion of the days around the slot is cached: booking checks the
+    same few days of the same people over and over.
+    """
+    day = tzx.local_of(slot.start, v.zone(who.tz, "time_zone")).date()
+    return any(piece.start <= slot.start and slot.end <= piece.end for piece in _days_around(who, day))
+
+
+@lru_cache(maxsize=4096)
+def _days_around(who: Availability, day: date) -> tuple[Interval, ...]:
+    """Merged windows over the local day before, of and after ``day`` (a slot lasts at most 8 hours)."""
+    zone = v.zone(who.tz, "time_zone")
+    begin = tzx.to_utc_clamped(datetime(day.year, day.month, day.day) - timedelta(days=1), zone)
+    end = tzx.to_utc_clamped(datetime(day.year, day.month, day.day) + timedelta(days=2), zone)
+    return tuple(expand_windows(who.windows, who.tz, begin, end))

@@ -1,9 +1,65 @@
-"""gRPC servicer for the scheduler: maps protobuf to use cases and back."""
+"""gRPC servicer for the scheduler: thin, each RPC one use case.
+
+Errors are raised as domain errors and mapped to status codes by the kit's
+interceptor; no handler builds a status itself.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from alongside.api.scheduler.v1 import scheduler_pb2 as pb
 from alongside.api.scheduler.v1 import scheduler_pb2_grpc
+from alongside.scheduler.service.booking import Booking
+from alongside.scheduler.service.calendar import Calendar
+from alongside.scheduler.service.changes import Changes
+from alongside.scheduler.service.plan import Planner
+from alongside.scheduler.service.queries import Queries
+
+Ctx = Any  # grpc.aio.ServicerContext
 
 
 class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
-    """RPCs not yet implemented answer UNIMPLEMENTED (the generated default)."""
+    def __init__(
+        self, calendar: Calendar, booking: Booking, changes: Changes, queries: Queries, planner: Planner
+    ) -> None:
+        self.calendar, self.booking, self.changes = calendar, booking, changes
+        self.queries, self.planner = queries, planner
+
+    async def AddTimeOff(self, request: pb.AddTimeOffRequest, context: Ctx) -> pb.AddTimeOffResponse:
+        return await self.calendar.add_time_off(request)
+
+    async def RemoveTimeOff(self, request: pb.RemoveTimeOffRequest, context: Ctx) -> pb.RemoveTimeOffResponse:
+        return await self.calendar.remove_time_off(request)
+
+    async def FindSlots(self, request: pb.FindSlotsRequest, context: Ctx) -> pb.FindSlotsResponse:
+        return await self.queries.find_slots(request)
+
+    async def BookSession(self, request: pb.BookSessionRequest, context: Ctx) -> pb.BookSessionResponse:
+        return await self.booking.book(request)
+
+    async def RescheduleSession(
+        self, request: pb.RescheduleSessionRequest, context: Ctx
+    ) -> pb.RescheduleSessionResponse:
+        return await self.changes.reschedule(request)
+
+    async def CancelSession(self, request: pb.CancelSessionRequest, context: Ctx) -> pb.CancelSessionResponse:
+        return await self.changes.cancel(request)
+
+    async def MarkAttended(self, request: pb.MarkAttendedRequest, context: Ctx) -> pb.MarkAttendedResponse:
+        return await self.changes.mark_attended(request)
+
+    async def MarkNoShow(self, request: pb.MarkNoShowRequest, context: Ctx) -> pb.MarkNoShowResponse:
+        return await self.changes.mark_no_show(request)
+
+    async def GetSession(self, request: pb.GetSessionRequest, context: Ctx) -> pb.GetSessionResponse:
+        return await self.queries.get_session(request)
+
+    async def ListSessions(self, request: pb.ListSessionsRequest, context: Ctx) -> pb.ListSessionsResponse:
+        return await self.queries.list_sessions(request)
+
+    async def GetCalendarFeed(self, request: pb.GetCalendarFeedRequest, context: Ctx) -> pb.GetCalendarFeedResponse:
+        return await self.queries.calendar_feed(request)
+
+    async def PlanWeek(self, request: pb.PlanWeekRequest, context: Ctx) -> pb.PlanWeekResponse:
+        return await self.planner.plan(request)

@@ -1,0 +1,132 @@
+"""The scheduler's Redis layout and its ids.
+
+Everything one booking touches lives under the peer's hash tag
+``{peer:<id>}``, so the conflict check and the write are one script on one
+slot (also on Redis Cluster):
+
+=================  ====  ==================================================
+``cal``            hash  windows, zone and status from ``peer.*`` events
+``off``            hash  time off: id -> "start_ms|end_ms"
+``sessions``       hash  session id -> stored ``Session`` protobuf
+``series``         hash  series id -> stored series (JSON)
+``booked``         zset  live sessions, member "sid|end_ms", score start_ms
+``idx``            zset  every session, lex member "<start_ms:013>|sid"
+``byp:<ref>``      zset  the same, for one participant
+``bymatch:<id>``   set   session ids of one match
+``rem``            zset  pending reminder ids, score due_ms
+``outbox``         stream  the kit's transactional outbox
+``idem:*``         hash  idempotency records (the kit's layout)
+=================  ====  ==================================================
+
+Cross-peer keys: ``{dir}:peers`` lists every peer with a calendar (written
+before the calendar, so it is a superset); listings across peers and the
+reminder loop read each peer's own keys from it. ``{plan}`` holds accepted
+matches waiting for the planner.
+"""
+
+from __future__ import annotations
+
+import re
+
+from alongside.kit.errors import InvalidArgument
+from alongside.kit.ids import new_id
+from alongside.kit.redis import Keys
+
+SEP = "~"  # never occurs in a peer id, so a session id names its peer
+_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+_REF = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+
+
+def require_peer_id(peer_id: str, field: str = "peer_id") -> str:
+    if not _ID.match(peer_id):
+        raise InvalidArgument(field, "is required: 1-64 letters, digits or . _ : @ -")
+    return peer_id
+
+
+def require_ref(value: str, field: str) -> str:
+    if not _REF.match(value):
+        raise InvalidArgument(field, "is required: 1-128 letters, digits or . _ : @ -")
+    return value
+
+
+def new_session_id(peer_id: str) -> str:
+    return f"{peer_id}{SEP}{new_id('s')}"
+
+
+def new_series_id(peer_id: str) -> str:
+    return f"{peer_id}{SEP}{new_id('r')}"
+
+
+def peer_of(session_id: str, field: str = "session_id") -> str:
+    """The peer a session (or series) id belongs to, from the id alone."""
+    peer_id, sep, rest = session_id.partition(SEP)
+    if not sep or not rest or not _ID.match(peer_id) or len(session_id) > 160:
+        raise InvalidArgument(field, "is not a session id")
+    return peer_id
+
+
+def occurrence_of(session_id: str) -> tuple[str, int] | None:
+    """(series id, index) for an occurrence id ``<series>.<index>``, else None."""
+    head, dot, tail = session_id.rpartition(".")
+    if not dot or not tail.isdigit() or SEP not in head:
+        return None
+    return head, int(tail)
+
+
+def peer_tag(peer_id: str) -> str:
+    return f"peer:{peer_id}"
+
+
+class SchedulerKeys:
+    def __init__(self, keys: Keys) -> None:
+        self.k = keys
+        self._prefixes: dict[str, str] = {}
+
+    def peer(self, peer_id: str, *rest: str) -> str:
+        prefix = self._prefixes.get(peer_id)
+        if prefix is None:
+            # Built once per peer: this runs several times for every booking.
+            prefix = self._prefixes[peer_id] = self.k.key(peer_tag(peer_id))
+        return ":".join((prefix, *rest))
+
+    def cal(self, peer_id: str) -> str:
+        return self.peer(peer_id, "cal")
+
+    def off(self, peer_id: str) -> str:
+        return self.peer(peer_id, "off")
+
+    def sessions(self, peer_id: str) -> str:
+        return self.peer(peer_id, "sessions")
+
+    def series(self, peer_id: str) -> str:
+        return self.peer(peer_id, "series")
+
+    def booked(self, peer_id: str) -> str:
+        return self.peer(peer_id, "booked")
+
+    def idx(self, peer_id: str) -> str:
+        return self.peer(peer_id, "idx")
+
+    def by_participant(self, peer_id: str, ref: str) -> str:
+        return self.peer(peer_id, "byp", ref)
+
+    def by_match(self, peer_id: str, match_id: str) -> str:
+        return self.peer(peer_id, "bymatch", match_id)
+
+    def reminders(self, peer_id: str) -> str:
+        return self.peer(peer_id, "rem")
+
+    def idem(self, tag: str, scope: str, key: str) -> str:
+        """The kit's ``UnitOfWork`` idempotency layout, so both can share records."""
+        return self.k.key(tag, "idem", scope, key)
+
+    @property
+    def peers(self) -> str:
+        return self.k.key("dir", "peers")
+
+    @property
+    def pending(self) -> str:
+        return self.k.key("plan", "pending")
+
+    def attempts(self, event_id: str) -> str:
+        return self.k.key("plan", "attempts", event_id)
