@@ -43,8 +43,11 @@ test-unit: $(READY)
 
 lint: $(READY)
 	$(BIN)/ruff check .
-	$(BIN)/mypy kit services scripts tests $(wildcard bench/*.py)
+	$(BIN)/mypy kit services cli scripts tests $(wildcard bench/*.py)
 	cd protos && ../$(BIN)/buf lint
+
+demo: $(READY)
+	$(BIN)/alongside demo
 
 bench: $(READY)
 	$(BIN)/python bench/run_all.py

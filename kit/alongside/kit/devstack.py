@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from alongside.kit.testing.servers import NatsServer, ValkeyServer, free_port
+from alongside.kit.testing.smtp import SmtpSink
 
 SERVICES = (("matcher", 50051), ("scheduler", 50052), ("notifier", 50053))
 DATA = Path(os.environ.get("ALONGSIDE_DATA_DIR", "var"))
@@ -30,6 +31,17 @@ def _port(preferred: int) -> int:
         except OSError:
             return free_port()
     return preferred
+
+
+def _mail_sink(env: dict[str, str]) -> SmtpSink | None:
+    """Without a configured SMTP server, email goes to a local sink under var/mail."""
+    if "SMTP_HOST" in env:
+        return None
+    sink = SmtpSink(DATA / "mail", _port(12525))
+    sink.start()
+    env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink.port))
+    print(f"local SMTP sink              127.0.0.1:{sink.port}   mail filed in {DATA / 'mail'}")
+    return sink
 
 
 def _embedded(env: dict[str, str], started: list[NatsServer | ValkeyServer]) -> None:
@@ -73,8 +85,10 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    sink: SmtpSink | None = None
     try:
         _embedded(env, servers)
+        sink = _mail_sink(env)
         for name, preferred in SERVICES:
             port = int(env.get(f"{name.upper()}_PORT", _port(preferred)))
             child_env = {**env, "LISTEN_ADDR": f"127.0.0.1:{port}", "SERVICE_NAME": name}
@@ -101,6 +115,8 @@ def main() -> int:
                 proc.wait(15)
             if proc.poll() is None:
                 proc.kill()
+        if sink is not None:
+            sink.stop()
         for server in reversed(servers):
             server.stop()
         print("stopped.")

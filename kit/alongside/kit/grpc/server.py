@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import grpc
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -15,12 +16,19 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-def create_server(listen_addr: str, default_deadline_s: float = 30.0) -> tuple[aio.Server, int]:
+def create_server(
+    listen_addr: str, default_deadline_s: float = 30.0, credentials: grpc.ServerCredentials | None = None
+) -> tuple[aio.Server, int]:
+    """A server on ``listen_addr``: TLS with ``credentials``
+    (``alongside.kit.grpc.tls.server_credentials``), plaintext without."""
     server = aio.server(
         interceptors=[ServiceInterceptor(default_deadline_s)],
         options=[("grpc.so_reuseport", 0)],
     )
-    port = server.add_insecure_port(listen_addr)
+    if credentials is None:
+        port = server.add_insecure_port(listen_addr)
+    else:
+        port = server.add_secure_port(listen_addr, credentials)
     if port == 0:
         raise OSError(f"cannot listen on {listen_addr}")
     return server, port

@@ -1,0 +1,58 @@
+"""The ``alongside`` command: global options, then one group per area."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from alongside.cli import batch, calendar, demo, intake, match, notifications, plan, roster, sessions, status
+from alongside.cli.clients import Clients
+from alongside.cli.config import DEFAULT_TIMEOUT_S, Config
+from alongside.cli.errors import CliError, report
+from alongside.cli.output import Output
+from alongside.cli.state import Session
+
+app = typer.Typer(
+    name="alongside",
+    help="Alongside for intake staff and programme managers: roster, intake, matches, batches, sessions,"
+    " calendars and notifications, over gRPC.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    json_output: Annotated[
+        bool, typer.Option("--json", envvar="ALONGSIDE_JSON", help="Print JSON for scripts instead of tables.")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", envvar="ALONGSIDE_TIMEOUT", help="Seconds to wait for each call.")
+    ] = DEFAULT_TIMEOUT_S,
+) -> None:
+    """Services are found at ALONGSIDE_MATCHER, ALONGSIDE_SCHEDULER and ALONGSIDE_NOTIFIER
+    (host:port; defaults are the ports `make run` uses)."""
+    try:
+        config = Config.from_env(timeout_s=timeout, json=json_output)
+    except CliError as exc:
+        report(exc, json_output)
+        raise typer.Exit(int(exc.exit_code)) from None
+    clients = Clients(config)
+    ctx.obj = Session(config, Output(json_output), clients)
+    ctx.call_on_close(clients.close)
+
+
+app.command("status")(status.status)
+app.add_typer(roster.app, name="roster")
+app.add_typer(intake.app, name="intake")
+app.add_typer(match.app, name="match")
+app.add_typer(batch.app, name="batch")
+app.add_typer(sessions.app, name="sessions")
+app.add_typer(calendar.app, name="calendar")
+app.add_typer(notifications.app, name="notifications")
+app.add_typer(plan.app, name="plan")
+app.command("demo")(demo.demo)
+app.command("demo-data")(demo.demo_data)

@@ -1,0 +1,86 @@
+"""Incoming events (matcher and scheduler) to triggers, and the consumers.
+
+Only ids, the session start and the urgency flag are read from an event.
+A malformed event, or one without a usable peer or event id, can never be
+handled and is dead-lettered at once (``Permanent``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf.message import DecodeError, Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from alongside.api.matcher.v1 import events_pb2 as match_events
+from alongside.api.matcher.v1 import matcher_pb2
+from alongside.api.scheduler.v1 import events_pb2 as session_events
+from alongside.kit.errors import InvalidArgument
+from alongside.kit.events.consumer import Permanent
+from alongside.kit.events.envelope import Event
+from alongside.notifier.domain.model import kind_for_event
+from alongside.notifier.domain.notification import Trigger
+from alongside.notifier.domain.validation import check_id
+
+MATCH_EVENTS = ("match.accepted", "match.closed")
+SESSION_EVENTS = ("session.booked", "session.rescheduled", "session.cancelled", "session.reminder_due")
+
+BODIES: dict[str, type[Message]] = {
+    "match.accepted": match_events.MatchAccepted,
+    "match.closed": match_events.MatchClosed,
+    "session.booked": session_events.SessionBooked,
+    "session.rescheduled": session_events.SessionRescheduled,
+    "session.cancelled": session_events.SessionCancelled,
+    "session.reminder_due": session_events.SessionReminderDue,
+}
+
+
+def to_trigger(event: Event) -> Trigger | None:
+    """The trigger for an event peers are told about; None for any other event."""
+    kind = kind_for_event(event.type)
+    body_type = BODIES.get(event.type)
+    if kind is None or body_type is None:
+        return None
+    try:
+        body = event.parse(body_type)
+    except DecodeError:
+        raise Permanent("the event body does not parse") from None
+
+    def get(name: str) -> object:
+        return getattr(body, name, None)
+
+    return Trigger(
+        event_id=_required_id(event.id, "event id"),
+        kind=kind,
+        peer_id=_required_id(str(get("peer_id") or ""), "peer_id"),
+        match_id=_optional_id(get("match_id")),
+        session_id=_optional_id(get("session_id")),
+        start=_instant(body, "start"),
+        previous_start=_instant(body, "previous_start"),
+        flagged_urgent=get("urgency") == matcher_pb2.URGENCY_URGENT,
+    )
+
+
+def _required_id(value: str, what: str) -> str:
+    try:
+        return check_id(value, what)
+    except InvalidArgument:
+        raise Permanent(f"the event has no usable {what}") from None
+
+
+def _optional_id(value: object) -> str | None:
+    """An id to link to from the inbox; one that does not look like an id is dropped."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return check_id(value, "ref")
+    except InvalidArgument:
+        return None
+
+
+def _instant(body: Message, name: str) -> datetime | None:
+    if name not in body.DESCRIPTOR.fields_by_name or not body.HasField(name):
+        return None
+    stamp = getattr(body, name)
+    assert isinstance(stamp, Timestamp)
+    return stamp.ToDatetime(tzinfo=UTC)

@@ -1,0 +1,135 @@
+"""One delivery attempt: check the job, send, record the outcome.
+
+At most once per event and channel: the SENT state is the idempotency record.
+It is checked before sending and written in the same transaction that drops
+the job and emits ``notification.sent``, so a worker that dies after that
+commit leaves a job that the next claim finds SENT and merely clears. A
+failure is retried with backoff and jitter; after the last attempt the job
+is FAILED, ``notification.failed`` is published and a copy goes to the DLQ.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from datetime import datetime
+
+from alongside.kit.events.envelope import Event
+from alongside.kit.logging import get_logger
+from alongside.kit.uow import Tx, UnitOfWork
+from alongside.notifier.adapters import events
+from alongside.notifier.adapters.due_index import DueIndex
+from alongside.notifier.adapters.store import JobView, NotificationStore
+from alongside.notifier.domain import delivery
+from alongside.notifier.domain.delivery import DeliveryState
+from alongside.notifier.domain.model import Channel, default_preferences
+from alongside.notifier.domain.quiet_hours import deliver_at
+from alongside.notifier.domain.retry import DeadLetter, RetryPolicy, after_failure
+from alongside.notifier.domain.routing import route
+from alongside.notifier.service.compose import outgoing
+from alongside.notifier.service.hooks import CrashHook
+from alongside.notifier.service.model import Clock, Job
+from alongside.notifier.service.ports import DeliveryFailed, Sender
+
+log = get_logger(__name__)
+
+
+class Attempt:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        store: NotificationStore,
+        due: DueIndex,
+        senders: Mapping[Channel, Sender],
+        policy: RetryPolicy,
+        clock: Clock,
+        crash: CrashHook,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._uow, self._store, self._due, self._senders = uow, store, due, senders
+        self._policy, self._clock, self._crash = policy, clock, crash
+        self._rng = rng or random.Random()
+
+    async def run(self, job: Job) -> None:
+        view = await self._store.load_job(job)
+        state = view.record.deliveries.get(job.channel) if view else None
+        if view is None or state is None or state.finished or view.due is None:
+            await self._due.remove(job)  # done already (or expired): nothing to send
+            return
+        now = self._clock()
+        if view.due > now:
+            await self._due.add({job: view.due})  # rescheduled meanwhile: back to its time
+            return
+        await self._attempt(job, view, state, now)
+
+    async def _attempt(self, job: Job, view: JobView, state: DeliveryState, now: datetime) -> None:
+        prefs = view.prefs or default_preferences(job.peer_id)
+        trigger = view.record.trigger
+        if job.channel not in route(trigger.kind, prefs):  # switched off since: the peer's choice
+            await self._settle(job, state, delivery.withdrawn(state, now), None)
+            return
+        opens = deliver_at(now, prefs, view.record.urgency, deadline=trigger.deadline())
+        if opens > now:  # a retry (or changed preferences) fell into quiet hours
+            await self._settle(job, state, delivery.held(state, now), opens)
+            return
+        sender = self._senders.get(job.channel)
+        try:
+            if sender is None:
+                raise DeliveryFailed(delivery.NOT_CONFIGURED, retryable=False)
+            await sender.send(outgoing(view.record, prefs, job.channel))
+        except DeliveryFailed as failure:
+            await self._failed(job, view, state, failure)
+            return
+        done = delivery.delivered(state, self._clock())
+        sent = events.sent(job, trigger.event_id)
+        if await self._settle(job, state, done, None, sent, crash_point="after_send"):
+            log.info("delivery.sent", notification_id=job.notification_id, channel=job.channel.value)
+
+    async def _failed(self, job: Job, view: JobView, state: DeliveryState, failure: DeliveryFailed) -> None:
+        now, attempt = self._clock(), state.attempts + 1
+        outcome = after_failure(
+            self._policy, attempt, failure.reason, now=now, rng=self._rng, retryable=failure.retryable
+        )
+        fields = {"notification_id": job.notification_id, "channel": job.channel.value, "reason": failure.reason}
+        if isinstance(outcome, DeadLetter):
+            source = view.record.trigger.event_id
+            published = (
+                events.failed(job, source, failure.reason, attempt),
+                events.failed(job, source, failure.reason, attempt, dead_letter=True),
+            )
+            if await self._settle(job, state, delivery.gave_up(state, failure.reason, now), None, *published):
+                log.warning("delivery.failed", attempts=attempt, **fields)
+            return
+        if await self._settle(job, state, delivery.will_retry(state, failure.reason, now), outcome.when):
+            log.info("delivery.retry", attempt=attempt, **fields)
+
+    async def _settle(
+        self,
+        job: Job,
+        seen: DeliveryState,
+        new: DeliveryState,
+        due: datetime | None,
+        *emit: Event,
+        crash_point: str = "",
+    ) -> bool:
+        """Write ``new`` (and its events) if the state is still the one this
+        attempt started from, then keep the job due at ``due`` or drop it.
+        False if another worker moved it on meanwhile: its outcome stands."""
+
+        async def body(tx: Tx) -> bytes:
+            if await self._store.watch_delivery(tx, job) != seen:
+                return b"0"
+            self._store.queue_delivery(tx, job, new, due)
+            for event in emit:
+                tx.emit(self._store.keys.tag(job.peer_id), event)
+            return b"1"
+
+        if await self._uow.run(body) != b"1":
+            return False
+        if crash_point:
+            self._crash.at(crash_point)
+        if due is None:
+            await self._due.remove(job)
+        else:
+            await self._due.add({job: due})
+        return True

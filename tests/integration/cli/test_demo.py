@@ -1,0 +1,34 @@
+"""``alongside demo`` end to end against the three services and a local SMTP sink.
+
+With --json the steps still render (into muted consoles), so this one run
+covers the human rendering paths too; the summary's numbers are checked.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .conftest import Stack, no_traceback
+
+
+async def test_the_demo_runs_the_whole_journey(full_stack: Stack) -> None:
+    assert full_stack.sink is not None
+    sink = full_stack.sink.folder
+    result = await full_stack.run(
+        "--json", "demo", "--peers", "24", "--intakes", "12", "--accept", "3", "--wait", "15", "--time-limit", "2",
+        env={"ALONGSIDE_SMTP_SINK_DIR": str(sink)},
+    )  # fmt: skip
+    no_traceback(result)
+    assert result.exit_code == 0, result.output
+    facts = json.loads(result.stdout)
+    assert (facts["peers_imported"], facts["peers_rejected"], facts["intakes"]) == (24, 0, 12)
+    assert facts["shortlisted"] + facts["waitlisted"] == 12 and facts["waitlisted"] >= 1  # the unmatchable one
+    assert facts["accepted"] == 3 and facts["closed"] == 1
+    assert facts["first_session_booked"] is True
+    assert facts["inbox_items"] >= 2  # the assignment and the booked session
+    assert facts["emails"] >= 1
+    assert facts["batch_matched"] >= 1 and facts["batch_failures"] == 0 and facts["still_waiting"] >= 1
+    assert facts["solver"] in ("OPTIMAL", "FEASIBLE")
+    mails = [p.read_text(errors="replace") for p in sink.glob("*.eml")]
+    assert any("@example.org" in m for m in mails)
+    assert not any("Demo Peer" in m or "demo-p-" in m for m in mails)  # no names or participant refs by email
