@@ -22,6 +22,8 @@ import grpc
 
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
+from alongside.kit.testing.auth import AUTH_ENV
+from alongside.kit.testing.auth import channel as auth_channel
 from alongside.kit.testing.processes import Child
 from alongside.kit.testing.servers import NatsServer, ValkeyServer
 from alongside.matcher.mappers import peer_out, request_out
@@ -54,13 +56,13 @@ async def load_roster(stub: matcher_pb2_grpc.MatcherServiceStub, rng: random.Ran
 async def run(calls: int) -> list[tuple[str, int, LoadResult]]:
     rng = random.Random(7)
     with NatsServer() as nats, ValkeyServer() as valkey:
-        env = {"NATS_URL": nats.url, "REDIS_URL": valkey.url, "NAMESPACE": "bench", "LOG_LEVEL": "warning"}  # type: ignore[attr-defined]
+        env = {**AUTH_ENV, "NATS_URL": nats.url, "REDIS_URL": valkey.url, "NAMESPACE": "bench", "LOG_LEVEL": "warning"}  # type: ignore[attr-defined]
         matcher = Child("alongside.matcher", env)
         port = matcher.port
         echo, echo_port = echo_process()
         try:
             async with (
-                grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel,
+                auth_channel(f"127.0.0.1:{port}") as channel,
                 grpc.aio.insecure_channel(f"127.0.0.1:{echo_port}") as echo_channel,
             ):
                 stub = matcher_pb2_grpc.MatcherServiceStub(channel)

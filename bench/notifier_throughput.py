@@ -24,36 +24,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-for _sub in ("kit", "services/notifier"):
-    if str(ROOT / _sub) not in sys.path:
-        sys.path.insert(0, str(ROOT / _sub))
+import aiosmtplib
+import nats
+from aiosmtpd.controller import Controller
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
 
-import aiosmtplib  # noqa: E402
-import grpc  # noqa: E402
-import nats  # noqa: E402
-from aiosmtpd.controller import Controller  # noqa: E402
-from nats.js import JetStreamContext  # noqa: E402
-from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig  # noqa: E402
-
-from alongside.api.matcher.v1 import events_pb2  # noqa: E402
-from alongside.api.notifier.v1 import notifier_pb2 as pb  # noqa: E402
-from alongside.api.notifier.v1 import notifier_pb2_grpc  # noqa: E402
-from alongside.kit import logging as kit_logging  # noqa: E402
-from alongside.kit.events.envelope import Event  # noqa: E402
-from alongside.kit.redis import Keys, client  # noqa: E402
-from alongside.kit.runtime import Runtime  # noqa: E402
-from alongside.kit.testing.servers import NatsServer, ValkeyServer, free_port  # noqa: E402
-from alongside.kit.testing.wait import eventually  # noqa: E402
-from alongside.notifier.bootstrap import build  # noqa: E402
-from alongside.notifier.settings import NotifierSettings  # noqa: E402
+from alongside.api.matcher.v1 import events_pb2
+from alongside.api.notifier.v1 import notifier_pb2 as pb
+from alongside.api.notifier.v1 import notifier_pb2_grpc
+from alongside.kit import logging as kit_logging
+from alongside.kit.events.envelope import Event
+from alongside.kit.redis import Keys, client
+from alongside.kit.runtime import Runtime
+from alongside.kit.testing.auth import TEST_AUTH
+from alongside.kit.testing.auth import channel as auth_channel
+from alongside.kit.testing.servers import NatsServer, ValkeyServer, free_port
+from alongside.kit.testing.wait import eventually
+from alongside.notifier.bootstrap import build
+from alongside.notifier.settings import NotifierSettings
 
 NS = "bench"
 Row = tuple[str, str, str]
@@ -107,11 +101,11 @@ class Notifier:
     @classmethod
     async def start(cls, nats_url: str, redis_url: str, smtp_port: int, **overrides: Any) -> Notifier:
         settings = NotifierSettings.from_env(
-            {}, nats_url=nats_url, redis_url=redis_url, namespace=NS, smtp_port=smtp_port, **overrides
+            {}, **TEST_AUTH, nats_url=nats_url, redis_url=redis_url, namespace=NS, smtp_port=smtp_port, **overrides
         )
         runtime = build(settings)
         port = await runtime.start()
-        return cls(runtime, notifier_pb2_grpc.NotifierServiceStub(grpc.aio.insecure_channel(f"127.0.0.1:{port}")))
+        return cls(runtime, notifier_pb2_grpc.NotifierServiceStub(auth_channel(f"127.0.0.1:{port}")))
 
     async def visible(self, peer: str, event_id: str) -> bool:
         reply = await self.stub.ListNotifications(pb.ListNotificationsRequest(peer_id=peer, page_size=1))

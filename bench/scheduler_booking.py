@@ -48,6 +48,8 @@ from alongside.api.scheduler.v1 import scheduler_pb2 as pb
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.streams import provision
 from alongside.kit.redis import Keys
+from alongside.kit.testing.auth import AUTH_ENV
+from alongside.kit.testing.auth import channel as auth_channel
 from alongside.kit.testing.servers import NatsServer, ValkeyServer, free_port
 
 NAMESPACE = "bench"
@@ -189,7 +191,7 @@ async def bench_rpc(
     ]
     pids = [proc.pid for proc, _ in procs]
     ports = [port for _, port in procs]
-    channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for port in ports]
+    channels = [auth_channel(f"127.0.0.1:{port}") for port in ports]
     try:
         methods = [c.unary_unary(BOOK) for c in channels]
 
@@ -284,7 +286,7 @@ async def main(quick: bool) -> int:
         for server in (n, v):
             server.start()
             stack.callback(server.close)
-        env = {"NATS_URL": n.url, "REDIS_URL": v.url, "NAMESPACE": NAMESPACE, "MAX_SESSIONS_PER_DAY": "200"}
+        env = {**AUTH_ENV, "NATS_URL": n.url, "REDIS_URL": v.url, "NAMESPACE": NAMESPACE, "MAX_SESSIONS_PER_DAY": "200"}
         procs: list[tuple[subprocess.Popen[bytes], int]] = []
         stack.callback(stop_all, procs)
         procs += [start_scheduler(env, Path(folder) / str(i)) for i in range(2)]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from alongside.cli import batch, calendar, demo, intake, match, notifications, plan, roster, sessions, status
+from alongside.cli import batch, calendar, demo, intake, match, notifications, plan, roster, sessions, status, token
 from alongside.cli.clients import Clients
 from alongside.cli.config import DEFAULT_TIMEOUT_S, Config
 from alongside.cli.errors import CliError, report
@@ -54,5 +54,6 @@ app.add_typer(sessions.app, name="sessions")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(notifications.app, name="notifications")
 app.add_typer(plan.app, name="plan")
+app.add_typer(token.app, name="token")
 app.command("demo")(demo.demo)
 app.command("demo-data")(demo.demo_data)

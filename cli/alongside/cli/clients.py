@@ -38,9 +38,10 @@ def idempotency_key(given: str | None) -> str:
 class Service:
     """One service: its address, a lazily opened channel and its stub."""
 
-    def __init__(self, name: str, address: str, timeout_s: float, correlation_id: str) -> None:
+    def __init__(self, name: str, address: str, timeout_s: float, correlation_id: str, token: str = "") -> None:
         self.name, self.address, self.timeout_s = name, address, timeout_s
         self.correlation_id = correlation_id
+        self.token = token
         self._channel: grpc.Channel | None = None
         self._stub: Any = None
 
@@ -53,7 +54,10 @@ class Service:
 
     @property
     def metadata(self) -> tuple[tuple[str, str], ...]:
-        return ((CORRELATION_HEADER, self.correlation_id),)
+        pairs = [(CORRELATION_HEADER, self.correlation_id)]
+        if self.token:
+            pairs.append(("authorization", f"Bearer {self.token}"))
+        return tuple(pairs)
 
     @contextlib.contextmanager
     def guard(self) -> Iterator[None]:
@@ -112,7 +116,7 @@ class Clients:
     def __init__(self, config: Config) -> None:
         self.correlation_id = "cli-" + uuid.uuid4().hex[:16]
         self.services = {
-            name: Service(name, address, config.timeout_s, self.correlation_id)
+            name: Service(name, address, config.timeout_s, self.correlation_id, config.token)
             for name, address in config.addresses.items()
         }
 

@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from alongside.cli.credentials import token_from
 from alongside.cli.errors import CliError, ExitCode
 
 DEFAULT_ADDRESSES = {"matcher": "127.0.0.1:50051", "scheduler": "127.0.0.1:50052", "notifier": "127.0.0.1:50053"}
@@ -26,6 +27,7 @@ class Config:
     redis_url: str = DEFAULT_REDIS_URL
     timeout_s: float = DEFAULT_TIMEOUT_S
     json: bool = False
+    token: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, timeout_s: float, json: bool) -> Config:
@@ -42,6 +44,7 @@ class Config:
             redis_url=source.get("REDIS_URL", DEFAULT_REDIS_URL),
             timeout_s=timeout_s,
             json=json,
+            token=token_from(source),
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -31,6 +32,20 @@ def _port(preferred: int) -> int:
         except OSError:
             return free_port()
     return preferred
+
+
+def _dev_auth(env: dict[str, str]) -> None:
+    """Without configured keys, services and the CLI share a development
+    HS256 secret kept in var/dev-auth-secret (made once, mode 0600)."""
+    if env.get("AUTH_PUBLIC_KEYS") or env.get("AUTH_HS256_SECRET"):
+        return
+    path = DATA / "dev-auth-secret"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    env["AUTH_HS256_SECRET"] = path.read_text().strip()
+    print(f"development token secret    {path}   (alongside token issue --role ... --sub ...)")
 
 
 def _mail_sink(env: dict[str, str]) -> SmtpSink | None:
@@ -88,6 +103,7 @@ def main() -> int:
     sink: SmtpSink | None = None
     try:
         _embedded(env, servers)
+        _dev_auth(env)
         sink = _mail_sink(env)
         for name, preferred in SERVICES:
             port = int(env.get(f"{name.upper()}_PORT", _port(preferred)))

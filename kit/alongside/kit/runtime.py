@@ -24,10 +24,13 @@ from nats.js import JetStreamContext
 from alongside.kit import nats as kit_nats
 from alongside.kit import redis as kit_redis
 from alongside.kit.aio import wait_any
+from alongside.kit.auth import setup as auth_setup
+from alongside.kit.auth.policy import Authorizer, Policy
 from alongside.kit.events.consumer import Consumer
 from alongside.kit.events.outbox import Outbox, OutboxRelay
 from alongside.kit.events.streams import provision
 from alongside.kit.grpc.server import Health, create_server, enable_reflection
+from alongside.kit.grpc.tls import server_credentials
 from alongside.kit.logging import get_logger
 from alongside.kit.redis import Keys
 from alongside.kit.settings import Settings
@@ -55,10 +58,18 @@ MakeConsumers = Callable[[Deps], Sequence[Consumer]]
 
 
 class Runtime:
-    def __init__(self, settings: Settings, register: Register, consumers: MakeConsumers | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        register: Register,
+        consumers: MakeConsumers | None = None,
+        policies: Sequence[Policy] = (),
+    ) -> None:
         self.settings = settings
         self._register = register
         self._consumers = consumers or (lambda deps: ())
+        # Fails closed: an RPC without a rule in these tables is refused.
+        self._authorizer = Authorizer(auth_setup.verifier(settings), policies)
         self.stop_event = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.port = 0
@@ -68,6 +79,7 @@ class Runtime:
 
     async def start(self) -> int:
         s = self.settings
+        credentials = server_credentials(s)  # a bad TLS_* file fails before anything connects
         r = kit_redis.client(s.redis_url)
         nc = await kit_nats.connect(s.nats_url, s.service_name)
         js = nc.jetstream()
@@ -76,7 +88,7 @@ class Runtime:
         outbox = Outbox(r, keys)
         deps = Deps(s, r, nc, js, keys, outbox, UnitOfWork(r, keys, outbox))
         self.deps = deps
-        server, self.port = create_server(s.listen_addr, s.default_deadline_seconds)
+        server, self.port = create_server(s.listen_addr, s.default_deadline_seconds, credentials, self._authorizer)
         names = self._register(deps, server)
         self._health = Health(server, names)
         await self._health.set(False)  # known, not yet checked

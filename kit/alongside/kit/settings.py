@@ -38,6 +38,20 @@ class Settings:
     grace_seconds: float = 5.0
     default_deadline_seconds: float = 30.0
     health_interval_seconds: float = 1.0
+    # Authentication: every RPC but health needs a signed bearer token.
+    # Production: AUTH_PUBLIC_KEYS (PEM files, Ed25519 or RSA). Development:
+    # AUTH_HS256_SECRET (`make run` makes one under var/).
+    auth_issuer: str = "alongside"
+    auth_audience: str = "alongside"
+    auth_public_keys: tuple[str, ...] = ()
+    auth_hs256_secret: str = ""
+    # This service's own signing key (PEM) for service-to-service tokens;
+    # with only the HS256 secret, that secret signs them.
+    auth_private_key: str = ""
+    # Transport security: server TLS, and mTLS when a client CA is given.
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_client_ca_file: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Self:
@@ -68,6 +82,10 @@ class Settings:
             raise ConfigError("NAMESPACE may hold only letters, digits, '-' and '_'")
         if self.grace_seconds < 0 or self.default_deadline_seconds <= 0:
             raise ConfigError("GRACE_SECONDS must be >= 0 and DEFAULT_DEADLINE_SECONDS > 0")
+        if not self.auth_public_keys and not self.auth_hs256_secret:
+            raise ConfigError("AUTH_PUBLIC_KEYS or AUTH_HS256_SECRET must be set: every RPC needs a signed token")
+        if self.auth_hs256_secret and len(self.auth_hs256_secret) < 32:
+            raise ConfigError("AUTH_HS256_SECRET must be at least 32 characters")
 
 
 def _parse(name: str, raw: str, kind: Any) -> Any:

@@ -20,6 +20,7 @@ from typer.testing import CliRunner, Result
 from alongside.cli.app import app
 from alongside.kit import logging as kit_logging
 from alongside.kit.runtime import Runtime
+from alongside.kit.testing.auth import TEST_AUTH
 from alongside.kit.testing.servers import free_port
 from alongside.matcher.bootstrap import build as build_matcher
 from alongside.matcher.settings import MatcherSettings
@@ -104,7 +105,7 @@ async def start(runtime: Runtime, stack: Stack, name: str) -> None:
 @pytest.fixture
 async def matcher_only(nats_url: str, redis_url: str, namespace: str) -> AsyncIterator[Stack]:
     stack = Stack(base_env(nats_url, redis_url))
-    settings = MatcherSettings.from_env({}, nats_url=nats_url, redis_url=redis_url, namespace=namespace)
+    settings = MatcherSettings.from_env({}, **TEST_AUTH, nats_url=nats_url, redis_url=redis_url, namespace=namespace)
     await start(build_matcher(settings), stack, "matcher")
     yield stack
     await stop(stack.runtimes)
@@ -116,6 +117,7 @@ async def full_stack(nats_url: str, redis_url: str, namespace: str, tmp_path: Pa
     sink.start()
     stack = Stack(base_env(nats_url, redis_url), sink=sink)
     shared: dict[str, Any] = {
+        **TEST_AUTH,
         "nats_url": nats_url,
         "redis_url": redis_url,
         "namespace": namespace,

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import grpc
-
 from alongside.api.scheduler.v1 import scheduler_pb2 as spb
 from alongside.api.scheduler.v1 import scheduler_pb2_grpc
+from alongside.kit.testing.auth import channel as auth_channel
 from alongside.kit.testing.wait import eventually
 
 from .conftest import ROSTER, Stack, no_traceback, submit, write
@@ -73,7 +72,7 @@ async def test_tail_follows_the_inbox_live(full_stack: Stack, tmp_path: Path) ->
     # Changed behind the CLI's back (one CLI runs at a time here): the tail must see it.
     address = full_stack.env["ALONGSIDE_SCHEDULER"]
     assert address is not None
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with auth_channel(address) as channel:
         await scheduler_pb2_grpc.SchedulerServiceStub(channel).CancelSession(
             spb.CancelSessionRequest(
                 idempotency_key="t-cancel", session_id=session["session_id"],

@@ -15,6 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from alongside.kit.runtime import Runtime
+from alongside.kit.testing.auth import TEST_AUTH
 from alongside.kit.testing.servers import ValkeyServer
 from alongside.kit.testing.wait import eventually
 from alongside.matcher.bootstrap import build
@@ -41,7 +42,8 @@ async def wait_status(port: int, expected: int, timeout: float = 15.0) -> None:
 @pytest.fixture
 async def matcher(nats_url: str, own_valkey: ValkeyServer, namespace: str) -> AsyncIterator[Runtime]:
     settings = MatcherSettings.from_env(
-        {}, nats_url=nats_url, redis_url=own_valkey.url, namespace=namespace, health_interval_seconds=0.1
+        {},
+        **TEST_AUTH, nats_url=nats_url, redis_url=own_valkey.url, namespace=namespace, health_interval_seconds=0.1
     )
     runtime = build(settings)
     await runtime.start()

@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import grpc
 import pytest
 from nats.js import JetStreamContext
 
@@ -14,6 +13,7 @@ from alongside.api.matcher.v1 import matcher_pb2_grpc
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.streams import CATALOGUE, stream_name
 from alongside.kit.runtime import Runtime
+from alongside.kit.testing.auth import TEST_AUTH, channel
 from alongside.kit.testing.wait import eventually
 from alongside.matcher.bootstrap import build
 from alongside.matcher.settings import MatcherSettings
@@ -61,7 +61,7 @@ class Matcher:
 
 
 async def start_matcher(nats_url: str, redis_url: str, namespace: str, clock: Callable[[], datetime]) -> Runtime:
-    settings = MatcherSettings.from_env({}, nats_url=nats_url, redis_url=redis_url, namespace=namespace)
+    settings = MatcherSettings.from_env({}, **TEST_AUTH, nats_url=nats_url, redis_url=redis_url, namespace=namespace)
     runtime = build(settings, clock=clock)
     await runtime.start()
     return runtime
@@ -70,8 +70,8 @@ async def start_matcher(nats_url: str, redis_url: str, namespace: str, clock: Ca
 @pytest.fixture
 async def matcher(nats_url: str, redis_url: str, namespace: str) -> AsyncIterator[Matcher]:
     runtime = await start_matcher(nats_url, redis_url, namespace, lambda: NOW)
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{runtime.port}") as channel:
-        yield Matcher(runtime, matcher_pb2_grpc.MatcherServiceStub(channel), namespace)
+    async with channel(f"127.0.0.1:{runtime.port}", role="admin") as chan:
+        yield Matcher(runtime, matcher_pb2_grpc.MatcherServiceStub(chan), namespace)
     await runtime.stop()
 
 

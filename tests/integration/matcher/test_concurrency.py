@@ -9,6 +9,7 @@ import grpc
 
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
+from alongside.kit.testing.auth import channel as auth_channel
 from alongside.kit.testing.processes import replicas
 
 from .conftest import Matcher, intake, peer, upsert
@@ -53,7 +54,7 @@ async def test_three_replica_processes_never_overfill(matcher: Matcher, nats_url
     request_ids = await submit_many(matcher, 90)
     env = {"NATS_URL": nats_url, "REDIS_URL": redis_url, "NAMESPACE": matcher.namespace}
     with replicas("alongside.matcher", env, count=2) as ports:
-        channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for port in ports]
+        channels = [auth_channel(f"127.0.0.1:{port}") for port in ports]
         stubs = [matcher.stub, *(matcher_pb2_grpc.MatcherServiceStub(c) for c in channels)]
         codes = await race(stubs, request_ids)
         for channel in channels:

@@ -3,12 +3,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
-import grpc
 import nats
 import pytest
 
 from alongside.api.notifier.v1 import notifier_pb2_grpc
 from alongside.kit.redis import client
+from alongside.kit.testing.auth import TEST_AUTH
+from alongside.kit.testing.auth import channel as auth_channel
 from alongside.notifier.bootstrap import build
 from alongside.notifier.service.model import Clock, system_clock
 from alongside.notifier.settings import NotifierSettings
@@ -37,6 +38,7 @@ def webhook() -> Iterator[WebhookReceiver]:
 
 def settings_for(nats_url: str, redis_url: str, namespace: str, smtp_port: int, **overrides: Any) -> NotifierSettings:
     base: dict[str, Any] = {
+        **TEST_AUTH,
         "nats_url": nats_url,
         "redis_url": redis_url,
         "namespace": namespace,
@@ -64,7 +66,7 @@ async def start_notifier(nats_url: str, redis_url: str, namespace: str, smtp_sin
         settings = settings_for(nats_url, redis, namespace, overrides.pop("smtp_port", smtp_sink.port), **overrides)
         runtime = build(settings, clock=clock)
         port = await runtime.start()
-        channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+        channel = auth_channel(f"127.0.0.1:{port}")
         nc = await nats.connect(nats_url)
         running = Running(
             runtime,

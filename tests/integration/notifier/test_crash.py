@@ -14,7 +14,6 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-import grpc
 import nats
 import pytest
 from nats.js import JetStreamContext
@@ -24,6 +23,7 @@ from alongside.api.notifier.v1 import notifier_pb2_grpc
 from alongside.kit.events.streams import CATALOGUE, stream_name
 from alongside.kit.ids import new_id
 from alongside.kit.redis import Keys, client
+from alongside.kit.testing.auth import channel as auth_channel
 from alongside.kit.testing.wait import eventually
 
 from .harness import EMAIL, INBOX, accepted
@@ -48,7 +48,7 @@ class Notifier:
 
         await eventually(listening, timeout=30, what="the notifier to listen")
         line = next(x for x in self.log.read_text().splitlines() if "listening on" in x)
-        self.channel = grpc.aio.insecure_channel(line.rsplit(" ", 1)[1])
+        self.channel = auth_channel(line.rsplit(" ", 1)[1])
         return notifier_pb2_grpc.NotifierServiceStub(self.channel)
 
     async def exited(self) -> int:

@@ -19,6 +19,7 @@ from alongside.api.scheduler.v1 import scheduler_pb2_grpc
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.streams import CATALOGUE, stream_name
 from alongside.kit.runtime import Runtime
+from alongside.kit.testing.auth import TEST_AUTH, channel
 from alongside.kit.testing.wait import eventually
 from alongside.scheduler.bootstrap import build
 from alongside.scheduler.settings import SchedulerSettings
@@ -147,6 +148,7 @@ async def stream_events(js: JetStreamContext, namespace: str, aggregate: str) ->
 
 def settings_for(nats_url: str, redis_url: str, namespace: str, **overrides: Any) -> SchedulerSettings:
     base: dict[str, Any] = {
+        **TEST_AUTH,
         "nats_url": nats_url,
         "redis_url": redis_url,
         "namespace": namespace,
@@ -170,8 +172,8 @@ async def start_scheduler(settings: SchedulerSettings, clock: Callable[[], datet
 async def scheduler(nats_url: str, redis_url: str, namespace: str) -> AsyncIterator[Scheduler]:
     clock = Clock()
     runtime = await start_scheduler(settings_for(nats_url, redis_url, namespace), clock)
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{runtime.port}") as channel:
-        yield Scheduler(runtime, scheduler_pb2_grpc.SchedulerServiceStub(channel), namespace, clock)
+    async with channel(f"127.0.0.1:{runtime.port}") as chan:
+        yield Scheduler(runtime, scheduler_pb2_grpc.SchedulerServiceStub(chan), namespace, clock)
     await runtime.stop()
 
 

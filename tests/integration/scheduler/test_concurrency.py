@@ -12,6 +12,7 @@ import grpc
 
 from alongside.api.scheduler.v1 import scheduler_pb2 as pb
 from alongside.api.scheduler.v1 import scheduler_pb2_grpc
+from alongside.kit.testing.auth import channel as auth_channel
 from alongside.kit.testing.processes import replicas
 
 from .conftest import Scheduler, ts, utc, window
@@ -73,7 +74,7 @@ async def test_two_scheduler_processes_never_double_book(scheduler: Scheduler, n
     slot = next_tuesday_10am()
     env = {"NATS_URL": nats_url, "REDIS_URL": redis_url, "NAMESPACE": scheduler.namespace}
     with replicas("alongside.scheduler", env, count=2) as ports:
-        channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for port in ports]
+        channels = [auth_channel(f"127.0.0.1:{port}") for port in ports]
         stubs = [scheduler_pb2_grpc.SchedulerServiceStub(c) for c in channels]
         same = await race(stubs, [slot] * 200, "same")
         # Then overlapping candidates every 10 minutes over three hours, from both processes.

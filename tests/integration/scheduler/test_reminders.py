@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import grpc
-
 from alongside.api.scheduler.v1 import events_pb2 as ev
 from alongside.api.scheduler.v1 import scheduler_pb2 as pb
 from alongside.api.scheduler.v1 import scheduler_pb2_grpc
+from alongside.kit.testing.auth import channel as auth_channel
 from alongside.kit.testing.wait import eventually
 
 from .conftest import Clock, Scheduler, settings_for, start_scheduler, stream_events, ts, utc
@@ -95,7 +94,7 @@ async def test_exactly_once_across_restart_and_two_replicas(
             return len(await fired()) >= 2
 
         await eventually(two, what="the hour-before reminder")
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{second.port}") as channel:
+        async with auth_channel(f"127.0.0.1:{second.port}") as channel:
             stub = scheduler_pb2_grpc.SchedulerServiceStub(channel)
             got = await stub.GetSession(pb.GetSessionRequest(session_id=session.session_id))
             assert got.session.status == pb.SESSION_STATUS_BOOKED

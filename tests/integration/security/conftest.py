@@ -53,7 +53,9 @@ class NatsUser:
     errors: list[Exception]
 
     def denied(self, what: str) -> bool:
-        return any("permissions violation" in str(e) and what in str(e) for e in self.errors)
+        """Whether the server reported a permissions violation mentioning ``what``."""
+        # nats-py lower-cases the server's error line.
+        return any("permissions violation" in str(e) and what.lower() in str(e) for e in self.errors)
 
 
 NatsLogin = Callable[[str], Awaitable[NatsUser]]

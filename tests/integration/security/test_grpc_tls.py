@@ -14,6 +14,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from alongside.kit.grpc.server import Health, create_server
 from alongside.kit.grpc.tls import channel_credentials, server_credentials
 from alongside.kit.settings import Settings
+from alongside.kit.testing.auth import TEST_AUTH
 from alongside.kit.testing.certs import Authority
 from tests.integration.security.conftest import Pki
 
@@ -25,6 +26,7 @@ UNAVAILABLE = grpc.StatusCode.UNAVAILABLE
 async def health_server(cert: Path, key: Path, client_ca: Path | None = None) -> AsyncIterator[int]:
     settings = Settings.from_env(
         {},
+        **TEST_AUTH,
         service_name="test",
         tls_cert_file=str(cert),
         tls_key_file=str(key),

@@ -15,13 +15,14 @@ from cryptography.x509.oid import NameOID
 
 from alongside.kit.grpc.tls import channel_credentials, server_credentials
 from alongside.kit.settings import ConfigError, Settings
+from alongside.kit.testing.auth import TEST_AUTH
 from alongside.kit.testing.certs import Issued
 from tests.integration.security.conftest import Pki
 
 
 def settings(cert: Path | str = "", key: Path | str = "", ca: Path | str = "") -> Settings:
     return Settings.from_env(
-        {}, service_name="test", tls_cert_file=str(cert), tls_key_file=str(key), tls_client_ca_file=str(ca)
+        {}, **TEST_AUTH, service_name="test", tls_cert_file=str(cert), tls_key_file=str(key), tls_client_ca_file=str(ca)
     )
 
 

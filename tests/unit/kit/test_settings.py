@@ -1,18 +1,26 @@
 import pytest
 
 from alongside.kit.settings import ConfigError, Settings
+from alongside.kit.testing.auth import AUTH_ENV
 
 
 def test_reads_typed_values_from_env() -> None:
     s = Settings.from_env(
-        {"SERVICE_NAME": "matcher", "NATS_URL": "nats://h:1", "GRACE_SECONDS": "2.5", "LOG_LEVEL": "debug"}
+        {**AUTH_ENV, "SERVICE_NAME": "matcher", "NATS_URL": "nats://h:1", "GRACE_SECONDS": "2.5", "LOG_LEVEL": "debug"}
     )
     assert (s.service_name, s.nats_url, s.grace_seconds, s.log_level) == ("matcher", "nats://h:1", 2.5, "debug")
 
 
+def test_no_token_keys_fails_at_start() -> None:
+    with pytest.raises(ConfigError, match="AUTH_PUBLIC_KEYS or AUTH_HS256_SECRET"):
+        Settings.from_env({"SERVICE_NAME": "x"})
+    with pytest.raises(ConfigError, match="at least 32"):
+        Settings.from_env({"SERVICE_NAME": "x", "AUTH_HS256_SECRET": "short"})
+
+
 def test_missing_required_value_names_the_variable() -> None:
     with pytest.raises(ConfigError, match="SERVICE_NAME is required"):
-        Settings.from_env({})
+        Settings.from_env({**AUTH_ENV})
 
 
 @pytest.mark.parametrize(
@@ -28,4 +36,4 @@ def test_missing_required_value_names_the_variable() -> None:
 )
 def test_bad_values_fail_with_a_clear_message(var: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        Settings.from_env({"SERVICE_NAME": "x", var: value})
+        Settings.from_env({**AUTH_ENV, "SERVICE_NAME": "x", var: value})

@@ -8,6 +8,7 @@ import pytest
 
 from alongside.kit.errors import InvalidArgument
 from alongside.kit.settings import ConfigError
+from alongside.kit.testing.auth import AUTH_ENV
 from alongside.scheduler.adapters.codec import (
     booked_member,
     decode_calendar,
@@ -109,13 +110,15 @@ def test_reminder_ids_parse_and_stale_ones_are_dropped() -> None:
 
 
 def test_settings_build_the_policy_and_name_bad_variables() -> None:
-    settings = SchedulerSettings.from_env({"SESSION_TYPES": "intake=50,check_in=20", "REMINDER_OFFSETS_MINUTES": "30"})
+    settings = SchedulerSettings.from_env(
+        {**AUTH_ENV, "SESSION_TYPES": "intake=50,check_in=20", "REMINDER_OFFSETS_MINUTES": "30"}
+    )
     policy = settings.policy()
     assert policy.session_type("intake").minutes == 50
     assert policy.reminder_offsets == (timedelta(minutes=30),)
     with pytest.raises(ConfigError, match="SESSION_TYPES"):
-        SchedulerSettings.from_env({"SESSION_TYPES": "intake"})
+        SchedulerSettings.from_env({**AUTH_ENV, "SESSION_TYPES": "intake"})
     with pytest.raises(ConfigError, match="FIRST_SESSION_TYPE"):
-        SchedulerSettings.from_env({"SESSION_TYPES": "check_in=30"})
+        SchedulerSettings.from_env({**AUTH_ENV, "SESSION_TYPES": "check_in=30"})
     with pytest.raises(ConfigError, match="BUFFER_MINUTES"):
-        SchedulerSettings.from_env({"BUFFER_MINUTES": "-1"})
+        SchedulerSettings.from_env({**AUTH_ENV, "BUFFER_MINUTES": "-1"})

@@ -70,3 +70,15 @@ def reset(token: contextvars.Token[Identity | None]) -> None:
 
 def _shown(role: str) -> str:
     return "service" if role.startswith(SERVICE_PREFIX) else role
+
+
+def require_own(peer_id: str, what: str) -> None:
+    """Object-level rule: a caller with the peer role reaches only their own ``what``."""
+    identity = optional_identity()
+    if identity is not None and identity.role == "peer" and identity.subject != peer_id:
+        raise PermissionDenied(f"a peer may reach only their own {what}")
+
+
+def is_staff() -> bool:
+    identity = optional_identity()
+    return identity is not None and identity.role in ("intake", "manager", "admin")

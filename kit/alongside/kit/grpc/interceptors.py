@@ -9,8 +9,9 @@ answers UNKNOWN and no stack trace reaches a client.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import grpc
@@ -19,7 +20,9 @@ from nats.errors import ConnectionClosedError, NoServersError
 from nats.errors import TimeoutError as NatsTimeout
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
+from structlog.contextvars import bound_contextvars
 
+from alongside.kit.auth.policy import Authorizer, current_identity, reset
 from alongside.kit.errors import DomainError, Unavailable
 from alongside.kit.grpc.errors import status_for
 from alongside.kit.ids import new_id
@@ -46,9 +49,28 @@ def _correlation_id(context: aio.ServicerContext) -> str:
 
 
 class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
-    def __init__(self, default_deadline_s: float, skip: tuple[str, ...] = ("/grpc.health", "/grpc.reflection")) -> None:
+    def __init__(
+        self,
+        default_deadline_s: float,
+        authorizer: Authorizer | None = None,
+        skip: tuple[str, ...] = ("/grpc.health", "/grpc.reflection"),
+    ) -> None:
         self._deadline = default_deadline_s
+        self._auth = authorizer
         self._skip = skip
+
+    @contextlib.contextmanager
+    def _caller(self, method: str, context: aio.ServicerContext) -> Iterator[None]:
+        """Authenticate and authorise the call, binding the caller's identity."""
+        if self._auth is None:
+            yield
+            return
+        bound = self._auth.authorize(method, context.invocation_metadata() or ())
+        try:
+            with bound_contextvars(role=current_identity().role):
+                yield
+        finally:
+            reset(bound)
 
     async def intercept_service(
         self,
@@ -81,8 +103,9 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 try:
                     remaining = context.time_remaining()
                     budget = self._deadline if remaining is None else min(remaining, self._deadline)
-                    async with asyncio.timeout(budget):
-                        return await behaviour(request, context)
+                    with self._caller(method, context):
+                        async with asyncio.timeout(budget):
+                            return await behaviour(request, context)
                 except BaseException as exc:  # noqa: BLE001 - mapped, then re-raised as a status
                     code, message = _map(exc)
                     await context.abort(code, message)
@@ -97,8 +120,9 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 started = time.perf_counter()
                 code = grpc.StatusCode.OK
                 try:
-                    async for item in behaviour(request, context):
-                        yield item
+                    with self._caller(method, context):
+                        async for item in behaviour(request, context):
+                            yield item
                 except BaseException as exc:  # noqa: BLE001
                     code, message = _map(exc)
                     await context.abort(code, message)

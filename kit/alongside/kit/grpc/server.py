@@ -10,6 +10,7 @@ from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from alongside.kit.auth.policy import Authorizer
 from alongside.kit.grpc.interceptors import ServiceInterceptor
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -17,12 +18,15 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 def create_server(
-    listen_addr: str, default_deadline_s: float = 30.0, credentials: grpc.ServerCredentials | None = None
+    listen_addr: str,
+    default_deadline_s: float = 30.0,
+    credentials: grpc.ServerCredentials | None = None,
+    authorizer: Authorizer | None = None,
 ) -> tuple[aio.Server, int]:
     """A server on ``listen_addr``: TLS with ``credentials``
     (``alongside.kit.grpc.tls.server_credentials``), plaintext without."""
     server = aio.server(
-        interceptors=[ServiceInterceptor(default_deadline_s)],
+        interceptors=[ServiceInterceptor(default_deadline_s, authorizer)],
         options=[("grpc.so_reuseport", 0)],
     )
     if credentials is None:

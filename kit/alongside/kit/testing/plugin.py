@@ -15,7 +15,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from alongside.kit.testing.auth import TEST_SECRET
 from alongside.kit.testing.servers import NatsServer, ValkeyServer
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Services started as child processes verify tokens with the test secret.
+    os.environ.setdefault("AUTH_HS256_SECRET", TEST_SECRET)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -13,6 +13,7 @@ from alongside.kit.runtime import Deps, Runtime
 from alongside.matcher.adapters.roster_cache import RosterCache
 from alongside.matcher.adapters.store import MatcherStore
 from alongside.matcher.entrypoints.grpc_api import MatcherServicer
+from alongside.matcher.entrypoints.policy import POLICY
 from alongside.matcher.service.batch import Batch
 from alongside.matcher.service.context import Context
 from alongside.matcher.service.intake import Intake, Rematch
@@ -38,4 +39,4 @@ def build(settings: MatcherSettings, clock: Callable[[], datetime] = utc_now) ->
         matcher_pb2_grpc.add_MatcherServiceServicer_to_server(servicer, server)
         return (SERVICE_NAME,)
 
-    return Runtime(settings, register)
+    return Runtime(settings, register, policies=[POLICY])

@@ -28,6 +28,7 @@ from alongside.notifier.adapters.webhook import WebhookSender
 from alongside.notifier.domain.model import Channel
 from alongside.notifier.entrypoints.consumers import make_consumers
 from alongside.notifier.entrypoints.grpc_api import NotifierServicer
+from alongside.notifier.entrypoints.policy import POLICY
 from alongside.notifier.service.attempt import Attempt
 from alongside.notifier.service.delivery import DeliveryWorker
 from alongside.notifier.service.hooks import CrashHook
@@ -131,4 +132,4 @@ def build(
     settings: NotifierSettings, *, clock: Clock = system_clock, senders: Mapping[Channel, Sender] | None = None
 ) -> Runtime:
     notifier = Notifier(settings, clock, senders)
-    return Runtime(settings, notifier.register, notifier.consumers)
+    return Runtime(settings, notifier.register, notifier.consumers, policies=[POLICY])

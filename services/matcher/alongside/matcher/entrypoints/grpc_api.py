@@ -6,6 +6,7 @@ from typing import Any
 
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
+from alongside.kit.auth.policy import require_own
 from alongside.matcher.service.batch import Batch
 from alongside.matcher.service.intake import Intake, Rematch
 from alongside.matcher.service.queries import Queries
@@ -24,6 +25,7 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
         return reply
 
     async def GetPeer(self, request: pb.GetPeerRequest, context: Ctx) -> pb.GetPeerResponse:
+        require_own(request.peer_id, "roster entry")
         return pb.GetPeerResponse(peer=await self.queries.peer(request.peer_id))
 
     async def ListPeers(self, request: pb.ListPeersRequest, context: Ctx) -> pb.ListPeersResponse:
@@ -59,7 +61,9 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
         return reply
 
     async def GetMatch(self, request: pb.GetMatchRequest, context: Ctx) -> pb.GetMatchResponse:
-        return pb.GetMatchResponse(match=await self.queries.match(request.match_id))
+        match = await self.queries.match(request.match_id)
+        require_own(match.peer_id, "matches")
+        return pb.GetMatchResponse(match=match)
 
     async def ListWaitlist(self, request: pb.ListWaitlistRequest, context: Ctx) -> pb.ListWaitlistResponse:
         return await self.queries.waitlist(request)

@@ -10,6 +10,9 @@ from typing import Any
 
 from alongside.api.scheduler.v1 import scheduler_pb2 as pb
 from alongside.api.scheduler.v1 import scheduler_pb2_grpc
+from alongside.kit.auth.policy import is_staff, require_own
+from alongside.kit.errors import PermissionDenied
+from alongside.scheduler.adapters.keys import peer_of
 from alongside.scheduler.service.booking import Booking
 from alongside.scheduler.service.calendar import Calendar
 from alongside.scheduler.service.changes import Changes
@@ -27,12 +30,15 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         self.queries, self.planner = queries, planner
 
     async def AddTimeOff(self, request: pb.AddTimeOffRequest, context: Ctx) -> pb.AddTimeOffResponse:
+        require_own(request.peer_id, CALENDAR)
         return await self.calendar.add_time_off(request)
 
     async def RemoveTimeOff(self, request: pb.RemoveTimeOffRequest, context: Ctx) -> pb.RemoveTimeOffResponse:
+        require_own(request.peer_id, CALENDAR)
         return await self.calendar.remove_time_off(request)
 
     async def FindSlots(self, request: pb.FindSlotsRequest, context: Ctx) -> pb.FindSlotsResponse:
+        require_own(request.peer_id, CALENDAR)
         return await self.queries.find_slots(request)
 
     async def BookSession(self, request: pb.BookSessionRequest, context: Ctx) -> pb.BookSessionResponse:
@@ -41,25 +47,48 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
     async def RescheduleSession(
         self, request: pb.RescheduleSessionRequest, context: Ctx
     ) -> pb.RescheduleSessionResponse:
+        _own_session(request.session_id)
+        _staff_for_override(request.override_notice)
         return await self.changes.reschedule(request)
 
     async def CancelSession(self, request: pb.CancelSessionRequest, context: Ctx) -> pb.CancelSessionResponse:
+        _own_session(request.session_id)
+        _staff_for_override(request.override_notice)
         return await self.changes.cancel(request)
 
     async def MarkAttended(self, request: pb.MarkAttendedRequest, context: Ctx) -> pb.MarkAttendedResponse:
+        _own_session(request.session_id)
         return await self.changes.mark_attended(request)
 
     async def MarkNoShow(self, request: pb.MarkNoShowRequest, context: Ctx) -> pb.MarkNoShowResponse:
+        _own_session(request.session_id)
         return await self.changes.mark_no_show(request)
 
     async def GetSession(self, request: pb.GetSessionRequest, context: Ctx) -> pb.GetSessionResponse:
+        _own_session(request.session_id)
         return await self.queries.get_session(request)
 
     async def ListSessions(self, request: pb.ListSessionsRequest, context: Ctx) -> pb.ListSessionsResponse:
+        require_own(request.peer_id, SESSIONS)  # a peer must list by their own id
         return await self.queries.list_sessions(request)
 
     async def GetCalendarFeed(self, request: pb.GetCalendarFeedRequest, context: Ctx) -> pb.GetCalendarFeedResponse:
+        require_own(request.peer_id, CALENDAR)
         return await self.queries.calendar_feed(request)
 
     async def PlanWeek(self, request: pb.PlanWeekRequest, context: Ctx) -> pb.PlanWeekResponse:
         return await self.planner.plan(request)
+
+
+CALENDAR = "calendar"
+SESSIONS = "sessions"
+
+
+def _own_session(session_id: str) -> None:
+    """A session id names its peer, so the rule needs no lookup."""
+    require_own(peer_of(session_id), SESSIONS)
+
+
+def _staff_for_override(override_notice: bool) -> None:
+    if override_notice and not is_staff():
+        raise PermissionDenied("only staff may override the notice window")

@@ -1,0 +1,39 @@
+"""Build the verifier and a service's own token minter from settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alongside.kit.auth.tokens import Key, Minter, Verifier, key_from_pem
+from alongside.kit.settings import ConfigError, Settings
+
+SERVICE_TOKEN_TTL_S = 3600
+
+
+def verifier(settings: Settings) -> Verifier:
+    keys: list[Key] = []
+    for path in settings.auth_public_keys:
+        try:
+            keys.append(key_from_pem(Path(path).read_bytes()))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"AUTH_PUBLIC_KEYS: cannot load {path} ({type(exc).__name__})") from None
+    if settings.auth_hs256_secret:
+        keys.append(Key("HS256", settings.auth_hs256_secret))
+    return Verifier(keys, settings.auth_issuer, settings.auth_audience)
+
+
+def service_minter(settings: Settings) -> Minter | None:
+    """Signs this service's own ``service:<name>`` tokens, if it holds a key."""
+    if settings.auth_private_key:
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        try:
+            private = load_pem_private_key(Path(settings.auth_private_key).read_bytes(), password=None)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"AUTH_PRIVATE_KEY: cannot load it ({type(exc).__name__})") from None
+        algorithm = "EdDSA" if isinstance(private, ed25519.Ed25519PrivateKey) else "RS256"
+        return Minter(private, algorithm, settings.auth_issuer, settings.auth_audience)
+    if settings.auth_hs256_secret:
+        return Minter(settings.auth_hs256_secret, "HS256", settings.auth_issuer, settings.auth_audience)
+    return None

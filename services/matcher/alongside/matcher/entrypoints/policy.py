@@ -1,0 +1,31 @@
+"""Who may call each matcher RPC. Object-level rules (a peer sees only their
+own matches and assignments) live in the handlers."""
+
+from __future__ import annotations
+
+from alongside.api.matcher.v1 import matcher_pb2
+from alongside.kit.auth.policy import Policy
+
+STAFF = {"intake", "manager", "admin"}
+MANAGERS = {"manager", "admin"}
+
+TABLE: dict[str, set[str]] = {
+    # Intake staff use the roster but cannot change it.
+    "UpsertPeer": MANAGERS,
+    "SetPeerStatus": MANAGERS,
+    "ImportRoster": MANAGERS,
+    "GetPeer": STAFF | {"peer"},
+    "ListPeers": STAFF,
+    "SubmitMatchRequest": STAFF,
+    "GetIntake": STAFF,
+    "AcceptMatch": STAFF,
+    "DeclineMatch": STAFF,
+    "CloseMatch": STAFF,
+    "GetMatch": STAFF | {"peer", "service:scheduler", "service:notifier"},
+    "ListWaitlist": STAFF,
+    "RunBatchMatch": MANAGERS,
+    "ConfirmBatch": MANAGERS,
+}
+
+SERVICE = matcher_pb2.DESCRIPTOR.services_by_name["MatcherService"]
+POLICY = Policy.for_service(SERVICE.full_name, [m.name for m in SERVICE.methods], TABLE)
