@@ -140,8 +140,12 @@ class Runtime:
         for task in self._tasks:
             task.cancel()
         if self.deps is not None:
+            # Drain NATS, but never wait forever: with the broker gone the
+            # client would keep reconnecting and SIGTERM would hang.
             with contextlib.suppress(Exception):
-                await self.deps.nc.drain()
+                await asyncio.wait_for(self.deps.nc.drain(), max(1.0, self.settings.grace_seconds))
+            with contextlib.suppress(Exception):
+                await self.deps.nc.close()
             await self.deps.redis.aclose()
         log.info("service.stopped")
 

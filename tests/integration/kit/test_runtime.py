@@ -16,7 +16,8 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from alongside.kit.runtime import Runtime
 from alongside.kit.testing.auth import TEST_AUTH
-from alongside.kit.testing.servers import ValkeyServer
+from alongside.kit.testing.processes import Child
+from alongside.kit.testing.servers import NatsServer, ValkeyServer
 from alongside.kit.testing.wait import eventually
 from alongside.matcher.bootstrap import build
 from alongside.matcher.settings import MatcherSettings
@@ -104,3 +105,13 @@ def test_bad_configuration_fails_at_start_with_a_clear_message() -> None:
     result = subprocess.run([sys.executable, "-m", "alongside.notifier"], env=env, capture_output=True, timeout=30)
     assert result.returncode == 2
     assert b"NATS_URL must be a URL" in result.stderr
+
+
+def test_sigterm_exits_even_when_nats_is_gone(own_nats: NatsServer, redis_url: str, namespace: str) -> None:
+    env = {"NATS_URL": own_nats.url, "REDIS_URL": redis_url, "NAMESPACE": namespace}
+    child = Child("alongside.matcher", env)
+    try:
+        own_nats.stop()
+        assert child.stop() == 0  # drained what it could, then closed; no hang
+    finally:
+        child.close()
