@@ -24,6 +24,7 @@ from nats.js import JetStreamContext
 from alongside.kit import nats as kit_nats
 from alongside.kit import redis as kit_redis
 from alongside.kit.aio import wait_any
+from alongside.kit.audit import Auditor
 from alongside.kit.auth import setup as auth_setup
 from alongside.kit.auth.policy import Authorizer, Policy
 from alongside.kit.events.consumer import Consumer
@@ -64,12 +65,15 @@ class Runtime:
         register: Register,
         consumers: MakeConsumers | None = None,
         policies: Sequence[Policy] = (),
+        audited: Sequence[str] = (),
     ) -> None:
         self.settings = settings
         self._register = register
         self._consumers = consumers or (lambda deps: ())
         # Fails closed: an RPC without a rule in these tables is refused.
         self._authorizer = Authorizer(auth_setup.verifier(settings), policies)
+        # Full method names whose calls touch participant data: each leaves an audit record.
+        self._audited = tuple(audited)
         self.stop_event = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.port = 0
@@ -88,7 +92,10 @@ class Runtime:
         outbox = Outbox(r, keys)
         deps = Deps(s, r, nc, js, keys, outbox, UnitOfWork(r, keys, outbox))
         self.deps = deps
-        server, self.port = create_server(s.listen_addr, s.default_deadline_seconds, credentials, self._authorizer)
+        auditor = Auditor(js, s.namespace, s.service_name, self._audited)
+        server, self.port = create_server(
+            s.listen_addr, s.default_deadline_seconds, credentials, self._authorizer, auditor
+        )
         names = self._register(deps, server)
         self._health = Health(server, names)
         await self._health.set(False)  # known, not yet checked

@@ -42,6 +42,14 @@ class Policy:
             raise ValueError(f"no authorisation rule for {', '.join(missing)}")
         return cls({f"/{service}/{rpc}": frozenset(roles) for rpc, roles in table.items()})
 
+    def methods(self, rpcs: Iterable[str]) -> tuple[str, ...]:
+        """Full method names of ``rpcs`` (which must be in the table)."""
+        wanted = set(rpcs)
+        found = tuple(m for m in self.rules if m.rsplit("/", 1)[1] in wanted)
+        if len(found) != len(wanted):
+            raise ValueError("unknown RPC in an audited set")
+        return found
+
 
 class Authorizer:
     def __init__(self, verifier: Verifier, policies: Iterable[Policy]) -> None:
@@ -53,15 +61,21 @@ class Authorizer:
     def governs(self, method: str) -> bool:
         return method in self._rules
 
-    def authorize(self, method: str, metadata: Iterable[tuple[str, object]]) -> contextvars.Token[Identity | None]:
-        """Verify the caller's token and role for ``method``; bind the identity."""
+    def authenticate(self, metadata: Iterable[tuple[str, object]]) -> Identity:
+        """Who is calling: the verified bearer token's subject and role."""
         token = next((str(v) for k, v in metadata if k == "authorization"), "")
         if not token.lower().startswith(BEARER):
             raise Unauthenticated("this call needs 'authorization: Bearer <token>'")
-        identity = self._verifier.verify(token[len(BEARER) :].strip())
+        return self._verifier.verify(token[len(BEARER) :].strip())
+
+    def permit(self, method: str, identity: Identity) -> contextvars.Token[Identity | None]:
+        """Check the role table for ``method``; bind the identity for handlers."""
         if identity.role not in self._rules.get(method, frozenset()):
             raise PermissionDenied(f"the role {_shown(identity.role)} may not call this")
         return _identity.set(identity)
+
+    def authorize(self, method: str, metadata: Iterable[tuple[str, object]]) -> contextvars.Token[Identity | None]:
+        return self.permit(method, self.authenticate(metadata))
 
 
 def reset(token: contextvars.Token[Identity | None]) -> None:

@@ -20,6 +20,8 @@ class StreamSpec:
     name: str  # "MATCH"
     aggregate: str  # "match": carries subjects "<ns>.match.>"
     max_age_s: float = 30 * 24 * 3600.0
+    # Append-only: messages can be neither deleted nor purged (audit).
+    immutable: bool = False
 
 
 CATALOGUE = (
@@ -28,6 +30,8 @@ CATALOGUE = (
     StreamSpec("SESSION", "session"),
     StreamSpec("NOTIFICATION", "notification"),
     StreamSpec("DLQ", "dlq", max_age_s=90 * 24 * 3600.0),
+    # HIPAA keeps audit trails six years.
+    StreamSpec("AUDIT", "audit", max_age_s=6 * 366 * 24 * 3600.0, immutable=True),
 )
 
 
@@ -45,6 +49,8 @@ def stream_config(namespace: str, spec: StreamSpec, replicas: int = 1) -> Stream
         max_age=spec.max_age_s,
         duplicate_window=DUPLICATE_WINDOW_S,
         num_replicas=replicas,
+        deny_delete=spec.immutable,
+        deny_purge=spec.immutable,
     )
 
 

@@ -22,7 +22,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
 from structlog.contextvars import bound_contextvars
 
-from alongside.kit.auth.policy import Authorizer, current_identity, reset
+from alongside.kit.audit import Auditor
+from alongside.kit.auth.policy import Authorizer, reset
+from alongside.kit.auth.tokens import Identity
 from alongside.kit.errors import DomainError, Unavailable
 from alongside.kit.grpc.errors import status_for
 from alongside.kit.ids import new_id
@@ -53,24 +55,47 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         self,
         default_deadline_s: float,
         authorizer: Authorizer | None = None,
+        auditor: Auditor | None = None,
         skip: tuple[str, ...] = ("/grpc.health", "/grpc.reflection"),
     ) -> None:
         self._deadline = default_deadline_s
         self._auth = authorizer
+        self._auditor = auditor
         self._skip = skip
 
     @contextlib.contextmanager
-    def _caller(self, method: str, context: aio.ServicerContext) -> Iterator[None]:
-        """Authenticate and authorise the call, binding the caller's identity."""
+    def _caller(self, method: str, context: aio.ServicerContext, who: list[Identity]) -> Iterator[None]:
+        """Authenticate and authorise the call, binding the caller's identity
+        (and noting it in ``who`` for the audit record)."""
         if self._auth is None:
             yield
             return
-        bound = self._auth.authorize(method, context.invocation_metadata() or ())
+        who.append(self._auth.authenticate(context.invocation_metadata() or ()))
+        bound = self._auth.permit(method, who[0])
         try:
-            with bound_contextvars(role=current_identity().role):
+            with bound_contextvars(role=who[0].role):
                 yield
         finally:
             reset(bound)
+
+    async def _audit(
+        self,
+        method: str,
+        request: Any,
+        context: aio.ServicerContext,
+        code: grpc.StatusCode,
+        who: list[Identity],
+        response: Any = None,
+    ) -> None:
+        """Append the audit record; only a successful call must have one written."""
+        if self._auditor is None or method not in self._auditor.audited:
+            return
+        try:
+            metadata = context.invocation_metadata() or ()
+            await self._auditor.record(method, (request, response), metadata, code.name, who[0] if who else None)
+        except Unavailable:
+            if code == grpc.StatusCode.OK:
+                raise
 
     async def intercept_service(
         self,
@@ -100,14 +125,18 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             with correlation(_correlation_id(context), rpc=method):
                 started = time.perf_counter()
                 code = grpc.StatusCode.OK
+                who: list[Identity] = []
                 try:
                     remaining = context.time_remaining()
                     budget = self._deadline if remaining is None else min(remaining, self._deadline)
-                    with self._caller(method, context):
+                    with self._caller(method, context, who):
                         async with asyncio.timeout(budget):
-                            return await behaviour(request, context)
+                            response = await behaviour(request, context)
+                        await self._audit(method, request, context, code, who, response)
+                        return response
                 except BaseException as exc:  # noqa: BLE001 - mapped, then re-raised as a status
                     code, message = _map(exc)
+                    await self._audit(method, request, context, code, who)
                     await context.abort(code, message)
                 finally:
                     _log(method, code, started)
@@ -119,12 +148,15 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             with correlation(_correlation_id(context), rpc=method):
                 started = time.perf_counter()
                 code = grpc.StatusCode.OK
+                who: list[Identity] = []
                 try:
-                    with self._caller(method, context):
+                    with self._caller(method, context, who):
+                        await self._audit(method, request, context, code, who)  # the stream opens
                         async for item in behaviour(request, context):
                             yield item
                 except BaseException as exc:  # noqa: BLE001
                     code, message = _map(exc)
+                    await self._audit(method, request, context, code, who)
                     await context.abort(code, message)
                 finally:
                     _log(method, code, started)

@@ -10,6 +10,7 @@ from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from alongside.kit.audit import Auditor
 from alongside.kit.auth.policy import Authorizer
 from alongside.kit.grpc.interceptors import ServiceInterceptor
 
@@ -22,11 +23,12 @@ def create_server(
     default_deadline_s: float = 30.0,
     credentials: grpc.ServerCredentials | None = None,
     authorizer: Authorizer | None = None,
+    auditor: Auditor | None = None,
 ) -> tuple[aio.Server, int]:
     """A server on ``listen_addr``: TLS with ``credentials``
     (``alongside.kit.grpc.tls.server_credentials``), plaintext without."""
     server = aio.server(
-        interceptors=[ServiceInterceptor(default_deadline_s, authorizer)],
+        interceptors=[ServiceInterceptor(default_deadline_s, authorizer, auditor)],
         options=[("grpc.so_reuseport", 0)],
     )
     if credentials is None:

@@ -22,13 +22,14 @@ from alongside.notifier.adapters.creator import NotificationCreator
 from alongside.notifier.adapters.due_index import DueIndex
 from alongside.notifier.adapters.inbox_reader import InboxReader
 from alongside.notifier.adapters.keys import NotifierKeys
+from alongside.notifier.adapters.revocations import RevocationStore
 from alongside.notifier.adapters.smtp import EmailSender
 from alongside.notifier.adapters.store import NotificationStore
 from alongside.notifier.adapters.webhook import WebhookSender
 from alongside.notifier.domain.model import Channel
 from alongside.notifier.entrypoints.consumers import make_consumers
 from alongside.notifier.entrypoints.grpc_api import NotifierServicer
-from alongside.notifier.entrypoints.policy import POLICY
+from alongside.notifier.entrypoints.policy import AUDITED, POLICY
 from alongside.notifier.service.attempt import Attempt
 from alongside.notifier.service.delivery import DeliveryWorker
 from alongside.notifier.service.hooks import CrashHook
@@ -37,6 +38,7 @@ from alongside.notifier.service.model import Clock, system_clock
 from alongside.notifier.service.notify import Notify
 from alongside.notifier.service.ports import Sender
 from alongside.notifier.service.preferences import Preferences
+from alongside.notifier.service.revocation import Revocations
 from alongside.notifier.settings import NotifierSettings
 
 SERVICE_NAME = notifier_pb2.DESCRIPTOR.services_by_name["NotifierService"].full_name
@@ -51,6 +53,7 @@ class Notifier:
         self.settings, self.clock = settings, clock
         self._senders = senders
         self.notify: Notify | None = None
+        self.revocations: Revocations | None = None
 
     def register(self, deps: Deps, server: aio.Server) -> Sequence[str]:
         s, clock = self.settings, self.clock
@@ -62,6 +65,7 @@ class Notifier:
         due = DueIndex(deps.redis, keys)
         crash = CrashHook(s.test_hook_crash_at)
         self.notify = Notify(creator, store, due, clock, crash, announce_inbox=s.inbox_sent_events)
+        self.revocations = Revocations(deps.uow, RevocationStore(deps.redis, keys), due, clock)
         senders = dict(self._senders) if self._senders is not None else self._real_senders()
         attempt = Attempt(deps.uow, store, due, senders, s.retry_policy(), clock, crash)
         worker = DeliveryWorker(
@@ -93,8 +97,8 @@ class Notifier:
         return (SERVICE_NAME,)
 
     def consumers(self, deps: Deps) -> Sequence[Consumer]:
-        assert self.notify is not None, "register runs first"
-        return make_consumers(deps, self.settings, self.notify)
+        assert self.notify is not None and self.revocations is not None, "register runs first"
+        return make_consumers(deps, self.settings, self.notify, self.revocations)
 
     def _real_senders(self) -> dict[Channel, Sender]:
         s = self.settings
@@ -132,4 +136,4 @@ def build(
     settings: NotifierSettings, *, clock: Clock = system_clock, senders: Mapping[Channel, Sender] | None = None
 ) -> Runtime:
     notifier = Notifier(settings, clock, senders)
-    return Runtime(settings, notifier.register, notifier.consumers, policies=[POLICY])
+    return Runtime(settings, notifier.register, notifier.consumers, policies=[POLICY], audited=AUDITED)

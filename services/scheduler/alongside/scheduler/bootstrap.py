@@ -17,7 +17,7 @@ from alongside.scheduler.adapters.firing import Firing
 from alongside.scheduler.adapters.store import SchedulerStore
 from alongside.scheduler.entrypoints.consumers import consumers
 from alongside.scheduler.entrypoints.grpc_api import SchedulerServicer
-from alongside.scheduler.entrypoints.policy import POLICY
+from alongside.scheduler.entrypoints.policy import AUDITED, POLICY
 from alongside.scheduler.service.auto import MatchEvents
 from alongside.scheduler.service.booking import Booking
 from alongside.scheduler.service.calendar import Calendar
@@ -54,4 +54,4 @@ def build(settings: SchedulerSettings, clock: Callable[[], datetime] = utc_now) 
         ctx = context(deps)
         return consumers(deps, settings, Calendar(ctx), MatchEvents(ctx, Booking(ctx)))
 
-    return Runtime(settings, register, make_consumers, policies=[POLICY])
+    return Runtime(settings, register, make_consumers, policies=[POLICY], audited=AUDITED)

@@ -23,9 +23,27 @@ TABLE: dict[str, set[str]] = {
     "CloseMatch": STAFF,
     "GetMatch": STAFF | {"peer", "service:scheduler", "service:notifier"},
     "ListWaitlist": STAFF,
+    # A peer sees only their own assignment; the handler checks which.
+    "GetAssignment": MANAGERS | {"peer"},
+    "RevokeConsent": STAFF,
     "RunBatchMatch": MANAGERS,
     "ConfirmBatch": MANAGERS,
 }
 
 SERVICE = matcher_pb2.DESCRIPTOR.services_by_name["MatcherService"]
 POLICY = Policy.for_service(SERVICE.full_name, [m.name for m in SERVICE.methods], TABLE)
+
+# Calls that read or write participant data: each leaves an audit record.
+AUDITED = POLICY.methods(
+    (
+        "SubmitMatchRequest",
+        "GetIntake",
+        "AcceptMatch",
+        "DeclineMatch",
+        "CloseMatch",
+        "GetMatch",
+        "ListWaitlist",
+        "RunBatchMatch",
+        "ConfirmBatch",
+    )
+)

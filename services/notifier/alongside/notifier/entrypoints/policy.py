@@ -18,3 +18,6 @@ TABLE: dict[str, set[str]] = {
 
 SERVICE = notifier_pb2.DESCRIPTOR.services_by_name["NotifierService"]
 POLICY = Policy.for_service(SERVICE.full_name, [m.name for m in SERVICE.methods], TABLE)
+
+# Calls that read or write participant data: each leaves an audit record.
+AUDITED = POLICY.methods(("ListNotifications", "WatchNotifications", "Acknowledge"))

@@ -27,3 +27,19 @@ TABLE: dict[str, set[str]] = {
 
 SERVICE = scheduler_pb2.DESCRIPTOR.services_by_name["SchedulerService"]
 POLICY = Policy.for_service(SERVICE.full_name, [m.name for m in SERVICE.methods], TABLE)
+
+# Calls that read or write participant data: each leaves an audit record.
+AUDITED = POLICY.methods(
+    (
+        "FindSlots",
+        "BookSession",
+        "RescheduleSession",
+        "CancelSession",
+        "MarkAttended",
+        "MarkNoShow",
+        "GetSession",
+        "ListSessions",
+        "GetCalendarFeed",
+        "PlanWeek",
+    )
+)

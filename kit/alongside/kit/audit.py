@@ -1,0 +1,86 @@
+"""The audit trail: every call that reads or writes participant data appends
+a record (actor, role, action, object id, purpose, outcome, time) to the
+AUDIT stream, which refuses deletes and purges.
+
+Records hold ids only. A successful call whose record cannot be written is
+answered UNAVAILABLE instead of with the data: no access without a trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from google.protobuf.message import Message
+from nats.js import JetStreamContext
+
+from alongside.api.audit.v1 import audit_pb2
+from alongside.kit.auth.tokens import Identity
+from alongside.kit.errors import Unavailable
+from alongside.kit.events.envelope import Event
+from alongside.kit.logging import current_correlation_id, get_logger
+
+log = get_logger(__name__)
+PURPOSE_HEADER = "x-purpose"
+# HIPAA's uses and disclosures, plus what oversight needs.
+PURPOSES = frozenset({"treatment", "payment", "operations", "audit", "research", "emergency"})
+DEFAULT_PURPOSE = "operations"
+# Request fields that name the object touched, most specific first.
+ID_FIELDS = ("session_id", "match_id", "request_id", "batch_id", "peer_id")
+
+
+def object_id(*messages: object) -> str:
+    """The object a call touched: an id field of the request, else of the
+    response or one of its parts (a new match request's id is in the reply)."""
+    for message in messages:
+        if not isinstance(message, Message):
+            continue
+        for candidate in (message, *_parts(message)):
+            fields = candidate.DESCRIPTOR.fields_by_name
+            for name in ID_FIELDS:
+                if name in fields and (value := getattr(candidate, name)):
+                    return str(value)
+    return ""
+
+
+def _parts(message: Message) -> list[Message]:
+    return [
+        value for field, value in message.ListFields() if field.message_type is not None and isinstance(value, Message)
+    ]
+
+
+def purpose(metadata: Iterable[tuple[str, object]]) -> str:
+    given = next((str(v) for k, v in metadata if k == PURPOSE_HEADER), DEFAULT_PURPOSE)
+    return given if given in PURPOSES else DEFAULT_PURPOSE
+
+
+class Auditor:
+    def __init__(self, js: JetStreamContext, namespace: str, service: str, audited: Iterable[str]) -> None:
+        self._js, self._namespace, self._service = js, namespace, service
+        self.audited = frozenset(audited)  # full method names
+
+    async def record(
+        self,
+        action: str,
+        request: object,
+        metadata: Iterable[tuple[str, object]],
+        outcome: str,
+        identity: Identity | None,
+    ) -> None:
+        record = audit_pb2.AuditRecord(
+            actor=identity.subject if identity else "",
+            role=identity.role if identity else "",
+            action=action,
+            object_id=object_id(*request) if isinstance(request, tuple) else object_id(request),
+            purpose=purpose(metadata),
+            outcome=outcome,
+            service=self._service,
+            correlation_id=current_correlation_id() or "",
+        )
+        record.time.FromDatetime(datetime.now(UTC))
+        event = Event.of(f"audit.{self._service}", f"/alongside/{self._service}", record, subject=record.object_id)
+        try:
+            await self._js.publish(event.nats_subject(self._namespace), event.body, headers=event.headers())
+        except Exception as exc:  # noqa: BLE001 - mapped to UNAVAILABLE for successful calls
+            log.error("audit.write_failed", error=type(exc).__name__, action=action)
+            raise Unavailable("the audit trail cannot be written; retry") from None
