@@ -50,7 +50,7 @@ demo: $(READY)
 	$(BIN)/alongside demo
 
 bench: $(READY)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) kit/alongside/api var .mypy_cache .ruff_cache .pytest_cache
