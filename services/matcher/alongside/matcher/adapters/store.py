@@ -109,6 +109,11 @@ class MatcherStore:
         assert submitted is not None and state is not None
         return submitted, state
 
+    async def consent_revoked_ms(self, request_id: str, via: Reader | None = None) -> int | None:
+        """When the request's consent was revoked (ms since the epoch), None if it stands."""
+        raw = await (via or self.r).hget(self.k.request(request_id), "consent_revoked")
+        return None if raw is None else int(raw)
+
     async def match(self, match_id: str, via: Reader | None = None) -> pb.Match | None:
         return _parse(pb.Match, await (via or self.r).get(self.k.match(match_id)))
 
@@ -137,6 +142,9 @@ class MatcherStore:
         if submitted is not None:
             fields["input"] = submitted.SerializeToString(deterministic=True)
         pipe.hset(self.k.request(request_id), mapping=fields)
+
+    def put_consent_revoked(self, pipe: Pipeline, request_id: str, at_ms: int) -> None:
+        pipe.hset(self.k.request(request_id), "consent_revoked", str(at_ms))
 
     def put_match(self, pipe: Pipeline, match: pb.Match) -> None:
         pipe.set(self.k.match(match.match_id), match.SerializeToString(deterministic=True))

@@ -8,6 +8,7 @@ from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
 from alongside.kit.auth.policy import require_own
 from alongside.matcher.service.batch import Batch
+from alongside.matcher.service.disclosure import Disclosure
 from alongside.matcher.service.intake import Intake, Rematch
 from alongside.matcher.service.queries import Queries
 from alongside.matcher.service.roster import Roster
@@ -16,8 +17,11 @@ Ctx = Any  # grpc.aio.ServicerContext; errors are mapped by the kit's intercepto
 
 
 class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
-    def __init__(self, roster: Roster, intake: Intake, queries: Queries, batch: Batch, rematch: Rematch) -> None:
+    def __init__(
+        self, roster: Roster, intake: Intake, queries: Queries, batch: Batch, rematch: Rematch, consent: Disclosure
+    ) -> None:
         self.roster, self.intake, self.queries, self.batch, self.rematch = roster, intake, queries, batch, rematch
+        self.consent = consent
 
     async def UpsertPeer(self, request: pb.UpsertPeerRequest, context: Ctx) -> pb.UpsertPeerResponse:
         reply = await self.roster.upsert(request)
@@ -67,6 +71,13 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
 
     async def ListWaitlist(self, request: pb.ListWaitlistRequest, context: Ctx) -> pb.ListWaitlistResponse:
         return await self.queries.waitlist(request)
+
+    async def GetAssignment(self, request: pb.GetAssignmentRequest, context: Ctx) -> pb.GetAssignmentResponse:
+        # The own-match rule is applied inside, once the match's peer is known.
+        return pb.GetAssignmentResponse(assignment=await self.consent.assignment(request.match_id))
+
+    async def RevokeConsent(self, request: pb.RevokeConsentRequest, context: Ctx) -> pb.RevokeConsentResponse:
+        return await self.consent.revoke(request)
 
     async def RunBatchMatch(self, request: pb.RunBatchMatchRequest, context: Ctx) -> pb.RunBatchMatchResponse:
         return await self.batch.run(request)

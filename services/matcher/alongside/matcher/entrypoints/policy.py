@@ -45,5 +45,7 @@ AUDITED = POLICY.methods(
         "ListWaitlist",
         "RunBatchMatch",
         "ConfirmBatch",
+        "GetAssignment",
+        "RevokeConsent",
     )
 )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.kit.errors import InvalidArgument
+from alongside.matcher.domain.disclosure import RECIPIENTS, unknown_recipients
 
 MAX_TEXT = 128
 MAX_RECIPIENTS = 10
@@ -24,5 +25,7 @@ def check_consent(consent: pb.Consent, now: datetime) -> None:
         raise InvalidArgument("consent.form_ref", f"must be at most {MAX_TEXT} characters")
     if len(consent.recipients) > MAX_RECIPIENTS:
         raise InvalidArgument("consent.recipients", f"must hold at most {MAX_RECIPIENTS} entries")
+    for i in unknown_recipients(consent.recipients):
+        raise InvalidArgument(f"consent.recipients[{i}]", f"must be one of {', '.join(sorted(RECIPIENTS))}")
     if consent.HasField("expires_at") and consent.expires_at.ToDatetime(tzinfo=UTC) <= now:
         raise InvalidArgument("consent.expires_at", "must be in the future")

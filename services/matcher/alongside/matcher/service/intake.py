@@ -113,6 +113,7 @@ class Intake:
             if peer is None:
                 raise NotFound("peer not found")
             (load,) = await store.loads([req.peer_id], via=tx.pipe)
+            revoked = await store.consent_revoked_ms(state.request_id, via=tx.pipe)
             domain = request_in(state.request_id, submitted)
             self._check_pair(RosterIndex([peer_in(peer)], {peer.peer_id: load}), domain)
             match = pb.Match(
@@ -132,6 +133,10 @@ class Intake:
             store.set_waitlisted(tx.pipe, state)
             store.add_load(tx.pipe, req.peer_id, domain.acuity)
             emit(tx, "match.accepted", _accepted(match, submitted, state), match.match_id)
+            if revoked is not None:  # revoked before the match existed: tell the notifier now
+                gone = ev.ConsentRevoked(request_id=state.request_id, match_id=match.match_id, peer_id=match.peer_id)
+                gone.revoked_at.FromMilliseconds(revoked)
+                emit(tx, "match.consent_revoked", gone, match.match_id)
             return pb.AcceptMatchResponse(match=match).SerializeToString()
 
         reply = parse_reply(pb.AcceptMatchResponse, await self.ctx.uow.run(body, idempotency=key))

@@ -1,13 +1,15 @@
 -- Create a notification once: its record, inbox entry, delivery jobs and
 -- outbox entries, all or nothing, in one step on the peer's slot.
 --
--- KEYS: 1 prefs, 2 record, 3 inbox, 4 jobs, 5 outbox
+-- KEYS: 1 prefs, 2 record, 3 inbox, 4 jobs, 5 outbox, 6 revoked matches,
+--       7 session -> match
 -- ARGV: 1 the preferences blob the plan was made from ('' = none stored)
 --       2 JSON: {ttl, inbox_max, keep_ms, record: {..}, entry: {..} or [],
---                jobs: {member: score}}
+--                jobs: {member: score}, match: id or '', session: id or ''}
 --       3.. outbox entries, each a count n followed by n field/value pairs
 --           (bodies are binary, so they stay out of the JSON)
--- Returns {'created', entry id}, {'duplicate', ''} or {'stale', current prefs}.
+-- Returns {'created', entry id}, {'duplicate', ''}, {'stale', current prefs}
+-- or {'suppressed', ''} when the participant of the match revoked consent.
 
 local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then
@@ -18,6 +20,21 @@ if redis.call('EXISTS', KEYS[2]) == 1 then
 end
 
 local doc = cjson.decode(ARGV[2])
+
+-- Learn which match a session belongs to (a reminder names only the session),
+-- then say nothing more about a match whose participant revoked consent.
+local match = doc.match
+if doc.session ~= '' then
+  if match ~= '' then
+    redis.call('HSET', KEYS[7], doc.session, match)
+    redis.call('EXPIRE', KEYS[7], doc.ttl)
+  else
+    match = redis.call('HGET', KEYS[7], doc.session) or ''
+  end
+end
+if match ~= '' and redis.call('SISMEMBER', KEYS[6], match) == 1 then
+  return {'suppressed', ''}
+end
 local function flat(map)
   local items = {}
   for k, v in pairs(map) do

@@ -31,6 +31,7 @@ class Outcome(StrEnum):
     CREATED = "created"
     DUPLICATE = "duplicate"
     STALE = "stale"  # the preferences changed: plan again with ``current``
+    SUPPRESSED = "suppressed"  # the participant revoked consent for this match
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +67,15 @@ class NotificationCreator:
         *,
         prefs_seen: bytes,
     ) -> Created:
-        """Create ``record`` and the rest unless it exists or the stored
-        preferences differ from ``prefs_seen`` (b"" for none)."""
+        """Create ``record`` and the rest unless it exists, the stored
+        preferences differ from ``prefs_seen`` (b"" for none) or the
+        trigger's match (directly or through its session) is revoked."""
         trigger = record.trigger
         peer, nid = trigger.peer_id, trigger.notification_id
         tag = self._keys.tag(peer)
         keys = [self._keys.prefs(peer), self._keys.record(peer, nid), self._keys.inbox(peer)]
         keys += [self._keys.jobs(peer), self._outbox.key(tag)]
+        keys += [self._keys.revoked(peer), self._keys.session_matches(peer)]
         ttl = int(self._retention.total_seconds())
         # One JSON argument: packing many small arguments is most of redis-py's cost.
         doc = {
@@ -82,6 +85,8 @@ class NotificationCreator:
             "record": encode_record(record),
             "entry": encode_entry(nid, entry, record.created) if entry else [],
             "jobs": {job_member(Job(peer, nid, c)): ms(when) for c, when in jobs.items()},
+            "match": trigger.match_id or "",
+            "session": trigger.session_id or "",
         }
         args: list[Any] = [prefs_seen, json.dumps(doc)]
         captured = _Captured()

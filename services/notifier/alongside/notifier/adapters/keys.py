@@ -34,6 +34,14 @@ class NotifierKeys:
     def record(self, peer_id: str, notification_id: str) -> str:
         return self.base.key(self.tag(peer_id), "n", notification_id)
 
+    def revoked(self, peer_id: str) -> str:
+        """The peer's matches whose participant revoked consent (a set)."""
+        return self.base.key(self.tag(peer_id), "revoked")
+
+    def session_matches(self, peer_id: str) -> str:
+        """Session id -> match id, learnt from session events that carry both."""
+        return self.base.key(self.tag(peer_id), "session-match")
+
     def jobs(self, peer_id: str) -> str:
         return self.base.key(self.tag(peer_id), "jobs")
 

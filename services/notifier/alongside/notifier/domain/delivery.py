@@ -2,7 +2,7 @@
 
 PENDING (due now, or waiting for a retry) and DEFERRED (held by quiet hours)
 end in SENT, FAILED, or CANCELLED when the peer switched the channel off
-meanwhile. SENT is the idempotency record: a job that finds it never sends
+meanwhile or the participant revoked consent. SENT is the idempotency record: a job that finds it never sends
 again. Reasons are codes, never data.
 """
 
@@ -25,6 +25,7 @@ class Status(StrEnum):
 QUIET_HOURS = "quiet_hours"
 CHANNEL_DISABLED = "channel_disabled"
 NOT_CONFIGURED = "channel_not_configured"
+CONSENT_REVOKED = "consent_revoked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +70,11 @@ def withdrawn(state: DeliveryState, now: datetime) -> DeliveryState:
 def held(state: DeliveryState, now: datetime) -> DeliveryState:
     """Quiet hours began again before the job ran: it waits, no attempt used."""
     return replace(state, status=Status.DEFERRED, updated=now, reason=QUIET_HOURS)
+
+
+def revoked(state: DeliveryState, now: datetime) -> DeliveryState:
+    """The participant revoked consent: a pending message is not sent. A
+    finished one is left as it was."""
+    if state.finished:
+        return state
+    return replace(state, status=Status.CANCELLED, updated=now, reason=CONSENT_REVOKED)

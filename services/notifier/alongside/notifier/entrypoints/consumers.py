@@ -11,9 +11,10 @@ from alongside.kit.events.consumer import ConsumerSpec
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.streams import CATALOGUE, StreamSpec
 from alongside.kit.runtime import Deps
-from alongside.notifier.entrypoints.events import MATCH_EVENTS, SESSION_EVENTS, to_trigger
+from alongside.notifier.entrypoints.events import MATCH_EVENTS, SESSION_EVENTS, to_revocation, to_trigger
 from alongside.notifier.entrypoints.puller import ContinuousConsumer
 from alongside.notifier.service.notify import Notify
+from alongside.notifier.service.revocation import Revocations
 from alongside.notifier.settings import NotifierSettings
 
 
@@ -35,8 +36,14 @@ def specs(settings: NotifierSettings) -> list[ConsumerSpec]:
     return [spec("notifier-match", "MATCH", MATCH_EVENTS), spec("notifier-session", "SESSION", SESSION_EVENTS)]
 
 
-def make_consumers(deps: Deps, settings: NotifierSettings, notify: Notify) -> list[ContinuousConsumer]:
+def make_consumers(
+    deps: Deps, settings: NotifierSettings, notify: Notify, revocations: Revocations
+) -> list[ContinuousConsumer]:
     async def handle(event: Event) -> None:
+        revocation = to_revocation(event)
+        if revocation is not None:
+            await revocations.handle(revocation.peer_id, revocation.match_id)
+            return
         trigger = to_trigger(event)
         if trigger is not None:
             await notify.handle(trigger)

@@ -7,6 +7,7 @@ handled and is dead-lettered at once (``Permanent``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from google.protobuf.message import DecodeError, Message
@@ -22,7 +23,8 @@ from alongside.notifier.domain.model import kind_for_event
 from alongside.notifier.domain.notification import Trigger
 from alongside.notifier.domain.validation import check_id
 
-MATCH_EVENTS = ("match.accepted", "match.closed")
+CONSENT_REVOKED = "match.consent_revoked"
+MATCH_EVENTS = ("match.accepted", "match.closed", CONSENT_REVOKED)
 SESSION_EVENTS = ("session.booked", "session.rescheduled", "session.cancelled", "session.reminder_due")
 
 BODIES: dict[str, type[Message]] = {
@@ -59,6 +61,26 @@ def to_trigger(event: Event) -> Trigger | None:
         previous_start=_instant(body, "previous_start"),
         flagged_urgent=get("urgency") == matcher_pb2.URGENCY_URGENT,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    peer_id: str
+    match_id: str
+
+
+def to_revocation(event: Event) -> Revocation | None:
+    """The revoked match and its peer; None for another event, or a request
+    revoked before it had a match (nothing was ever sent about it)."""
+    if event.type.removeprefix("alongside.") != CONSENT_REVOKED:
+        return None
+    try:
+        body = event.parse(match_events.ConsentRevoked)
+    except DecodeError:
+        raise Permanent("the event body does not parse") from None
+    if not body.match_id and not body.peer_id:
+        return None
+    return Revocation(_required_id(body.peer_id, "peer_id"), _required_id(body.match_id, "match_id"))
 
 
 def _required_id(value: str, what: str) -> str:
