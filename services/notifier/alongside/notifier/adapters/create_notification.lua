@@ -21,7 +21,8 @@ end
 
 local doc = cjson.decode(ARGV[2])
 
--- Learn which match a session belongs to (a reminder names only the session),
+-- Learn which match a session belongs to (reminders published before they
+-- carried match_id name only the session),
 -- then say nothing more about a match whose participant revoked consent.
 local match = doc.match
 if doc.session ~= '' then

@@ -85,6 +85,7 @@ def reminder_due(reminder: Reminder, s: Session) -> Event:
         peer_id=s.peer_id,
         start=ts(s.start),
         offset_minutes=int(reminder.offset.total_seconds() // 60),
+        match_id=s.match_id or "",
     )
     return event("session.reminder_due", body, s.id)
 
