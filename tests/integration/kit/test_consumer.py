@@ -50,7 +50,7 @@ async def test_handles_each_event_and_acks(kit: Kit) -> None:
     async def handler(event: Event) -> None:
         seen.append(event.parse(events_pb2.MatchDeclined).request_id)
 
-    consumer = Consumer(kit.js, kit.redis, kit.keys, kit.namespace, spec(), handler)
+    consumer = Consumer(kit.nc, kit.js, kit.redis, kit.keys, kit.namespace, spec(), handler)
     stop, task = await run(consumer)
     for i in range(5):
         await publish(kit, f"r{i}")
@@ -91,7 +91,7 @@ async def test_redelivery_after_lost_ack_is_not_handled_twice(kit: Kit) -> None:
                 return
             await super().handle(msg)
 
-    consumer = CrashBeforeAck(kit.js, kit.redis, kit.keys, kit.namespace, spec(), handler)
+    consumer = CrashBeforeAck(kit.nc, kit.js, kit.redis, kit.keys, kit.namespace, spec(), handler)
     stop, task = await run(consumer)
     await publish(kit, "r-once")
     # JetStream redelivers after ack_wait; the idempotency record skips it.
@@ -109,7 +109,7 @@ async def test_duplicate_event_published_twice_is_handled_once(kit: Kit) -> None
     async def handler(event: Event) -> None:
         calls.append(event.id)
 
-    consumer = Consumer(kit.js, kit.redis, kit.keys, kit.namespace, spec(), handler)
+    consumer = Consumer(kit.nc, kit.js, kit.redis, kit.keys, kit.namespace, spec(), handler)
     stop, task = await run(consumer)
     first = await publish(kit, "r-dup")
     # Same event id, published again outside JetStream's dedupe (another Nats-Msg-Id).
@@ -130,7 +130,7 @@ async def test_poison_message_goes_to_dead_letter_after_max_deliver(kit: Kit) ->
         attempts += 1
         raise RuntimeError("always fails")
 
-    consumer = Consumer(kit.js, kit.redis, kit.keys, kit.namespace, spec(max_deliver=3), handler)
+    consumer = Consumer(kit.nc, kit.js, kit.redis, kit.keys, kit.namespace, spec(max_deliver=3), handler)
     dlq = await kit.js.subscribe(f"{kit.namespace}.dlq.>", ordered_consumer=True)
     stop, task = await run(consumer)
     event = await publish(kit, "r-poison")
@@ -151,7 +151,7 @@ async def test_permanent_error_dead_letters_at_once(kit: Kit) -> None:
     async def handler(event: Event) -> None:
         raise Permanent("cannot parse")
 
-    consumer = Consumer(kit.js, kit.redis, kit.keys, kit.namespace, spec(max_deliver=5), handler)
+    consumer = Consumer(kit.nc, kit.js, kit.redis, kit.keys, kit.namespace, spec(max_deliver=5), handler)
     dlq = await kit.js.subscribe(f"{kit.namespace}.dlq.>", ordered_consumer=True)
     stop, task = await run(consumer)
     await publish(kit, "r-bad")
@@ -171,7 +171,9 @@ async def test_slow_handler_is_kept_alive_with_in_progress(kit: Kit) -> None:
 
     # Two replicas share the durable. Without in_progress heartbeats the
     # message would be redelivered to the idle one while the first still works.
-    replicas = [Consumer(kit.js, kit.redis, kit.keys, kit.namespace, spec(ack_wait_s=1.0), handler) for _ in range(2)]
+    replicas = [
+        Consumer(kit.nc, kit.js, kit.redis, kit.keys, kit.namespace, spec(ack_wait_s=1.0), handler) for _ in range(2)
+    ]
     runs = [await run(c) for c in replicas]
     await publish(kit, "r-slow")
     await eventually(lambda: sum(c.handled for c in replicas) == 1, timeout=15)

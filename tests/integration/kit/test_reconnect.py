@@ -28,7 +28,7 @@ async def test_consumer_resumes_after_nats_restart(own_nats: NatsServer, redis_u
         seen.append(event.parse(events_pb2.MatchDeclined).request_id)
 
     spec = ConsumerSpec("resume", MATCH, ("match.declined",), ack_wait_s=2.0)
-    consumer = Consumer(js, r, Keys(namespace, "test"), namespace, spec, handler)
+    consumer = Consumer(nc, js, r, Keys(namespace, "test"), namespace, spec, handler)
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))
 

@@ -8,17 +8,25 @@
 - after ``max_deliver`` attempts (or at once for ``Permanent`` errors) the
   message is copied to the dead-letter stream and terminated.
 Shared durables let several replicas split the work.
+
+Messages are pulled continuously: one pull request of ``batch`` is open at a
+time and each message is handed on the moment it arrives (a batched
+``fetch`` would hold a lone event until the batch filled or timed out), up
+to ``in_flight`` at once. ``in_flight=1`` keeps the stream's order.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.errors import ConnectionClosedError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
@@ -31,6 +39,7 @@ from alongside.kit.redis import Keys
 
 log = get_logger(__name__)
 SEEN_TTL_S = 14 * 24 * 3600
+EXPIRES_S = 1.0  # an idle consumer renews its pull request this often
 
 Handler = Callable[[Event], Awaitable[None]]
 
@@ -49,11 +58,17 @@ class ConsumerSpec:
     backoff_base_s: float = 0.5
     backoff_max_s: float = 30.0
     batch: int = 64
+    # Messages handled at once by this process; 1 keeps the stream's order.
+    in_flight: int = 1
+    # A handler that is idempotent by itself (its own record, checked in the
+    # same atomic write) may skip the per-event seen-record's round trips.
+    seen_record: bool = True
 
 
 class Consumer:
     def __init__(
         self,
+        nc: Client,
         js: JetStreamContext,
         r: aioredis.Redis,
         keys: Keys,
@@ -61,10 +76,12 @@ class Consumer:
         spec: ConsumerSpec,
         handler: Handler,
     ) -> None:
-        self._js, self._r, self._keys, self._ns = js, r, keys, namespace
+        self._nc, self._js, self._r, self._keys, self._ns = nc, js, r, keys, namespace
         self.spec, self._handler = spec, handler
         self.handled = 0
         self.dead_lettered = 0
+        self._slots = asyncio.Semaphore(spec.in_flight)
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def _config(self) -> ConsumerConfig:
         return ConsumerConfig(
@@ -82,22 +99,50 @@ class Consumer:
     async def run(self, stop: asyncio.Event) -> None:
         stream = stream_name(self._ns, self.spec.stream)
         await self._js.add_consumer(stream, self._config())
-        sub = await self._js.pull_subscribe_bind(self.spec.durable, stream)
+        inbox = self._nc.new_inbox()
+        sub = await self._nc.subscribe(inbox)
+        next_subject = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{self.spec.durable}"
         try:
             while not stop.is_set():
+                request = {"batch": self.spec.batch, "expires": int(EXPIRES_S * 1e9)}
                 try:
-                    msgs = await sub.fetch(self.spec.batch, timeout=1.0)
-                except NatsTimeout:
-                    continue
+                    await self._nc.publish(next_subject, json.dumps(request).encode(), reply=inbox)
                 except (ConnectionClosedError, OSError) as exc:
-                    log.warning("consumer.fetch_failed", durable=self.spec.durable, error=type(exc).__name__)
+                    log.warning("consumer.pull_failed", durable=self.spec.durable, error=type(exc).__name__)
                     await asyncio.sleep(0.5)
                     continue
-                for msg in msgs:
-                    await self.handle(msg)
+                await self._receive(sub, stop)
         finally:
+            # Finish what is in flight; what is not acked comes back after ack_wait.
+            await asyncio.gather(*self._tasks, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+
+    async def _receive(self, sub: Subscription, stop: asyncio.Event) -> None:
+        """Hand on the messages of one pull request until it is used up or expires."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + EXPIRES_S + 1.0  # a request lost in a reconnect ends here
+        received = 0
+        while received < self.spec.batch and not stop.is_set():
+            try:
+                msg = await sub.next_msg(timeout=max(0.01, deadline - loop.time()))
+            except (TimeoutError, NatsTimeout, ConnectionClosedError):
+                return
+            if JetStreamContext.is_status_msg(msg):  # 408 expired, 404/409: this request is over
+                return
+            received += 1
+            await self._slots.acquire()
+            task = asyncio.create_task(self.handle(msg))
+            self._tasks.add(task)
+            task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._slots.release()
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # handle() settles each message itself; this is Redis or NATS failing
+            # mid-way. Unacked, the message comes back after ack_wait.
+            log.warning("consumer.handle_failed", durable=self.spec.durable, error=type(exc).__name__)
 
     def _seen_key(self, event_id: str) -> str:
         return self._keys.key(f"seen:{self.spec.durable}", event_id)
@@ -109,7 +154,7 @@ class Consumer:
             await self._dead_letter(msg, "not_a_cloudevent")
             return
         with correlation(event.correlation_id or event.id, event_id=event.id, event_type=event.type):
-            if await self._r.exists(self._seen_key(event.id)):
+            if self.spec.seen_record and await self._r.exists(self._seen_key(event.id)):
                 await msg.ack()
                 return
             heartbeat = asyncio.create_task(self._heartbeat(msg))
@@ -123,7 +168,8 @@ class Consumer:
                 return
             finally:
                 heartbeat.cancel()
-            await self._r.set(self._seen_key(event.id), b"1", ex=SEEN_TTL_S)
+            if self.spec.seen_record:
+                await self._r.set(self._seen_key(event.id), b"1", ex=SEEN_TTL_S)
             await msg.ack()
             self.handled += 1
 

@@ -7,12 +7,11 @@ notification id makes handling idempotent whatever the order.
 
 from __future__ import annotations
 
-from alongside.kit.events.consumer import ConsumerSpec
+from alongside.kit.events.consumer import Consumer, ConsumerSpec
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.streams import CATALOGUE, StreamSpec
 from alongside.kit.runtime import Deps
 from alongside.notifier.entrypoints.events import MATCH_EVENTS, SESSION_EVENTS, to_revocation, to_trigger
-from alongside.notifier.entrypoints.puller import ContinuousConsumer
 from alongside.notifier.service.notify import Notify
 from alongside.notifier.service.revocation import Revocations
 from alongside.notifier.settings import NotifierSettings
@@ -31,14 +30,16 @@ def specs(settings: NotifierSettings) -> list[ConsumerSpec]:
             max_deliver=settings.consumer_max_deliver,
             backoff_base_s=settings.consumer_backoff_base_seconds,
             ack_wait_s=settings.consumer_ack_wait_seconds,
+            in_flight=settings.consumer_concurrency,
+            # The notification record, checked in the same atomic write,
+            # already makes handling idempotent.
+            seen_record=False,
         )
 
     return [spec("notifier-match", "MATCH", MATCH_EVENTS), spec("notifier-session", "SESSION", SESSION_EVENTS)]
 
 
-def make_consumers(
-    deps: Deps, settings: NotifierSettings, notify: Notify, revocations: Revocations
-) -> list[ContinuousConsumer]:
+def make_consumers(deps: Deps, settings: NotifierSettings, notify: Notify, revocations: Revocations) -> list[Consumer]:
     async def handle(event: Event) -> None:
         revocation = to_revocation(event)
         if revocation is not None:
@@ -49,15 +50,5 @@ def make_consumers(
             await notify.handle(trigger)
 
     return [
-        ContinuousConsumer(
-            deps.nc,
-            deps.js,
-            deps.redis,
-            deps.keys,
-            settings.namespace,
-            spec,
-            handle,
-            in_flight=settings.consumer_concurrency,
-        )
-        for spec in specs(settings)
+        Consumer(deps.nc, deps.js, deps.redis, deps.keys, settings.namespace, spec, handle) for spec in specs(settings)
     ]

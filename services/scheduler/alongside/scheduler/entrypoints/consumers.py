@@ -65,6 +65,8 @@ def consumers(deps: Deps, settings: SchedulerSettings, calendar: Calendar, match
     )
     match_routes: dict[str, Handler] = {"match.accepted": matches.accepted, "match.closed": matches.closed}
     return [
-        Consumer(deps.js, deps.redis, deps.keys, settings.namespace, peer_spec, dispatch(peer_routes(calendar))),
-        Consumer(deps.js, deps.redis, deps.keys, settings.namespace, match_spec, dispatch(match_routes)),
+        Consumer(
+            deps.nc, deps.js, deps.redis, deps.keys, settings.namespace, peer_spec, dispatch(peer_routes(calendar))
+        ),
+        Consumer(deps.nc, deps.js, deps.redis, deps.keys, settings.namespace, match_spec, dispatch(match_routes)),
     ]
