@@ -62,7 +62,7 @@ def closed(peer_id: str, match_id: str = "m-1") -> Event:
     return Event.of("match.closed", "/alongside/matcher", body, subject=match_id)
 
 
-def session(kind: str, peer_id: str, start: datetime, *, session_id: str = "s-1", **extra: Any) -> Event:
+def session(kind: str, peer_id: str, start: datetime, *, session_id: str = "p-1~s-1", **extra: Any) -> Event:
     """``booked``, ``rescheduled``, ``cancelled`` or ``reminder_due``."""
     types = {
         "booked": session_events.SessionBooked,

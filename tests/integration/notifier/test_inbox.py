@@ -37,10 +37,10 @@ async def test_every_notified_kind_lands_in_the_inbox(start_notifier: Start) -> 
     events = [
         accepted(peer, match_id="m-7"),
         closed(peer, match_id="m-7"),
-        session("booked", peer, SOON, session_id="s-7", match_id="m-7"),
-        session("rescheduled", peer, SOON, session_id="s-7", previous_start=SOON - timedelta(days=1)),
-        session("cancelled", peer, SOON, session_id="s-7"),
-        session("reminder_due", peer, SOON, session_id="s-7", reminder_id="rem-1", offset_minutes=1440),
+        session("booked", peer, SOON, session_id="p-7~s-7", match_id="m-7"),
+        session("rescheduled", peer, SOON, session_id="p-7~s-7", previous_start=SOON - timedelta(days=1)),
+        session("cancelled", peer, SOON, session_id="p-7~s-7"),
+        session("reminder_due", peer, SOON, session_id="p-7~s-7", reminder_id="rem-1", offset_minutes=1440),
     ]
     for event in events:
         await notifier.publish(event)
@@ -61,7 +61,7 @@ async def test_every_notified_kind_lands_in_the_inbox(start_notifier: Start) -> 
     by_kind = {i.kind: i for i in items}
     assert by_kind[pb.KIND_ASSIGNMENT_NEW].title == "You have a new assignment in Alongside"
     assert by_kind[pb.KIND_ASSIGNMENT_NEW].refs["match_id"] == "m-7"
-    assert by_kind[pb.KIND_SESSION_REMINDER].refs["session_id"] == "s-7"
+    assert by_kind[pb.KIND_SESSION_REMINDER].refs["session_id"] == "p-7~s-7"
     assert "(your time)" in by_kind[pb.KIND_SESSION_BOOKED].body  # the start, in the peer's zone
     for item in items:
         assert item.peer_id == peer and not item.read

@@ -19,7 +19,8 @@ MAX_EMAIL_LENGTH = 254  # RFC 5321 forward-path limit, minus the angle brackets
 MAX_LOCAL_PART = 64
 MAX_URL_LENGTH = 2048
 
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+# Opaque ids; "~" joins a peer id and a local part in scheduler session ids.
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}")
 # IANA keys are ASCII words joined by "/"; no dots, so no path tricks.
 _ZONE_KEY = re.compile(r"[A-Za-z0-9_+-]{1,32}(/[A-Za-z0-9_+-]{1,32}){0,2}")
