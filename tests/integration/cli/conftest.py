@@ -22,14 +22,13 @@ from alongside.kit import logging as kit_logging
 from alongside.kit.runtime import Runtime
 from alongside.kit.testing.auth import TEST_AUTH
 from alongside.kit.testing.servers import free_port
+from alongside.kit.testing.smtp import SmtpSink
 from alongside.matcher.bootstrap import build as build_matcher
 from alongside.matcher.settings import MatcherSettings
 from alongside.notifier.bootstrap import build as build_notifier
 from alongside.notifier.settings import NotifierSettings
 from alongside.scheduler.bootstrap import build as build_scheduler
 from alongside.scheduler.settings import SchedulerSettings
-
-from .sink import MaildirSink
 
 RUNNER = CliRunner()
 ROSTER = (
@@ -59,7 +58,7 @@ acuity: 1
 class Stack:
     env: dict[str, str | None]
     runtimes: list[Runtime] = field(default_factory=list)
-    sink: MaildirSink | None = None
+    sink: SmtpSink | None = None
 
     async def run(self, *args: str, env: dict[str, str | None] | None = None) -> Result:
         """``alongside ARGS`` with this stack's addresses; never raises, see ``exit_code``."""
@@ -113,7 +112,7 @@ async def matcher_only(nats_url: str, redis_url: str, namespace: str) -> AsyncIt
 
 @pytest.fixture
 async def full_stack(nats_url: str, redis_url: str, namespace: str, tmp_path: Path) -> AsyncIterator[Stack]:
-    sink = MaildirSink(tmp_path / "mail")
+    sink = SmtpSink(tmp_path / "mail")
     sink.start()
     stack = Stack(base_env(nats_url, redis_url), sink=sink)
     shared: dict[str, Any] = {

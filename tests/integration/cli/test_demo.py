@@ -14,6 +14,7 @@ from .conftest import Stack, no_traceback
 async def test_the_demo_runs_the_whole_journey(full_stack: Stack) -> None:
     assert full_stack.sink is not None
     sink = full_stack.sink.folder
+    assert sink is not None
     result = await full_stack.run(
         "--json", "demo", "--peers", "24", "--intakes", "12", "--accept", "3", "--wait", "15", "--time-limit", "2",
         env={"ALONGSIDE_SMTP_SINK_DIR": str(sink)},

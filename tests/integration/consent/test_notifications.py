@@ -9,12 +9,12 @@ from datetime import timedelta
 from alongside.api.matcher.v1 import matcher_pb2 as mpb
 from alongside.api.notifier.v1 import notifier_pb2 as pb
 from alongside.kit.events.streams import CATALOGUE, stream_name
+from alongside.kit.testing.smtp import SmtpSink
 from alongside.kit.testing.wait import eventually
 
 from ..matcher.conftest import Matcher
 from ..notifier.conftest import Start
 from ..notifier.harness import EMAIL, INBOX, FakeClock, Running, closed, session, utc
-from ..notifier.receivers import SmtpSink
 from .conftest import consent, matched
 
 NIGHT = pb.QuietHours(start_minute=22 * 60, end_minute=7 * 60)

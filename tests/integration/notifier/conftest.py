@@ -10,12 +10,13 @@ from alongside.api.notifier.v1 import notifier_pb2_grpc
 from alongside.kit.redis import client
 from alongside.kit.testing.auth import TEST_AUTH
 from alongside.kit.testing.auth import channel as auth_channel
+from alongside.kit.testing.smtp import SmtpSink
 from alongside.notifier.bootstrap import build
 from alongside.notifier.service.model import Clock, system_clock
 from alongside.notifier.settings import NotifierSettings
 
 from .harness import SECRET, Running
-from .receivers import SmtpSink, WebhookReceiver
+from .receivers import WebhookReceiver
 
 Start = Callable[..., Awaitable[Running]]
 

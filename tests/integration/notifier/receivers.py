@@ -1,63 +1,18 @@
-"""Real local endpoints the notifier delivers to: an SMTP sink (aiosmtpd) and
-an HTTP webhook receiver that checks the signature. Both run in threads on
-loopback ports of their own and record what arrived."""
+"""Real local endpoints the notifier delivers to: the kit's SMTP sink
+(aiosmtpd) and an HTTP webhook receiver that checks the signature. Both run
+on loopback ports of their own and record what arrived."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from aiosmtpd.controller import Controller
-
-from alongside.kit.testing.servers import free_port
 from alongside.notifier.domain.signing import verify
 from alongside.notifier.domain.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER
-
-
-@dataclass
-class Mail:
-    to: list[str]
-    raw: bytes
-    message: EmailMessage
-    at: float
-
-    @property
-    def text(self) -> str:
-        body = self.message.get_body(("plain",))
-        assert body is not None
-        return str(body.get_content())
-
-
-class SmtpSink:
-    """An SMTP server that keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.mails: list[Mail] = []
-        self.port = free_port()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        raw = bytes(envelope.original_content or envelope.content)
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.mails.append(Mail(list(envelope.rcpt_tos), raw, message, time.monotonic()))
-        return "250 OK"
-
-    def to(self, address: str) -> list[Mail]:
-        return [m for m in self.mails if address in m.to]
-
-    def start(self) -> None:
-        self._controller.start()
-
-    def stop(self) -> None:
-        self._controller.stop()
 
 
 @dataclass

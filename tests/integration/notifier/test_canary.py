@@ -20,11 +20,12 @@ import structlog
 from alongside.api.notifier.v1 import notifier_pb2 as pb
 from alongside.kit.events.envelope import Event
 from alongside.kit.logging import configure
+from alongside.kit.testing.smtp import SmtpSink
 from alongside.kit.testing.wait import eventually
 
 from .conftest import Start
 from .harness import EMAIL, INBOX, WEBHOOK, Running, accepted, session, stamp
-from .receivers import SmtpSink, WebhookReceiver
+from .receivers import WebhookReceiver
 
 EVENT_CANARIES = (
     "CANARY-participant-ref",

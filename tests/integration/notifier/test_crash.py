@@ -24,10 +24,10 @@ from alongside.kit.events.streams import CATALOGUE, stream_name
 from alongside.kit.ids import new_id
 from alongside.kit.redis import Keys, client
 from alongside.kit.testing.auth import channel as auth_channel
+from alongside.kit.testing.smtp import SmtpSink
 from alongside.kit.testing.wait import eventually
 
 from .harness import EMAIL, INBOX, accepted
-from .receivers import SmtpSink
 
 Spawn = Callable[..., "Notifier"]
 

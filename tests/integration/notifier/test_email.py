@@ -9,11 +9,11 @@ from alongside.api.notifier.v1 import events_pb2
 from alongside.api.notifier.v1 import notifier_pb2 as pb
 from alongside.kit.events.streams import CATALOGUE, stream_name
 from alongside.kit.ids import new_id
+from alongside.kit.testing.smtp import SmtpSink
 from alongside.kit.testing.wait import eventually
 
 from .conftest import Start
 from .harness import EMAIL, INBOX, Running, accepted, session
-from .receivers import SmtpSink
 
 START = datetime(2031, 3, 12, 17, 0, tzinfo=UTC)  # a Wednesday
 

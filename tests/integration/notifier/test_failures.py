@@ -8,11 +8,12 @@ from alongside.api.notifier.v1 import notifier_pb2 as pb
 from alongside.kit.events.streams import CATALOGUE, stream_name
 from alongside.kit.ids import new_id
 from alongside.kit.testing.servers import ValkeyServer, free_port
+from alongside.kit.testing.smtp import SmtpSink
 from alongside.kit.testing.wait import eventually
 
 from .conftest import Start
 from .harness import EMAIL, INBOX, WEBHOOK, Running, accepted
-from .receivers import SmtpSink, WebhookReceiver
+from .receivers import WebhookReceiver
 
 
 async def status_of(notifier: Running, peer: str, channel: int) -> tuple[int, str, int]:

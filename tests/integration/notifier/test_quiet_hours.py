@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from alongside.api.notifier.v1 import notifier_pb2 as pb
 from alongside.kit.ids import new_id
+from alongside.kit.testing.smtp import SmtpSink
 from alongside.kit.testing.wait import eventually
 
 from .conftest import Start
 from .harness import EMAIL, INBOX, FakeClock, Running, accepted, session, utc
-from .receivers import SmtpSink
 
 NIGHT = pb.QuietHours(start_minute=22 * 60, end_minute=7 * 60)  # 22:00-07:00 local
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from alongside.api.notifier.v1 import notifier_pb2 as pb
 from alongside.kit.ids import new_id
+from alongside.kit.testing.smtp import SmtpSink
 from alongside.kit.testing.wait import eventually
 
 from .conftest import Start
 from .harness import EMAIL, INBOX, accepted
-from .receivers import SmtpSink
 
 
 async def test_two_replicas_send_each_email_once(start_notifier: Start, smtp_sink: SmtpSink) -> None:
