@@ -35,6 +35,8 @@ SCHEDULER_ENV = {
     "REMINDER_OFFSETS_MINUTES": "1",
     "REMINDER_POLL_SECONDS": "0.2",
     "CONSUMER_BACKOFF_SECONDS": "0.2",
+    # A killed scheduler's unacknowledged match.accepted comes back this soon.
+    "CONSUMER_ACK_WAIT_SECONDS": "5",
 }
 NOTIFIER_ENV = {
     "SMTP_HOST": "127.0.0.1",

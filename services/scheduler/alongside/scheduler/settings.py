@@ -38,6 +38,7 @@ class SchedulerSettings(Settings):
     # match.accepted before the peer's availability: retries before giving up.
     availability_retry_limit: int = 5
     consumer_backoff_seconds: float = 1.0
+    consumer_ack_wait_seconds: float = 30.0
     plan_time_limit_seconds: float = 10.0
 
     def validate(self) -> None:
@@ -48,7 +49,7 @@ class SchedulerSettings(Settings):
         for name in ("max_sessions_per_day", "horizon_days", "booking_horizon_days", "slot_step_minutes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.upper()} must be at least 1")
-        for name in ("reminder_poll_seconds", "plan_time_limit_seconds"):
+        for name in ("reminder_poll_seconds", "plan_time_limit_seconds", "consumer_ack_wait_seconds"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name.upper()} must be positive")
         if self.notice_hours < 0 or self.consumer_backoff_seconds < 0 or self.availability_retry_limit < 1:

@@ -54,6 +54,7 @@ def consumers(deps: Deps, settings: SchedulerSettings, calendar: Calendar, match
         stream=PEER,
         events=("peer.upserted", "peer.status_changed"),
         backoff_base_s=backoff,
+        ack_wait_s=settings.consumer_ack_wait_seconds,
     )
     match_spec = ConsumerSpec(
         durable="scheduler-match",
@@ -62,6 +63,8 @@ def consumers(deps: Deps, settings: SchedulerSettings, calendar: Calendar, match
         # Room for the availability retries, after which the handler gives up itself.
         max_deliver=settings.availability_retry_limit + 2,
         backoff_base_s=backoff,
+        # How soon an event a crashed replica held is handed to another.
+        ack_wait_s=settings.consumer_ack_wait_seconds,
     )
     match_routes: dict[str, Handler] = {"match.accepted": matches.accepted, "match.closed": matches.closed}
     return [
