@@ -9,10 +9,15 @@ checked, in the same atomic write.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any, TypeVar
+
+from google.protobuf.message import Message
 
 from alongside.api.scheduler.v1 import scheduler_pb2 as pb
 from alongside.kit.errors import InvalidArgument
+from alongside.kit.events.envelope import Event
 from alongside.scheduler.adapters.keys import new_series_id, peer_of
 from alongside.scheduler.domain import lifecycle
 from alongside.scheduler.domain import tz as tzx
@@ -25,6 +30,8 @@ from alongside.scheduler.service.context import Context, Idem, require_calendar
 from alongside.scheduler.service.events import booked, cancelled, completed, no_show, rescheduled
 from alongside.scheduler.service.loading import Loaded, booked_from, run_change
 from alongside.scheduler.service.rules import check_windows
+
+R = TypeVar("R", bound=Message)
 
 CALLER_REASONS = {
     pb.CANCEL_REASON_PARTICIPANT_REQUEST,
@@ -151,31 +158,30 @@ class Changes:
         return await run_change(self.ctx, idem, req.session_id, pb.CancelSessionResponse, plan, respond)
 
     async def mark_attended(self, req: pb.MarkAttendedRequest) -> pb.MarkAttendedResponse:
-        idem = Idem.of(peer_of(req.session_id), "MarkAttended", req.idempotency_key, req)
-
-        async def plan(loaded: Loaded, now: datetime) -> tuple[Change, list[Session]]:
-            after = lifecycle.mark_attended(loaded.session, now)
-            change = self._change(loaded, now)
-            change.replace(loaded.session, after)
-            change.emit(completed(after))
-            return change, [after]
-
-        def respond(sessions: list[Session], tz: str) -> pb.MarkAttendedResponse:
-            return pb.MarkAttendedResponse(session=mappers.session_out(sessions[0], tz))
-
-        return await run_change(self.ctx, idem, req.session_id, pb.MarkAttendedResponse, plan, respond)
+        return await self._mark(req, "MarkAttended", lifecycle.mark_attended, completed, pb.MarkAttendedResponse)
 
     async def mark_no_show(self, req: pb.MarkNoShowRequest) -> pb.MarkNoShowResponse:
-        idem = Idem.of(peer_of(req.session_id), "MarkNoShow", req.idempotency_key, req)
+        return await self._mark(req, "MarkNoShow", lifecycle.mark_no_show, no_show, pb.MarkNoShowResponse)
+
+    async def _mark(
+        self,
+        req: Any,
+        rpc: str,
+        transition: Callable[[Session, datetime], Session],
+        event: Callable[[Session], Event],
+        reply: type[R],
+    ) -> R:
+        """Record what happened to one session (attended, no-show) and say so."""
+        idem = Idem.of(peer_of(req.session_id), rpc, req.idempotency_key, req)
 
         async def plan(loaded: Loaded, now: datetime) -> tuple[Change, list[Session]]:
-            after = lifecycle.mark_no_show(loaded.session, now)
+            after = transition(loaded.session, now)
             change = self._change(loaded, now)
             change.replace(loaded.session, after)
-            change.emit(no_show(after))
+            change.emit(event(after))
             return change, [after]
 
-        def respond(sessions: list[Session], tz: str) -> pb.MarkNoShowResponse:
-            return pb.MarkNoShowResponse(session=mappers.session_out(sessions[0], tz))
+        def respond(sessions: list[Session], tz: str) -> R:
+            return reply(session=mappers.session_out(sessions[0], tz))
 
-        return await run_change(self.ctx, idem, req.session_id, pb.MarkNoShowResponse, plan, respond)
+        return await run_change(self.ctx, idem, req.session_id, reply, plan, respond)
