@@ -3,6 +3,7 @@ no record holds health details, only managers can read it."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import grpc
@@ -12,7 +13,7 @@ from nats.js.errors import APIError
 from alongside.api.audit.v1 import audit_pb2, audit_pb2_grpc
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
-from alongside.kit.events.streams import CATALOGUE, stream_name
+from alongside.kit.events.streams import CATALOGUE, provision, stream_name
 from alongside.kit.runtime import Runtime
 from alongside.kit.testing.auth import channel
 
@@ -109,3 +110,47 @@ async def test_only_managers_read_the_trail(matcher: Runtime) -> None:
             with pytest.raises(grpc.aio.AioRpcError) as info:
                 await audit_pb2_grpc.AuditServiceStub(chan).ListAuditRecords(audit_pb2.ListAuditRecordsRequest())
         assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_calls_that_finish_together_share_one_write_and_every_record_pages_once(matcher: Runtime) -> None:
+    chan, staff = stubs(matcher, "intake", "staff-1")
+    request_id = (await staff.SubmitMatchRequest(intake("g1"))).request.request_id
+    await asyncio.gather(*(staff.GetIntake(pb.GetIntakeRequest(request_id=request_id)) for _ in range(40)))
+    await chan.close()
+    assert matcher.deps is not None
+    messages = (await matcher.deps.js.stream_info(stream_name(matcher.settings.namespace, AUDIT))).state.messages
+    assert messages < 41, "each record was written on its own: no group commit"
+
+    everything = await records(matcher, object_id=request_id)
+    assert [r.action.rsplit("/", 1)[1] for r in everything] == ["SubmitMatchRequest"] + ["GetIntake"] * 40
+    paged, token = [], ""
+    while True:
+        async with channel(f"127.0.0.1:{matcher.port}", role="manager", subject="m-1") as manager:
+            page = await audit_pb2_grpc.AuditServiceStub(manager).ListAuditRecords(
+                audit_pb2.ListAuditRecordsRequest(object_id=request_id, page_size=7, page_token=token)
+            )
+        paged += page.records
+        if not page.next_page_token:
+            break
+        token = page.next_page_token
+    assert [(r.sequence, r.index) for r in paged] == [(r.sequence, r.index) for r in everything]
+
+
+async def test_a_read_whose_record_cannot_be_written_answers_unavailable(matcher: Runtime) -> None:
+    chan, staff = stubs(matcher, "intake", "staff-1")
+    request_id = (await staff.SubmitMatchRequest(intake("u1"))).request.request_id
+    assert matcher.deps is not None
+    js, name = matcher.deps.js, stream_name(matcher.settings.namespace, AUDIT)
+    await js.delete_stream(name)  # the trail is gone: nothing can be recorded
+    try:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await staff.GetIntake(pb.GetIntakeRequest(request_id=request_id))
+        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+        # A call that failed anyway keeps its own answer.
+        with pytest.raises(grpc.aio.AioRpcError) as missing:
+            await staff.GetIntake(pb.GetIntakeRequest(request_id="req-unknown"))
+        assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+    finally:
+        await provision(js, matcher.settings.namespace)
+    assert (await staff.GetIntake(pb.GetIntakeRequest(request_id=request_id))).request.request_id == request_id
+    await chan.close()

@@ -46,6 +46,20 @@ def test_expired_token_is_refused() -> None:
         verifier.verify(old)
 
 
+def test_a_remembered_token_still_expires_and_a_failure_is_not_remembered() -> None:
+    verifier = Verifier([Key("HS256", SECRET)], ISS, AUD, leeway_s=0)
+    claims = {"iss": ISS, "aud": AUD, "sub": "x", "role": "intake", "exp": int(time.time()) + 2}
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    assert verifier.verify(token) == verifier.verify(token) == Identity("x", "intake")
+    time.sleep(claims["exp"] - time.time() + 0.1)  # type: ignore[operator]
+    with pytest.raises(Unauthenticated, match="expired"):
+        verifier.verify(token)
+    forged = Minter("another-secret-another-secret-another", "HS256", ISS, AUD).mint("x", "admin")
+    for _ in range(2):
+        with pytest.raises(Unauthenticated, match="signature"):
+            verifier.verify(forged)
+
+
 def test_badly_signed_token_is_refused() -> None:
     _, verifier = hs()
     forged = Minter("another-secret-another-secret-another", "HS256", ISS, AUD).mint("x", "admin")

@@ -20,6 +20,9 @@ from alongside.kit.errors import Unauthenticated
 ROLES = ("intake", "manager", "peer", "admin")
 SERVICE_PREFIX = "service:"
 CLOCK_SKEW_S = 30
+# Verified tokens are remembered until they expire, so a client's every call
+# does not pay for a signature check: a bounded map, oldest entry out first.
+CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -57,12 +60,32 @@ def check_role(role: str) -> None:
 
 
 class Verifier:
-    def __init__(self, keys: list[Key], issuer: str, audience: str) -> None:
+    def __init__(self, keys: list[Key], issuer: str, audience: str, leeway_s: float = CLOCK_SKEW_S) -> None:
         if not keys:
             raise ValueError("at least one verification key is needed")
         self._keys, self._issuer, self._audience = keys, issuer, audience
+        self._leeway = leeway_s
+        self._verified: dict[str, tuple[Identity, float]] = {}
 
     def verify(self, token: str) -> Identity:
+        """The identity a valid token carries; ``Unauthenticated`` otherwise.
+
+        A token that verified once is trusted again until its ``exp`` (plus
+        the clock-skew leeway), exactly as long as a fresh check would accept
+        it; keys are fixed for the verifier's life. Failures are not remembered.
+        """
+        known = self._verified.get(token)
+        if known is not None:
+            if time.time() <= known[1] + self._leeway:
+                return known[0]
+            del self._verified[token]
+        identity, expires = self._check(token)
+        if len(self._verified) >= CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (identity, expires)
+        return identity
+
+    def _check(self, token: str) -> tuple[Identity, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -78,7 +101,7 @@ class Verifier:
                     algorithms=[key.algorithm],
                     audience=self._audience,
                     issuer=self._issuer,
-                    leeway=CLOCK_SKEW_S,
+                    leeway=self._leeway,
                     options={"require": ["exp", "iss", "aud", "sub", "role"]},
                 )
             except jwt.ExpiredSignatureError:
@@ -94,7 +117,7 @@ class Verifier:
                 check_role(role)
             except ValueError:
                 raise Unauthenticated("the token carries an unknown role") from None
-            return Identity(str(claims["sub"]), role)
+            return Identity(str(claims["sub"]), role), float(claims["exp"])
         raise Unauthenticated("the token's signature does not verify")
 
 

@@ -1,7 +1,9 @@
 """The audit query API, served by the matcher for programme managers.
 
-Reads the AUDIT stream (every service appends to it) in sequence order,
-filtering by actor, object or action, a page at a time.
+Reads the AUDIT stream (every service appends batches of records to it) in
+sequence order, filtering by actor, object or action, a page at a time. A
+page token is the position (message sequence and index in its batch) of the
+last record the page covered.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ AUDIT_POLICY = Policy.for_service(
 )
 AUDIT = next(s for s in CATALOGUE if s.name == "AUDIT")
 DEFAULT_PAGE, MAX_PAGE = 100, 1000
-MAX_SCANNED = 20_000  # per call, so one query cannot tie up the stream
+MAX_SCANNED = 20_000  # messages per call, so one query cannot tie up the stream
+MAX_INDEX = 2**32 - 1  # past the last record of any batch
 
 
 class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
@@ -33,33 +36,49 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     async def ListAuditRecords(self, request: pb.ListAuditRecordsRequest, context: Any) -> pb.ListAuditRecordsResponse:
         if not 0 <= request.page_size <= MAX_PAGE:
             raise InvalidArgument("page_size", f"must be between 0 and {MAX_PAGE}")
-        if request.page_token and not request.page_token.isdigit():
-            raise InvalidArgument("page_token", "is not a token this server issued")
+        after = _position(request.page_token)
         size = request.page_size or DEFAULT_PAGE
         info = await self._js.stream_info(self._stream)
-        seq = max(int(request.page_token or 0) + 1, info.state.first_seq)
+        seq = max(after[0], info.state.first_seq)
         reply = pb.ListAuditRecordsResponse()
         last = info.state.last_seq
         scanned = 0
         while seq <= last and len(reply.records) < size and scanned < MAX_SCANNED:
-            record = await self._read(seq)
-            scanned += 1
-            if record is not None and _matches(record, request):
+            for record in await self._read(seq):
+                if (record.sequence, record.index) <= after or not _matches(record, request):
+                    continue
                 reply.records.append(record)
+                if len(reply.records) == size:
+                    break
+            scanned += 1
             seq += 1
-        if seq <= last:
-            reply.next_page_token = str(seq - 1)
+        if reply.records and len(reply.records) == size:
+            final = reply.records[-1]
+            reply.next_page_token = f"{final.sequence}.{final.index}"
+        elif seq <= last:
+            reply.next_page_token = f"{seq - 1}.{MAX_INDEX}"  # scanned this far without a full page
         return reply
 
-    async def _read(self, seq: int) -> pb.AuditRecord | None:
+    async def _read(self, seq: int) -> list[pb.AuditRecord]:
         try:
             raw = await self._js.get_msg(self._stream, seq)
         except NotFoundError:
-            return None
-        record = pb.AuditRecord()
-        record.ParseFromString(raw.data or b"")
-        record.sequence = seq
-        return record
+            return []
+        batch = pb.AuditBatch()
+        batch.ParseFromString(raw.data or b"")
+        for index, record in enumerate(batch.records):
+            record.sequence, record.index = seq, index
+        return list(batch.records)
+
+
+def _position(token: str) -> tuple[int, int]:
+    """The (message, index) a page token says to continue after; (0, 0) for none."""
+    if not token:
+        return 0, 0
+    seq, _, index = token.partition(".")
+    if not (seq.isdigit() and index.isdigit()) or int(index) > MAX_INDEX:
+        raise InvalidArgument("page_token", "is not a token this server issued")
+    return int(seq), int(index)
 
 
 def _matches(record: pb.AuditRecord, request: pb.ListAuditRecordsRequest) -> bool:
