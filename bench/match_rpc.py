@@ -16,7 +16,8 @@ import os
 import random
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+import time
+from pathlib import Path
 
 import grpc
 
@@ -53,39 +54,103 @@ async def load_roster(stub: matcher_pb2_grpc.MatcherServiceStub, rng: random.Ran
     return [p.peer_id for p in peers]
 
 
-async def run(calls: int) -> list[tuple[str, int, LoadResult]]:
+def matcher_process(env: dict[str, str], workers: int) -> Child:
+    child = Child("alongside.matcher", {**env, "WORKERS": str(workers)})
+    deadline = time.monotonic() + 60
+    while child.output().count("listening on") < workers and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return child
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU of ``pids`` so far (Linux /proc)."""
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def server_pids(child: Child) -> list[int]:
+    """The process serving, or with WORKERS > 1 its workers."""
+    workers = [
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and _parent(entry) == child.proc.pid
+    ]
+    return workers or [child.proc.pid]
+
+
+def _parent(entry: Path) -> int:
+    try:
+        return int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return -1
+
+
+Row = tuple[str, int, LoadResult, float | None]
+
+
+async def intake_rows(
+    env: dict[str, str], workers: int, requests: list[pb.SubmitMatchRequestRequest], calls: int, rounds: tuple[int, ...]
+) -> list[Row]:
+    """SubmitMatchRequest at each client count in ``rounds``, one connection per client."""
+    matcher = matcher_process(env, workers)
+    rows: list[Row] = []
+    try:
+        pids = server_pids(matcher)
+        channels = [
+            auth_channel(f"127.0.0.1:{matcher.port}", options=[("grpc.use_local_subchannel_pool", 1)])
+            for _ in range(max(rounds))
+        ]
+        stubs = [matcher_pb2_grpc.MatcherServiceStub(chan) for chan in channels]
+        try:
+            await closed_loop(lambda i: stubs[i % len(stubs)].SubmitMatchRequest(requests.pop()), 400, len(stubs))
+            for clients in rounds:
+                before = cpu_seconds(pids)
+                result = await closed_loop(lambda i: stubs[i % clients].SubmitMatchRequest(requests.pop()), calls, clients)
+                cpu_ms = (cpu_seconds(pids) - before) * 1000 / calls
+                label = "SubmitMatchRequest" + (f", {workers} workers" if workers > 1 else "")
+                rows.append((label, clients, result, cpu_ms))
+        finally:
+            for chan in channels:
+                await chan.close()
+    finally:
+        matcher.close()
+    return rows
+
+
+async def run(calls: int) -> list[Row]:
     rng = random.Random(7)
     with NatsServer() as nats, ValkeyServer() as valkey:
         env = {**AUTH_ENV, "NATS_URL": nats.url, "REDIS_URL": valkey.url, "NAMESPACE": "bench", "LOG_LEVEL": "warning"}  # type: ignore[attr-defined]
-        matcher = Child("alongside.matcher", env)
-        port = matcher.port
-        echo, echo_port = echo_process()
+        loader = Child("alongside.matcher", env)
         try:
-            async with (
-                auth_channel(f"127.0.0.1:{port}") as channel,
-                grpc.aio.insecure_channel(f"127.0.0.1:{echo_port}") as echo_channel,
-            ):
-                stub = matcher_pb2_grpc.MatcherServiceStub(channel)
-                ids = await load_roster(stub, rng)
-                requests = [request_out(make_request(rng, i, ids), f"bench-{i}") for i in range(200 + 2 * calls)]
-                echo_call = echo_channel.unary_unary(METHOD)
-                payload = requests[0].SerializeToString()
-
-                def submit_from(offset: int) -> Callable[[int], Awaitable[object]]:
-                    return lambda i: stub.SubmitMatchRequest(requests[offset + i])
-
-                await closed_loop(submit_from(0), 200, 4)  # warm-up: caches, week bitsets
-                results = []
-                for round_no, clients in enumerate((1, 8)):
-                    echo_result = await closed_loop(lambda i: echo_call(payload), calls, clients)
-                    results.append(("bare echo RPC", clients, echo_result))
-                    result = await closed_loop(submit_from(200 + round_no * calls), calls, clients)
-                    results.append(("SubmitMatchRequest", clients, result))
-                return results
+            async with auth_channel(f"127.0.0.1:{loader.port}") as channel:
+                ids = await load_roster(matcher_pb2_grpc.MatcherServiceStub(channel), rng)
         finally:
-            matcher.close()
+            loader.close()
+        requests = [request_out(make_request(rng, i, ids), f"bench-{i}") for i in range(1200 + 5 * calls)]
+        echo, echo_port = echo_process()
+        rows: list[Row] = []
+        try:
+            echo_channels = [
+                grpc.aio.insecure_channel(f"127.0.0.1:{echo_port}", options=[("grpc.use_local_subchannel_pool", 1)])
+                for _ in range(8)
+            ]
+            payload = requests[0].SerializeToString()
+            echo_calls = [chan.unary_unary(METHOD) for chan in echo_channels]
+            single = await intake_rows(env, 1, requests, calls, (1, 8))
+            for clients, intake in zip((1, 8), single, strict=True):
+                echo_result = await closed_loop(lambda i: echo_calls[i % clients](payload), calls, clients)
+                rows += [("bare echo RPC", clients, echo_result, None), intake]
+            rows += await intake_rows(env, 2, requests, calls, (8,))
+            for chan in echo_channels:
+                await chan.close()
+        finally:
             echo.terminate()
             echo.wait()
+        return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,13 +161,19 @@ def main(argv: list[str] | None = None) -> int:
     results = asyncio.run(run(calls))
     load = os.getloadavg()[0]
     print(f"Online intake RPC, {PEERS} peers, {calls} calls per row; load average {load:.2f} on {os.cpu_count()} CPUs")
-    print(f"{'rpc':<22}{'clients':>8}{'p50 ms':>9}{'p99 ms':>9}{'calls/s':>10}{'errors':>8}   goal")
-    for name, clients, r in results:
+    print(
+        f"{'rpc':<33}{'clients':>8}{'p50 ms':>9}{'p99 ms':>9}{'calls/s':>10}{'errors':>8}{'srv cpu ms':>12}   goal"
+    )
+    for name, clients, r, cpu_ms in results:
         goal = ""
-        if name == "SubmitMatchRequest" and clients == 8:
+        if name.startswith("SubmitMatchRequest") and clients == 8:
             met = r.pct(99) <= 10 and r.rate >= 1000
             goal = f"p99 <= 10 ms and >= 1,000/s: {'met' if met else 'NOT met'}"
-        print(f"{name:<22}{clients:>8}{r.p50:>9.2f}{r.pct(99):>9.2f}{r.rate:>10.0f}{r.errors:>8}   {goal}")
+        cpu = "-" if cpu_ms is None else f"{cpu_ms:.2f}"
+        print(
+            f"{name:<33}{clients:>8}{r.p50:>9.2f}{r.pct(99):>9.2f}{r.rate:>10.0f}{r.errors:>8}{cpu:>12}   {goal}"
+        )
+    print("one connection per client; srv cpu ms = matcher CPU per call, all workers together")
     return 0
 
 

@@ -94,7 +94,7 @@ class Runtime:
         self.deps = deps
         auditor = Auditor(js, s.namespace, s.service_name, self._audited)
         server, self.port = create_server(
-            s.listen_addr, s.default_deadline_seconds, credentials, self._authorizer, auditor
+            s.listen_addr, s.default_deadline_seconds, credentials, self._authorizer, auditor, s.reuse_port
         )
         names = self._register(deps, server)
         self._health = Health(server, names)

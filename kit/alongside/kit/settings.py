@@ -38,6 +38,10 @@ class Settings:
     grace_seconds: float = 5.0
     default_deadline_seconds: float = 30.0
     health_interval_seconds: float = 1.0
+    # Worker processes behind LISTEN_ADDR (``alongside.kit.workers``): one
+    # per core the replica may use. REUSE_PORT is set for the workers.
+    workers: int = 1
+    reuse_port: bool = False
     # Authentication: every RPC but health needs a signed bearer token.
     # Production: AUTH_PUBLIC_KEYS (PEM files, Ed25519 or RSA). Development:
     # AUTH_HS256_SECRET (`make run` makes one under var/).
@@ -80,6 +84,8 @@ class Settings:
             raise ConfigError("LISTEN_ADDR must look like host:port (port 0 picks a free one)")
         if not self.namespace.replace("_", "").replace("-", "").isalnum():
             raise ConfigError("NAMESPACE may hold only letters, digits, '-' and '_'")
+        if not 1 <= self.workers <= 64:
+            raise ConfigError("WORKERS must be between 1 and 64")
         if self.grace_seconds < 0 or self.default_deadline_seconds <= 0:
             raise ConfigError("GRACE_SECONDS must be >= 0 and DEFAULT_DEADLINE_SECONDS > 0")
         if not self.auth_public_keys and not self.auth_hs256_secret:

@@ -24,12 +24,16 @@ def create_server(
     credentials: grpc.ServerCredentials | None = None,
     authorizer: Authorizer | None = None,
     auditor: Auditor | None = None,
+    reuse_port: bool = False,
 ) -> tuple[aio.Server, int]:
     """A server on ``listen_addr``: TLS with ``credentials``
-    (``alongside.kit.grpc.tls.server_credentials``), plaintext without."""
+    (``alongside.kit.grpc.tls.server_credentials``), plaintext without.
+
+    The port is this process's alone unless ``reuse_port`` (worker
+    processes sharing it, see ``alongside.kit.workers``)."""
     server = aio.server(
         interceptors=[ServiceInterceptor(default_deadline_s, authorizer, auditor)],
-        options=[("grpc.so_reuseport", 0)],
+        options=[("grpc.so_reuseport", int(reuse_port))],
     )
     if credentials is None:
         port = server.add_insecure_port(listen_addr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from alongside.kit import logging
+from alongside.kit import logging, workers
 from alongside.kit.settings import ConfigError
 from alongside.matcher.bootstrap import build
 from alongside.matcher.settings import MatcherSettings
@@ -18,6 +18,10 @@ def main() -> int:
         print(f"alongside-matcher: configuration error: {exc}", file=sys.stderr)
         return 2
     logging.configure(settings.service_name, settings.log_level)
+    return workers.serve("alongside.matcher", settings, lambda: _run(settings))
+
+
+def _run(settings: MatcherSettings) -> int:
     asyncio.run(build(settings).serve())
     return 0
 

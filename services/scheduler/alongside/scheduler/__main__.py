@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from alongside.kit import logging
+from alongside.kit import logging, workers
 from alongside.kit.settings import ConfigError
 from alongside.scheduler.bootstrap import build
 from alongside.scheduler.settings import SchedulerSettings
@@ -18,6 +18,10 @@ def main() -> int:
         print(f"alongside-scheduler: configuration error: {exc}", file=sys.stderr)
         return 2
     logging.configure(settings.service_name, settings.log_level)
+    return workers.serve("alongside.scheduler", settings, lambda: _run(settings))
+
+
+def _run(settings: SchedulerSettings) -> int:
     asyncio.run(build(settings).serve())
     return 0
 
