@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from nats.js.errors import NoStreamResponseError
 
 from alongside.api.matcher.v1 import events_pb2
 from alongside.kit.errors import InvalidArgument
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.outbox import Outbox, OutboxRelay
-from alongside.kit.events.streams import CATALOGUE, stream_name
+from alongside.kit.events.streams import CATALOGUE, provision, stream_name
 from alongside.kit.uow import Idempotency, Tx
 
 from ..conftest import Kit
@@ -63,6 +64,19 @@ async def test_crash_after_publish_before_trim_is_deduplicated(kit: Kit) -> None
     # Publish as the relay would, then "crash" before deleting the entry.
     await kit.js.publish(event.nats_subject(kit.namespace), event.body, headers=event.headers())
     relay = OutboxRelay(kit.redis, kit.js, kit.outbox, kit.keys, kit.namespace)
+    assert await relay.drain() == 1
+    assert await stream_messages(kit) == 1
+
+
+async def test_a_publish_nobody_stores_keeps_the_entry_until_one_is_stored(kit: Kit) -> None:
+    await write_with_event(kit, "r5")
+    name = stream_name(kit.namespace, MATCH)
+    await kit.js.delete_stream(name)  # no stream takes match.* now: the publish is refused
+    relay = OutboxRelay(kit.redis, kit.js, kit.outbox, kit.keys, kit.namespace)
+    with pytest.raises(NoStreamResponseError):
+        await relay.drain()
+    assert await kit.redis.xlen(kit.outbox.key("req")) == 1, "trimmed an entry that was never stored"
+    await provision(kit.js, kit.namespace)
     assert await relay.drain() == 1
     assert await stream_messages(kit) == 1
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from nats.js import JetStreamContext
+from nats.js.api import PubAck
 
 from alongside.kit.aio import wait_any
 from alongside.kit.events.envelope import Event
@@ -34,6 +35,7 @@ if redis.call('XLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[1]) end
 return 0
 """
 _BATCH = 256
+_ACK_TIMEOUT_S = 5.0
 
 
 class Outbox:
@@ -118,7 +120,7 @@ class OutboxRelay:
         count = 0
         while entries := await self._r.xrange(key, count=_BATCH):
             # One connection keeps publish order; acks are awaited together.
-            await asyncio.gather(*(self._publish(fields) for _, fields in entries))
+            await self._settle([await self._publish(fields) for _, fields in entries])
             await self._trim(keys=[key], args=[entry_id or b"" for entry_id, _ in entries])
             count += len(entries)
             if len(entries) < _BATCH:
@@ -126,10 +128,21 @@ class OutboxRelay:
         self.published += count
         return count
 
-    async def _publish(self, fields: Any) -> None:
+    async def _publish(self, fields: Any) -> asyncio.Future[PubAck]:
         headers = json.loads(fields[b"headers"])
         subject = f"{self._namespace}.{fields[b'type'].decode()}"
-        await self._js.publish(subject, fields[b"body"], headers=headers)
+        return await self._js.publish_async(subject, fields[b"body"], headers=headers)
+
+    @staticmethod
+    async def _settle(acks: list[asyncio.Future[PubAck]]) -> None:
+        """Wait for every PubAck; raise (so nothing is trimmed) unless all came back."""
+        _, late = await asyncio.wait(acks, timeout=_ACK_TIMEOUT_S)
+        for ack in late:
+            ack.cancel()
+        if late:
+            raise TimeoutError(f"{len(late)} of {len(acks)} publishes were not acknowledged")
+        for ack in acks:
+            ack.result()  # a refused publish raises here
 
 
 def _text(value: bytes | str) -> str:
