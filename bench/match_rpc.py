@@ -17,7 +17,9 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -91,6 +93,17 @@ def _parent(entry: Path) -> int:
 Row = tuple[str, int, LoadResult, float | None]
 
 
+def spread(
+    stubs: list[matcher_pb2_grpc.MatcherServiceStub], requests: list[pb.SubmitMatchRequestRequest]
+) -> Callable[[int], Awaitable[object]]:
+    """Call i goes to connection i mod n, with the next unused request."""
+    return lambda i: stubs[i % len(stubs)].SubmitMatchRequest(requests.pop())
+
+
+def echo_over(calls: list[Any], payload: bytes) -> Callable[[int], Awaitable[object]]:
+    return lambda i: calls[i % len(calls)](payload)
+
+
 async def intake_rows(
     env: dict[str, str], workers: int, requests: list[pb.SubmitMatchRequestRequest], calls: int, rounds: tuple[int, ...]
 ) -> list[Row]:
@@ -108,7 +121,7 @@ async def intake_rows(
             await closed_loop(lambda i: stubs[i % len(stubs)].SubmitMatchRequest(requests.pop()), 400, len(stubs))
             for clients in rounds:
                 before = cpu_seconds(pids)
-                result = await closed_loop(lambda i: stubs[i % clients].SubmitMatchRequest(requests.pop()), calls, clients)
+                result = await closed_loop(spread(stubs[:clients], requests), calls, clients)
                 cpu_ms = (cpu_seconds(pids) - before) * 1000 / calls
                 label = "SubmitMatchRequest" + (f", {workers} workers" if workers > 1 else "")
                 rows.append((label, clients, result, cpu_ms))
@@ -142,7 +155,7 @@ async def run(calls: int) -> list[Row]:
             echo_calls = [chan.unary_unary(METHOD) for chan in echo_channels]
             single = await intake_rows(env, 1, requests, calls, (1, 8))
             for clients, intake in zip((1, 8), single, strict=True):
-                echo_result = await closed_loop(lambda i: echo_calls[i % clients](payload), calls, clients)
+                echo_result = await closed_loop(echo_over(echo_calls[:clients], payload), calls, clients)
                 rows += [("bare echo RPC", clients, echo_result, None), intake]
             rows += await intake_rows(env, 2, requests, calls, (8,))
             for chan in echo_channels:
