@@ -131,7 +131,8 @@ class OutboxRelay:
     async def _publish(self, fields: Any) -> asyncio.Future[PubAck]:
         headers = json.loads(fields[b"headers"])
         subject = f"{self._namespace}.{fields[b'type'].decode()}"
-        return await self._js.publish_async(subject, fields[b"body"], headers=headers)
+        ack: asyncio.Future[PubAck] = await self._js.publish_async(subject, fields[b"body"], headers=headers)
+        return ack
 
     @staticmethod
     async def _settle(acks: list[asyncio.Future[PubAck]]) -> None:
