@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -106,3 +107,41 @@ async def test_a_stale_expectation_and_a_replay(r: aioredis.Redis, namespace: st
     assert (await Committer(r).run(first)).kind == "ok"
     again = await Committer(r).run(first)
     assert (again.kind, again.fingerprint, again.response) == ("replay", b"fp", b"answer")
+
+
+async def test_a_conflict_names_the_session_in_the_way(r: aioredis.Redis, namespace: str) -> None:
+    booked_key, off_key = f"{namespace}:{{t}}:booked", f"{namespace}:{{t}}:off"
+    taken = Interval(BASE + timedelta(hours=10), BASE + timedelta(hours=11))
+    await r.zadd(booked_key, {f"a|{ms(taken.end)}": ms(taken.start)})
+    commit = Commit()
+    clash = Interval(BASE + timedelta(hours=11, minutes=5), BASE + timedelta(hours=12))
+    commit.check(booked_key, off_key, [candidate(clash)], buffer_ms=15 * 60_000, maxlen_ms=8 * 3_600_000, cap=4)
+    outcome = await Committer(r).run(commit)
+    assert (outcome.kind, outcome.taken) == ("conflict", (ms(taken.start), ms(taken.end)))
+
+
+async def test_commits_sent_together_share_round_trips_each_atomic(r: aioredis.Redis, namespace: str) -> None:
+    booked_key, off_key = f"{namespace}:{{t}}:booked", f"{namespace}:{{t}}:off"
+    slot = Interval(BASE + timedelta(hours=10), BASE + timedelta(hours=11))
+    committer = Committer(r)
+
+    def attempt(i: int) -> Commit:
+        commit = Commit()
+        commit.check(booked_key, off_key, [candidate(slot)], buffer_ms=15 * 60_000, maxlen_ms=8 * 3_600_000, cap=4)
+        commit.zadd(booked_key, ms(slot.start), f"s{i}|{ms(slot.end)}")
+        return commit
+
+    outcomes = await asyncio.gather(*(committer.run(attempt(i)) for i in range(50)))
+    assert sorted(o.kind for o in outcomes) == ["conflict"] * 49 + ["ok"]
+    assert await r.zcard(booked_key) == 1
+    assert committer.round_trips < 50
+
+
+async def test_a_script_the_server_lost_is_loaded_again(r: aioredis.Redis, namespace: str) -> None:
+    record = f"{namespace}:{{t}}:rec"
+    committer = Committer(r)
+    await r.script_flush()
+    commit = Commit()
+    commit.hset(record, "x", b"written")
+    assert (await committer.run(commit)).kind == "ok"
+    assert await r.hget(record, "x") == b"written"

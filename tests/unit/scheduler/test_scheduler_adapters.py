@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -82,16 +83,18 @@ def test_ids_name_their_peer() -> None:
 
 def test_script_replies_become_outcomes() -> None:
     assert outcome_of([b"conflict", 3]).index == 2
+    assert outcome_of([b"conflict", 1, b"100", b"200"]).taken == (100, 200)
     assert outcome_of([b"replay", b"fp", b"r"]).response == b"r"
     assert outcome_of([b"ok"]).kind == "ok"
 
 
-def test_commit_passes_each_key_once_and_blobs_after_the_spec() -> None:
+def test_commit_passes_each_key_once_and_blobs_packed_after_the_spec() -> None:
     commit = Commit()
     commit.hset("k1", "a", b"x")
-    commit.hset("k1", "b", b"y")
+    commit.hset("k1", "b", b"yz")
     keys, argv = commit.args()
-    assert keys == ["k1"] and argv[1:] == [b"x", b"y"]
+    assert keys == ["k1"] and argv[1:] == [b"xyz"]
+    assert json.loads(argv[0])["sizes"] == [1, 2]
 
 
 def test_a_change_day_is_23_hours_long() -> None:

@@ -5,6 +5,10 @@ rules); overlaps with other sessions, buffers, time off and the daily cap
 are checked by the atomic commit itself, against the calendar as it is at
 that instant. Every occurrence of a series is checked, and a series is
 booked whole or not at all.
+
+Under contention most requests lose: when this process has seen the slot
+taken, the script is first asked, writing nothing, whether it still fits,
+and the write (records, event, reminders) is only built if it does.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from datetime import datetime, timedelta
 
 from alongside.api.scheduler.v1 import scheduler_pb2 as pb
 from alongside.kit.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
-from alongside.scheduler.adapters.codec import PeerCalendar
+from alongside.scheduler.adapters.codec import PeerCalendar, ms
+from alongside.scheduler.adapters.commit import Outcome
 from alongside.scheduler.adapters.keys import new_series_id, new_session_id, require_peer_id, require_ref
 from alongside.scheduler.domain import tz as tzx
 from alongside.scheduler.domain.booking import Blocker, diagnose
@@ -79,6 +84,7 @@ def parse(req: pb.BookSessionRequest, ctx: Context, now: datetime) -> Request:
 class Booking:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.buffer_ms = int(ctx.policy.buffer.total_seconds() * 1000)
 
     async def book(self, req: pb.BookSessionRequest) -> pb.BookSessionResponse:
         idem = Idem.of(require_peer_id(req.peer_id), "BookSession", req.idempotency_key, req)
@@ -88,9 +94,10 @@ class Booking:
         """Book under ``idem``; a replay returns the first answer, even if the slot has passed.
 
         The hot path is one round trip: the commit script itself answers a
-        replay. Only when a rule refuses the request before the commit is
-        the idempotency record read, so that a replayed request is answered
-        even if its slot has passed since.
+        replay (or, for a slot that looks taken, the probe does). Only when a
+        rule refuses the request before the commit is the idempotency record
+        read, so that a replayed request is answered even if its slot has
+        passed since.
         """
         try:
             request = parse(req, self.ctx, self.ctx.clock())
@@ -106,14 +113,15 @@ class Booking:
         for _ in range(MAX_ATTEMPTS):
             now = self.ctx.clock()
             start = request.start or await self._earliest(calendar, request, now)
-            change, sessions = self._plan(calendar, request, start, now)
-            response = pb.BookSessionResponse(session=mappers.session_out(sessions[0], calendar.tz))
-            if request.recurring:
-                response.occurrences.extend(mappers.session_out(s, calendar.tz) for s in sessions)
-            change.finish(idem, response)
-            outcome = await change.run()
+            series = self._series(calendar, request, start) if request.recurring else None
+            sessions = to_sessions(series) if series else [self._single(request, start)]
+            check_windows(self.ctx, calendar, request.participant, sessions, now)
+            outcome = await self._probe(idem, calendar, sessions, now)
             if outcome.kind == "ok":
-                return response
+                response = self._response(calendar, request, sessions)
+                outcome = await self._write(idem, calendar, series, sessions, now, response)
+                if outcome.kind == "ok":
+                    return response
             if outcome.kind == "replay":
                 return replayed(pb.BookSessionResponse, idem, (outcome.fingerprint, outcome.response))
             if outcome.kind in REFUSED and request.start is not None:
@@ -131,20 +139,60 @@ class Booking:
             raise NoSlot(diagnose(query) or Blocker.CONFLICT)
         return found[0].start
 
-    def _plan(
-        self, calendar: PeerCalendar, request: Request, start: datetime, now: datetime
-    ) -> tuple[Change, list[Session]]:
-        series = self._series(calendar, request, start) if request.recurring else None
-        sessions = to_sessions(series) if series else [self._single(request, start)]
-        check_windows(self.ctx, calendar, request.participant, sessions, now)
-        change = Change(self.ctx, request.peer_id, zone(calendar.tz), now)
+    async def _probe(self, idem: Idem, calendar: PeerCalendar, sessions: list[Session], now: datetime) -> Outcome:
+        """``ok``, or, when this process saw the slot taken, the script's answer to
+        the checks alone: a refusal then costs no records, event or reminders.
+
+        The probe writes nothing, and an ``ok`` from it only leads to the full
+        write, which the script checks again.
+        """
+        taken, peer_id = self.ctx.taken, calendar.peer_id
+        spans = [(ms(s.start), ms(s.end)) for s in sessions]
+        if not any(taken.likely(peer_id, start, end, self.buffer_ms) for start, end in spans):
+            return Outcome("ok")
+        change = Change(self.ctx, peer_id, zone(calendar.tz), now)
+        change.guard_calendar(calendar)
+        change.probe(idem, sessions)
+        outcome = await change.run()
+        if outcome.kind == "ok":  # the hint was stale
+            for start, end in spans:
+                taken.forget(peer_id, start, end, self.buffer_ms)
+        return self._learn(peer_id, outcome, now)
+
+    async def _write(
+        self,
+        idem: Idem,
+        calendar: PeerCalendar,
+        series: Series | None,
+        sessions: list[Session],
+        now: datetime,
+        response: pb.BookSessionResponse,
+    ) -> Outcome:
+        change = Change(self.ctx, calendar.peer_id, zone(calendar.tz), now)
         change.guard_calendar(calendar)
         if series is not None:
             change.put_series(series)
         for session in sessions:
             change.add(session)
             change.emit(booked(session))
-        return change, sessions
+        change.finish(idem, response)
+        outcome = await change.run()
+        if outcome.kind == "ok":
+            for session in sessions:
+                self.ctx.taken.note(calendar.peer_id, ms(session.start), ms(session.end), ms(now))
+        return self._learn(calendar.peer_id, outcome, now)
+
+    def _learn(self, peer_id: str, outcome: Outcome, now: datetime) -> Outcome:
+        """A conflict names the session in the way: the next request for it is probed."""
+        if outcome.taken is not None:
+            self.ctx.taken.note(peer_id, *outcome.taken, ms(now))
+        return outcome
+
+    def _response(self, calendar: PeerCalendar, request: Request, sessions: list[Session]) -> pb.BookSessionResponse:
+        response = pb.BookSessionResponse(session=mappers.session_out(sessions[0], calendar.tz))
+        if request.recurring:
+            response.occurrences.extend(mappers.session_out(s, calendar.tz) for s in sessions)
+        return response
 
     def _single(self, request: Request, start: datetime) -> Session:
         return Session(

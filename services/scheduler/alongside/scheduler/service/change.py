@@ -89,6 +89,11 @@ class Change:
         tag = peer_tag(self.peer_id)
         self.commit.emit(tag, self.ctx.outbox.key(tag), event)
 
+    def probe(self, idem: Idem, sessions: list[Session]) -> None:
+        """Only the replay and the checks ``add`` would make: the script writes nothing."""
+        self.commit.replay_from(idem.redis_key(self.ctx))
+        self.candidates.extend(self._candidate(session) for session in sessions if session.is_live)
+
     def finish(self, idem: Idem, response: Message) -> bytes:
         """Bind the change to its idempotency record; returns the response bytes."""
         raw = response.SerializeToString(deterministic=True)
@@ -115,9 +120,11 @@ class Change:
 
     def _occupy(self, session: Session) -> None:
         self.commit.zadd(self.k.booked(self.peer_id), ms(session.start), booked_member(session))
+        self.candidates.append(self._candidate(session))
+
+    def _candidate(self, session: Session) -> Candidate:
         day = tzx.local_of(session.start, self.zone).date()
-        bounds = day_bounds(day, self.zone)
-        self.candidates.append(Candidate(ms(session.start), ms(session.end), *bounds))
+        return Candidate(ms(session.start), ms(session.end), *day_bounds(day, self.zone))
 
     def _index(self, session: Session) -> None:
         member = index_member(session)

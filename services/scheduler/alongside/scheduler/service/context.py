@@ -18,6 +18,7 @@ from alongside.scheduler.adapters.commit import Committer
 from alongside.scheduler.adapters.keys import peer_tag
 from alongside.scheduler.adapters.store import SchedulerStore
 from alongside.scheduler.domain.model import Policy
+from alongside.scheduler.service.taken import Taken
 from alongside.scheduler.settings import SchedulerSettings
 
 M = TypeVar("M", bound=Message)
@@ -36,6 +37,8 @@ class Context:
     # Peer calendars as last read. Safe to serve from memory: every booking's
     # commit checks the stored version and status, and refuses a stale copy.
     calendars: dict[str, PeerCalendar] = field(default_factory=dict)
+    # Spans this process saw booked: only picks a cheaper route (see taken.py).
+    taken: Taken = field(default_factory=Taken)
 
     async def calendar(self, peer_id: str, *, fresh: bool = False) -> PeerCalendar | None:
         cached = None if fresh else self.calendars.get(peer_id)
