@@ -18,6 +18,8 @@ from alongside.matcher.domain import model as m
 from alongside.matcher.domain.results import Candidate, Reason, Shortlist
 
 E = TypeVar("E", bound=StrEnum)
+_UNKNOWN = "is missing or not a known value"
+_MONDAY, _SUNDAY = types_pb2.DAY_OF_WEEK_MONDAY, types_pb2.DAY_OF_WEEK_SUNDAY
 
 
 @functools.cache
@@ -33,7 +35,7 @@ def enum_in(field: str, value: int, proto_enum: Any, domain: type[E], *, optiona
         return None
     member: E | None = _members(proto_enum, domain).get(value)
     if member is None:
-        raise InvalidArgument(field, "is missing or not a known value")
+        raise InvalidArgument(field, _UNKNOWN)
     return member
 
 
@@ -44,20 +46,23 @@ def enum_out(proto_enum: Any, value: StrEnum) -> Any:
 
 
 def enums_in(field: str, values: Iterable[int], proto_enum: Any, domain: type[E]) -> frozenset[E]:
+    members = _members(proto_enum, domain)
     out = set()
     for i, value in enumerate(values):
-        item = enum_in(f"{field}[{i}]", value, proto_enum, domain)
-        assert item is not None
-        out.add(item)
+        member = members.get(value)
+        if member is None:
+            raise InvalidArgument(f"{field}[{i}]", _UNKNOWN)
+        out.add(member)
     return frozenset(out)
 
 
 def windows_in(field: str, windows: Sequence[types_pb2.WeeklyWindow]) -> tuple[m.WeeklyWindow, ...]:
     out = []
     for i, w in enumerate(windows):
-        if not types_pb2.DAY_OF_WEEK_MONDAY <= w.day <= types_pb2.DAY_OF_WEEK_SUNDAY:
+        day = w.day
+        if not _MONDAY <= day <= _SUNDAY:
             raise InvalidArgument(f"{field}[{i}].day", "must be a day of the week")
-        out.append(m.WeeklyWindow(w.day - 1, w.start_minute, w.end_minute))
+        out.append(m.WeeklyWindow(day - 1, w.start_minute, w.end_minute))
     return tuple(out)
 
 
@@ -115,29 +120,29 @@ def peer_out(p: m.Peer, *, load: int = 0, version: int = 0) -> pb.Peer:
     )
 
 
-def _preference(field: str, pref: Any, modality: bool = False) -> m.Preference | None:
+def _preference(name: str, pref: Any, modality: bool = False) -> m.Preference | None:
     if not pref.values:
         return None
+    field = f"preferences.{name}"
     strength = enum_in(f"{field}.strength", pref.strength, pb.Strength, m.Strength)
     assert strength is not None
     if modality:
         values = frozenset(v.value for v in enums_in(f"{field}.values", pref.values, pb.Modality, m.Modality))
     else:
-        values = frozenset(str(v) for v in pref.values)
+        values = frozenset(pref.values)
     return m.Preference(values, strength)
 
 
 def preferences_in(p: pb.Preferences) -> m.Preferences:
-    f = "preferences"
     return m.Preferences(
-        languages=_preference(f"{f}.languages", p.languages),
-        gender=_preference(f"{f}.gender", p.gender),
-        cultures=_preference(f"{f}.cultures", p.cultures),
-        lived_experience=_preference(f"{f}.lived_experience", p.lived_experience),
-        pathways=_preference(f"{f}.pathways", p.pathways),
-        modalities=_preference(f"{f}.modalities", p.modalities, modality=True),
-        service_area=_preference(f"{f}.service_area", p.service_area),
-        certifications=_preference(f"{f}.certifications", p.certifications),
+        languages=_preference("languages", p.languages),
+        gender=_preference("gender", p.gender),
+        cultures=_preference("cultures", p.cultures),
+        lived_experience=_preference("lived_experience", p.lived_experience),
+        pathways=_preference("pathways", p.pathways),
+        modalities=_preference("modalities", p.modalities, modality=True),
+        service_area=_preference("service_area", p.service_area),
+        certifications=_preference("certifications", p.certifications),
     )
 
 
@@ -166,25 +171,20 @@ def request_in(request_id: str, r: pb.SubmitMatchRequestRequest) -> m.MatchReque
     )
 
 
-def candidate_out(c: Candidate) -> pb.Candidate:
-    return pb.Candidate(
-        peer_id=c.peer_id,
-        score=round(c.score, 4),
-        contributions=[
-            pb.Contribution(criterion=x.criterion, points=round(x.points, 4), max_points=x.max_points, text=x.text)
-            for x in c.contributions
-        ],
-    )
+def _fill_candidate(out: pb.Candidate, c: Candidate) -> None:
+    # Filled in place: a message passed to a constructor, extend() or CopyFrom() is copied.
+    out.peer_id = c.peer_id
+    out.score = round(c.score, 4)
+    add = out.contributions.add
+    for x in c.contributions:
+        add(criterion=x.criterion, points=round(x.points, 4), max_points=x.max_points, text=x.text)
 
 
-def reason_out(reason: Reason) -> pb.WaitlistReason:
-    return pb.WaitlistReason(
-        summary=reason.summary,
-        funnel=[
-            pb.ConstraintCount(constraint=c.constraint, remaining=c.remaining, of=c.of, text=c.text)
-            for c in reason.funnel
-        ],
-    )
+def _fill_reason(out: pb.WaitlistReason, reason: Reason) -> None:
+    out.summary = reason.summary
+    add = out.funnel.add
+    for c in reason.funnel:
+        add(constraint=c.constraint, remaining=c.remaining, of=c.of, text=c.text)
 
 
 def apply_shortlist(state: pb.MatchRequest, result: Shortlist) -> None:
@@ -193,11 +193,12 @@ def apply_shortlist(state: pb.MatchRequest, result: Shortlist) -> None:
     state.ClearField("waitlist_reason")
     if result.candidates:
         state.status = pb.REQUEST_STATUS_SHORTLISTED
-        state.candidates.extend(candidate_out(c) for c in result.candidates)
+        for c in result.candidates:
+            _fill_candidate(state.candidates.add(), c)
     else:
         state.status = pb.REQUEST_STATUS_WAITLISTED
         if result.reason is not None:
-            state.waitlist_reason.CopyFrom(reason_out(result.reason))
+            _fill_reason(state.waitlist_reason, result.reason)
 
 
 def _preference_out(pref: m.Preference | None, modality: bool = False) -> Any:

@@ -146,13 +146,18 @@ def to_columns(bit_sets: list[int]) -> Words:
 
 @dataclass(frozen=True)
 class Mine:
-    """A participant's week: slot bits, packed slots and run starts, non-empty words."""
+    """A participant's week: its slot bits, and the non-empty words of its slots and run starts.
+
+    ``words`` is a column holding word ``used[i]`` in row ``i``, ready to AND
+    with those rows of the roster's (WORDS, peers) matrix; likewise
+    ``run_words`` for ``run_used``.
+    """
 
     bits: int
-    words: Words
     used: Indices
-    run_words: Words
+    words: Words
     run_used: Indices
+    run_words: Words
     free_slots: int
 
 
@@ -160,12 +165,16 @@ class Mine:
 def participant_week(windows: tuple[WeeklyWindow, ...], time_zone: str, week: datetime, length: int) -> Mine:
     """Cached: a participant's week is prepared once per request shape and week."""
     bits = slot_bits(windows, time_zone, week)
-    runs = run_starts(bits, length)
-    words, run_words = to_words(bits), to_words(runs)
-    return Mine(bits, words, _used(words), run_words, _used(run_words), bits.bit_count())
+    used, words = _used_words(bits)
+    run_used, run_words = _used_words(run_starts(bits, length))
+    return Mine(bits, used, words, run_used, run_words, bits.bit_count())
 
 
-def _used(words: Words) -> Indices:
+def _used_words(bits: int) -> tuple[Indices, Words]:
+    """Which words of ``bits`` are non-empty, and those words as a column (both read-only)."""
+    words = to_words(bits)
     used = np.flatnonzero(words)
-    used.flags.writeable = False
-    return used
+    column = words[used].reshape(-1, 1)
+    used.setflags(write=False)
+    column.setflags(write=False)
+    return used, column

@@ -42,6 +42,7 @@ Check = Callable[[RosterIndex, Query], BoolArray | None]
 _MINORS = frozenset({AgeBand.CHILD, AgeBand.YOUTH})
 _YOUTH_PEER_SERVES = frozenset({AgeBand.YOUTH, AgeBand.YOUNG_ADULT})
 _SERVE_MINORS = frozenset({PeerType.YOUTH_PEER, PeerType.FAMILY_PEER})
+_ANY_MODALITY = frozenset(Modality)
 
 
 def status_active(ix: RosterIndex, q: Query) -> BoolArray | None:
@@ -74,8 +75,13 @@ def type_serves_age(peer_type: PeerType, age: AgeBand) -> bool:
 def age_rules(ix: RosterIndex, q: Query) -> BoolArray | None:
     """The peer serves the participant's age band in some requested type allowed for it."""
     age = q.request.participant.age_band
-    allowed = [t for t in q.request.peer_types if type_serves_age(t, age)]
-    return ix.age_groups.any_of([age]) & ix.types.any_of(allowed)
+    key = ("age_rules", age, q.request.peer_types)
+    mask = ix.derived.get(key)
+    if mask is None:
+        allowed = [t for t in q.request.peer_types if type_serves_age(t, age)]
+        mask = ix.age_groups.any_of([age]) & ix.types.any_of(allowed)
+        ix.remember(key, mask)
+    return mask
 
 
 def required_language(ix: RosterIndex, q: Query) -> BoolArray | None:
@@ -141,21 +147,20 @@ def offers_modalities(ix: RosterIndex, wanted: Iterable[str], area: str) -> Bool
 def modality_compatible(ix: RosterIndex, q: Query) -> BoolArray | None:
     """A shared way to meet: the required modalities, or any when none is required."""
     values = _required(q.request.preferences.modalities)
-    wanted = list(Modality) if values is None else values
+    wanted = _ANY_MODALITY if values is None else values
     return offers_modalities(ix, wanted, q.request.participant.service_area)
 
 
 def availability_overlap(ix: RosterIndex, q: Query) -> BoolArray | None:
     """Both are free for one whole session, in one stretch, in the reference week."""
     runs = q.week.run_words(session_slots(q.request.session_minutes))
-    used = q.mine.run_used
     # Only the participant's non-empty words can overlap; most weeks use few.
-    return cast(BoolArray, (runs[used] & q.mine.run_words[used, None]).any(axis=0))
+    return cast(BoolArray, (runs[q.mine.run_used] & q.mine.run_words).any(axis=0))
 
 
 def capacity_left(ix: RosterIndex, q: Query) -> BoolArray | None:
     """Free capacity (capacity minus load, holds included) covers the acuity."""
-    return (ix.capacity - q.loads) >= q.request.acuity
+    return q.free >= q.request.acuity
 
 
 HARD_CONSTRAINTS: tuple[tuple[Constraint, Check], ...] = (

@@ -7,11 +7,12 @@ sees what was weighed. Met requirements come first, from ``explain_required``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from operator import attrgetter
 
 from alongside.matcher.domain import labels
 from alongside.matcher.domain.availability import SLOT_MINUTES
-from alongside.matcher.domain.explain_required import Requirements, required_notes, requirements
+from alongside.matcher.domain.explain_required import required_notes, requirements
 from alongside.matcher.domain.model import Modality, Peer, Preference
 from alongside.matcher.domain.query import Query
 from alongside.matcher.domain.results import Contribution
@@ -21,25 +22,32 @@ from alongside.matcher.domain.weights import Criterion, Weights
 Text = Callable[[RosterIndex, Query, int], str]
 
 
-def contributions(
+def explain(
     ix: RosterIndex,
     q: Query,
     weights: Weights,
-    terms: Mapping[Criterion, float],
-    position: int,
-    wanted: Requirements | None = None,
-) -> tuple[Contribution, ...]:
-    """The reasons for one candidate (its term values given): requirements met, then points.
+    terms: Mapping[Criterion, Sequence[float]],
+    positions: Sequence[int],
+) -> list[tuple[Contribution, ...]]:
+    """The reasons for each candidate: requirements met, then points, most first.
 
-    ``wanted`` is ``requirements(q)``, passed in when explaining many candidates.
+    ``terms`` holds each applicable criterion's values, one per candidate in
+    ``positions`` order. What depends only on the request is worked out once.
     """
-    scored = []
-    for criterion, value in terms.items():
-        weight = weights.of(criterion)
-        scored.append(Contribution(criterion, weight * value, weight, _TEXTS[criterion](ix, q, position)))
-    scored.sort(key=lambda c: -c.points)
-    notes = required_notes(ix.peers[position], q, requirements(q) if wanted is None else wanted)
-    return notes + tuple(scored)
+    weighed = [(criterion, weights.of(criterion), values, _TEXTS[criterion]) for criterion, values in terms.items()]
+    wanted = requirements(q)
+    reasons = []
+    for j, position in enumerate(positions):
+        scored = [
+            Contribution(criterion, weight * values[j], weight, text(ix, q, position))
+            for criterion, weight, values, text in weighed
+        ]
+        scored.sort(key=_points, reverse=True)  # stable: equal points keep criterion order
+        reasons.append(required_notes(ix.peers[position], q, wanted) + tuple(scored))
+    return reasons
+
+
+_points = attrgetter("points")
 
 
 def _values(pref: Preference | None) -> frozenset[str]:

@@ -25,6 +25,7 @@ class Query:
     week: PeerWeek
     mine: av.Mine
     loads: IntArray
+    free: IntArray  # capacity minus load, per peer
 
     @property
     def interpreter(self) -> bool:
@@ -63,10 +64,12 @@ def compile_query(
         week.start,
         av.session_slots(request.session_minutes),
     )
+    loads = index.loads if loads is None else loads
     return Query(
         request=request,
         blocked=request.excluded_peer_ids | declined,
         week=week,
         mine=mine,
-        loads=index.loads if loads is None else loads,
+        loads=loads,
+        free=index.capacity - loads,
     )

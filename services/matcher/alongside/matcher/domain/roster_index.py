@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from alongside.matcher.domain.tag_matrix import MEMO_LIMIT, IntArray, TagMatrix,
 WEEKS_KEPT = 2
 # Session lengths whose run masks ``prepare`` builds up front.
 COMMON_SESSIONS = (30, 45, 60, 90)
+ONE_WEEK = timedelta(days=7)
 
 
 @dataclass
@@ -36,6 +37,10 @@ class PeerWeek:
     bits: tuple[int, ...]
     words: av.Words
     _runs: dict[int, av.Words] = field(default_factory=dict)
+
+    @property
+    def end(self) -> datetime:
+        return self.start + ONE_WEEK
 
     def run_words(self, length: int) -> av.Words:
         if length not in self._runs:
@@ -68,6 +73,7 @@ class RosterIndex:
         self.capacity_divisor = frozen(np.maximum(self.capacity, 1).astype(np.float64))
         self.loads: IntArray = np.zeros(len(ordered), dtype=np.int64)
         self._weeks: dict[datetime, PeerWeek] = {}
+        self._last_week: PeerWeek | None = None
         self.derived: dict[Hashable, av.BoolArray] = {}
         for peer_id, units in (loads or {}).items():
             self.set_load(peer_id, units)
@@ -96,6 +102,9 @@ class RosterIndex:
         Building takes tens of milliseconds for a few thousand peers; call this
         when a week begins to keep that cost off the first request.
         """
+        last = self._last_week
+        if last is not None and now.tzinfo is not None and last.start <= now < last.end:
+            return last  # the common case: same week as the previous request
         start = av.week_start(now)
         cached = self._weeks.get(start)
         if cached is None:
@@ -103,6 +112,7 @@ class RosterIndex:
             while len(self._weeks) >= WEEKS_KEPT:
                 del self._weeks[min(self._weeks)]
             self._weeks[start] = cached
+        self._last_week = cached
         return cached
 
     def prepare(self, now: datetime, session_minutes: Iterable[int] = COMMON_SESSIONS) -> None:

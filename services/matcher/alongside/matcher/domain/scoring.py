@@ -91,15 +91,14 @@ def availability_term(ix: RosterIndex, q: Query, rows: Rows) -> FloatArray | Non
     if q.mine.free_slots == 0:
         return np.zeros(len(ix) if rows is None else rows.size, dtype=np.float64)
     peers = q.week.words[used] if rows is None else q.week.words[used[:, None], rows]
-    shared = np.bitwise_count(peers & q.mine.words[used, None]).sum(axis=0, dtype=np.int64)
+    shared = np.bitwise_count(peers & q.mine.words).sum(axis=0, dtype=np.int64)
     return cast(FloatArray, shared / q.mine.free_slots)
 
 
 def caseload_balance_term(ix: RosterIndex, q: Query, rows: Rows) -> FloatArray | None:
     """Free fraction of the peer's capacity, so work spreads across the team."""
-    free = _at(ix.capacity, rows) - _at(q.loads, rows)
     # A zero capacity divides by 1 instead: its free units are <= 0, so it clips to 0.
-    share = free / _at(ix.capacity_divisor, rows)
+    share = _at(q.free, rows) / _at(ix.capacity_divisor, rows)
     np.maximum(share, 0.0, out=share)
     return np.minimum(share, 1.0, out=share)
 

@@ -15,8 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alongside.kit.errors import InvalidArgument
-from alongside.matcher.domain.explain import contributions
-from alongside.matcher.domain.explain_required import requirements
+from alongside.matcher.domain.explain import explain
 from alongside.matcher.domain.feasibility import feasible, funnel
 from alongside.matcher.domain.model import MatchRequest
 from alongside.matcher.domain.query import compile_query
@@ -28,6 +27,8 @@ from alongside.matcher.domain.tag_matrix import IntArray
 from alongside.matcher.domain.weights import Weights
 
 MAX_K = 100
+# Up to this many scores, sorting them all beats the partial sort's extra passes.
+FULL_SORT_LIMIT = 300
 Positions = npt.NDArray[np.intp]
 
 
@@ -55,25 +56,23 @@ def shortlist(
         return Shortlist((), waitlist_reason(funnel(index, q), q))
     total, terms = score(index, q, weights, rows)
     best = top_k(total, k)
-    values = {criterion: term[best].tolist() for criterion, term in terms.items()}
-    wanted = requirements(q)
-    candidates = []
-    for j, (position, points) in enumerate(zip(rows[best].tolist(), total[best].tolist(), strict=True)):
-        reasons = contributions(index, q, weights, {c: v[j] for c, v in values.items()}, position, wanted)
-        candidates.append(Candidate(index.peer_ids[position], points, reasons))
-    return Shortlist(tuple(candidates))
+    positions = rows[best].tolist()
+    reasons = explain(index, q, weights, {c: term[best].tolist() for c, term in terms.items()}, positions)
+    winners = zip(positions, total[best].tolist(), reasons, strict=True)
+    return Shortlist(tuple(Candidate(index.peer_ids[p], points, why) for p, points, why in winners))
 
 
 def top_k(scores: FloatArray, k: int) -> Positions:
     """Indices of the k best scores, best first; equal scores keep index order.
 
     Rows are in position order, which is peer id order, so ties break by id.
-    A partial sort finds the k-th best score, and only the scores at or
-    above it are sorted (stably, so ties at the cut are deterministic too).
+    For many scores a partial sort finds the k-th best score, and only the
+    scores at or above it are sorted (stably, so ties at the cut are
+    deterministic too); for a few hundred, one stable sort is cheaper.
     """
-    if scores.size > k:
+    if scores.size > max(k, FULL_SORT_LIMIT):
         kth = np.partition(scores, scores.size - k)[scores.size - k]
         contenders = np.flatnonzero(scores >= kth)
         order = np.argsort(-scores[contenders], kind="stable")[:k]
         return contenders[order]
-    return np.argsort(-scores, kind="stable")
+    return np.argsort(-scores, kind="stable")[:k]

@@ -103,35 +103,37 @@ def _participant(p: Participant) -> Participant:
 
 
 def _preferences(prefs: Preferences) -> Preferences:
-    def tags(name: str, pref: Preference | None, upper: bool = False) -> Preference | None:
-        return _preference(f"preferences.{name}", pref, lambda f, v: rules.tag_set(f, v, upper=upper))
-
-    certifications = tags("certifications", prefs.certifications, upper=True)
+    certifications = _preference("certifications", prefs.certifications, _upper_tags)
     if certifications is not None and not certifications.required:
         raise InvalidArgument("preferences.certifications.strength", "must be REQUIRED for a certification")
     return Preferences(
-        languages=_preference("preferences.languages", prefs.languages, rules.language_set),
-        gender=tags("gender", prefs.gender),
-        cultures=tags("cultures", prefs.cultures),
-        lived_experience=tags("lived_experience", prefs.lived_experience),
-        pathways=tags("pathways", prefs.pathways),
-        modalities=_preference(
-            "preferences.modalities",
-            prefs.modalities,
-            lambda f, v: rules.enum_set(f, v, Modality),
-        ),
-        service_area=tags("service_area", prefs.service_area),
+        languages=_preference("languages", prefs.languages, rules.language_set),
+        gender=_preference("gender", prefs.gender, rules.tag_set),
+        cultures=_preference("cultures", prefs.cultures, rules.tag_set),
+        lived_experience=_preference("lived_experience", prefs.lived_experience, rules.tag_set),
+        pathways=_preference("pathways", prefs.pathways, rules.tag_set),
+        modalities=_preference("modalities", prefs.modalities, _modalities),
+        service_area=_preference("service_area", prefs.service_area, rules.tag_set),
         certifications=certifications,
     )
 
 
-def _preference(field: str, pref: Preference | None, normalise: _Normaliser) -> Preference | None:
+def _preference(name: str, pref: Preference | None, normalise: _Normaliser) -> Preference | None:
     if pref is None:
         return None
+    field = f"preferences.{name}"
     strength = rules.check_enum(f"{field}.strength", pref.strength, Strength)
     if not pref.values:
         raise InvalidArgument(f"{field}.values", "must list at least one value")
     return Preference(normalise(f"{field}.values", pref.values), strength)
+
+
+def _upper_tags(field: str, values: Iterable[object]) -> frozenset[str]:
+    return rules.tag_set(field, values, upper=True)
+
+
+def _modalities(field: str, values: Iterable[object]) -> frozenset[str]:
+    return rules.enum_set(field, values, Modality)
 
 
 def _check_in_person(participant: Participant, prefs: Preferences) -> None:

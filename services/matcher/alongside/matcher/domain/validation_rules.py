@@ -43,6 +43,8 @@ def check_id(field: str, value: str, *, optional: bool = False) -> None:
 
 def check_enum(field: str, value: object, enum: type[E]) -> E:
     """Return ``value`` as a member of ``enum``; unknown names are rejected."""
+    if isinstance(value, enum):
+        return value
     if not isinstance(value, str):
         raise InvalidArgument(field, f"is not a known {enum.__name__}")
     try:
@@ -126,7 +128,14 @@ def check_windows(field: str, windows: tuple[WeeklyWindow, ...], *, required: bo
     if len(windows) > MAX_WINDOWS:
         raise InvalidArgument(field, f"must list at most {MAX_WINDOWS} windows")
     for i, window in enumerate(windows):
-        check_window(f"{field}[{i}]", window)
+        if not _plainly_valid(window):
+            check_window(f"{field}[{i}]", window)
+
+
+def _plainly_valid(window: WeeklyWindow) -> bool:
+    """The common case, checked at once; anything else gets ``check_window``'s detail."""
+    day, start, end = window.day, window.start_minute, window.end_minute
+    return type(day) is int and type(start) is int and type(end) is int and 0 <= day <= 6 and 0 <= start < end <= 1440
 
 
 def check_window(field: str, window: WeeklyWindow) -> None:

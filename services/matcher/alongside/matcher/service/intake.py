@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from alongside.api.matcher.v1 import events_pb2 as ev
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.kit.aio import wait_any
@@ -55,9 +53,12 @@ class Intake:
         if not 0 <= req.shortlist_size <= 50:
             raise InvalidArgument("shortlist_size", "must be between 1 and 50")
         result = await self._shortlist(domain, frozenset(), k)
-        created = Timestamp()
-        created.FromDatetime(self.ctx.clock())
-        state = pb.MatchRequest(request_id=request_id, urgency=req.urgency or pb.URGENCY_ROUTINE, created_at=created)
+        # The state is built inside the response: a message given to a constructor is copied.
+        response = pb.SubmitMatchRequestResponse()
+        state = response.request
+        state.request_id = request_id
+        state.urgency = req.urgency or pb.URGENCY_ROUTINE
+        state.created_at.FromDatetime(self.ctx.clock())
         apply_shortlist(state, result)
 
         def body(tx: Tx) -> bytes:
@@ -66,7 +67,7 @@ class Intake:
             requested = ev.MatchRequested(request_id=request_id, urgency=state.urgency, peer_types=req.peer_types)
             emit(tx, "match.requested", requested, request_id)
             _emit_outcome(tx, state, result)
-            return pb.SubmitMatchRequestResponse(request=state).SerializeToString()
+            return response.SerializeToString()
 
         # A new request reads nothing another writer could change: one round trip.
         return parse_reply(pb.SubmitMatchRequestResponse, await self.ctx.uow.run_blind(body, idempotency=key))
