@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -32,7 +31,7 @@ from alongside.kit.testing.servers import NatsServer, ValkeyServer
 from alongside.matcher.mappers import peer_out, request_out
 from bench.echo_server import METHOD
 from bench.match_scoring import make_peer, make_request
-from bench.rpc_load import LoadResult, closed_loop
+from bench.rpc_load import LoadResult, closed_loop, cpu_seconds, serving_pids
 
 PEERS = 2000
 
@@ -64,32 +63,6 @@ def matcher_process(env: dict[str, str], workers: int) -> Child:
     return child
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User plus system CPU of ``pids`` so far (Linux /proc)."""
-    total = 0.0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def server_pids(child: Child) -> list[int]:
-    """The process serving, or with WORKERS > 1 its workers."""
-    workers = [
-        int(entry.name)
-        for entry in Path("/proc").iterdir()
-        if entry.name.isdigit() and _parent(entry) == child.proc.pid
-    ]
-    return workers or [child.proc.pid]
-
-
-def _parent(entry: Path) -> int:
-    try:
-        return int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-    except OSError:
-        return -1
-
-
 Row = tuple[str, int, LoadResult, float | None]
 
 
@@ -117,7 +90,7 @@ async def intake_rows(
     matcher = matcher_process(env, workers)
     rows: list[Row] = []
     try:
-        pids = server_pids(matcher)
+        pids = serving_pids(matcher.proc.pid)
         channels = [
             grpc.aio.insecure_channel(f"127.0.0.1:{matcher.port}", options=[("grpc.use_local_subchannel_pool", 1)])
             for _ in range(max(rounds))
