@@ -56,8 +56,13 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def configure(service: str, level: str = "info", stream: Any = None) -> None:
-    """Configure structlog and route the stdlib loggers through it."""
+def configure(service: str, level: str = "info", stream: Any = None, *, final: bool = False) -> None:
+    """Configure structlog and route the stdlib loggers through it.
+
+    ``final``: this is the process's one configuration (a service's entry
+    point), so each logger is built once on first use rather than on every
+    call; code that configures again (tests) leaves it off.
+    """
     out = stream or sys.stdout
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -71,7 +76,7 @@ def configure(service: str, level: str = "info", stream: Any = None) -> None:
         processors=[*shared, structlog.processors.JSONRenderer()],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(out),
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=final,
     )
     handler = logging.StreamHandler(out)
     handler.setFormatter(

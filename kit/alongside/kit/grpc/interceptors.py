@@ -62,6 +62,9 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         self._auth = authorizer
         self._auditor = auditor
         self._skip = skip
+        # Handlers are all registered before the server starts, so each
+        # method's wrapped handler is built once, on its first call.
+        self._handlers: dict[str, grpc.RpcMethodHandler] = {}
 
     @contextlib.contextmanager
     def _caller(self, method: str, context: aio.ServicerContext, who: list[Identity]) -> Iterator[None]:
@@ -102,9 +105,18 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
-        handler = await continuation(details)
         method: str = details.method  # type: ignore[attr-defined]
-        if handler is None or method.startswith(self._skip):
+        known = self._handlers.get(method)
+        if known is not None:
+            return known
+        handler = await continuation(details)
+        if handler is None:
+            return handler
+        self._handlers[method] = self._wrap(method, handler)
+        return self._handlers[method]
+
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        if method.startswith(self._skip):
             return handler
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(

@@ -17,7 +17,7 @@ def main() -> int:
     except ConfigError as exc:
         print(f"alongside-notifier: configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.configure(settings.service_name, settings.log_level)
+    logging.configure(settings.service_name, settings.log_level, final=True)
     return workers.serve("alongside.notifier", settings, lambda: _run(settings))
 
 
