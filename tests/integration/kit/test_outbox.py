@@ -151,14 +151,15 @@ async def test_blind_write_is_idempotent_in_one_atomic_step(kit: Kit) -> None:
     def body(tx: Tx) -> bytes:
         nonlocal calls
         calls += 1
-        tx.pipe.hset(kit.keys.key("req", "blind"), mapping={"n": calls})
+        tx.pipe.hset(kit.keys.key("req", "blind"), mapping={"n": calls, "bin": b"\x00,9\r\n", "empty": "", "f": 0.5})
         tx.emit("req", declined("blind"))
         return f"first-{calls}".encode()
 
     idem = Idempotency.of("req", "Blind", "k", b"payload")
     assert await kit.uow.run_blind(body, idempotency=idem) == b"first-1"
     assert await kit.uow.run_blind(body, idempotency=idem) == b"first-1"
-    assert await kit.redis.hget(kit.keys.key("req", "blind"), "n") == b"1"  # the replay wrote nothing
+    stored = await kit.redis.hgetall(kit.keys.key("req", "blind"))
+    assert stored == {b"n": b"1", b"bin": b"\x00,9\r\n", b"empty": b"", b"f": b"0.5"}  # the replay wrote nothing
     assert await kit.redis.xlen(kit.outbox.key("req")) == 1  # and emitted nothing
     with pytest.raises(InvalidArgument):
         await kit.uow.run_blind(body, idempotency=Idempotency.of("req", "Blind", "k", b"other"))
