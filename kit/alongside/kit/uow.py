@@ -129,7 +129,7 @@ class UnitOfWork:
         tx = Tx(pipe, self.outbox, started=True)
         response = body(tx)
         counts, sizes, packed = _packed(pipe.command_stack)
-        args = [idempotency.fingerprint, response, IDEMPOTENCY_TTL_S, counts, sizes, packed]
+        args: list[bytes | str | int] = [idempotency.fingerprint, response, IDEMPOTENCY_TTL_S, counts, sizes, packed]
         result = await self._guarded(keys=[self._idem_key(idempotency)], args=args)
         if result[0] == 0:
             if result[1] != idempotency.fingerprint:
