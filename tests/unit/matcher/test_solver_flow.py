@@ -117,3 +117,16 @@ def test_scale_is_exact_for_small_integers_and_relative_otherwise() -> None:
     assert choose_scale(floats, np.ones_like(floats, dtype=bool)) == 2.0**20 / 2.0
     gains = prepare(problem([[0.5, 2.0]], [1, 1]))
     assert gains.rounding == pytest.approx(0.5 / gains.scale)
+
+
+def test_prepare_picks_the_scale_choose_scale_gives() -> None:
+    # prepare takes the largest gain from its masked copy; it must agree with the masked maximum.
+    rng = np.random.default_rng(2)
+    for integral in (True, False):
+        for _ in range(10):
+            n, m = 6, 4
+            profit = rng.integers(-20, 40, (n, m)).astype(float) if integral else rng.random((n, m)) * 40 - 10
+            feasible = rng.random((n, m)) < 0.7
+            prob = BatchProblem(profit, feasible, np.ones(n, np.int64), np.ones(m, np.int64), np.zeros(n))
+            gains = prepare(prob)
+            assert gains.scale == choose_scale(profit, feasible & (profit > 0))

@@ -140,3 +140,16 @@ def test_level_search_finds_the_lowest_level_that_reaches_the_target(answer: int
 
     assert _lowest_yes(reaches, 11) == answer
     assert len(probes) == len(set(probes)) <= 7  # never a level twice; about 2 log2(levels) at worst
+
+
+@pytest.mark.parametrize(("answer", "bottom"), [(3, 3), (5, 3), (11, 3), (7, 7), (11, 10)])
+def test_level_search_never_probes_below_a_known_bottom(answer: int, bottom: int) -> None:
+    probes: list[int] = []
+
+    def reaches(level: int) -> bool:
+        probes.append(level)
+        return level >= answer
+
+    assert _lowest_yes(reaches, 11, bottom) == answer
+    assert min(probes, default=bottom) >= bottom
+    assert len(probes) == len(set(probes))

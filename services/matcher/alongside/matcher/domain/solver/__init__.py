@@ -2,10 +2,10 @@
 
 ``solve(BatchProblem) -> BatchResult`` (``dispatch.py``). See ``problem.py``
 for the model, ``gains.py`` for the integer scale, ``flow.py`` with
-``network.py``, ``prune.py`` and ``certify.py`` for the exact flow engine
-with safe pruning, ``fairness.py`` for min-max load, and ``gap.py`` with
-``lagrange.py``, ``bounds.py``, ``greedy.py`` and ``cpsat.py`` for
-pair-dependent loads.
+``network.py``, ``prune.py``, ``certify.py`` and ``prices.py`` for the exact
+flow engine with safe pruning, ``fairness.py`` for min-max load, and
+``gap.py`` with ``lagrange.py``, ``bounds.py``, ``greedy.py`` and
+``cpsat.py`` for pair-dependent loads.
 """
 
 from alongside.matcher.domain.solver.dispatch import solve

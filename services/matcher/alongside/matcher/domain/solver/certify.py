@@ -1,14 +1,13 @@
-"""Optimality certificate for a flow solved on a subset of the pair arcs.
+"""Node potentials for a flow solved on a subset of the pair arcs.
 
 A feasible flow is a min-cost flow iff there are node potentials ``p`` with
 non-negative reduced cost ``c(u, v) + p(u) - p(v)`` on every arc of its
 residual graph. A pair arc that was pruned away carries no flow, so in the
 *full* network it adds exactly one residual arc, ``i -> j`` with cost
-``-cost[i, j]``. If potentials that are valid for the *pruned* network
-also give every such arc a non-negative reduced cost, they certify the flow
-optimal for the full network: no arc outside the subset could improve it.
-Arcs that fail the test are the only candidates for improvement; the
-caller adds them and solves again.
+``-cost[i, j]``. ``prices.py`` turns potentials that are valid for the
+*pruned* network into slot prices, and those into an upper bound over every
+arc: when it meets the flow's gain, no arc outside the subset could improve
+it, and the arcs that keep it higher are the ones to add.
 
 Which valid potentials we pick matters: a poor choice flags arcs that could
 not actually improve anything. We take ``p = -D`` with ``D(v)`` the
@@ -26,16 +25,12 @@ the right-hand nodes from the participants.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-from alongside.matcher.domain.solver.gains import CostArray
 from alongside.matcher.domain.solver.network import FlowSolution, IntArray, Network
 
 _INF = np.iinfo(np.int64).max // 4
-SignedArray = NDArray[np.signedinteger[Any]]
 
 
 @dataclass(frozen=True)
@@ -47,32 +42,54 @@ class Potentials:
 
 
 def potentials(net: Network, sol: FlowSolution) -> Potentials:
-    """Valid potentials for the residual graph of ``net`` under ``sol``: minus the distance to the sink."""
+    """Valid potentials for the residual graph of ``net`` under ``sol``: minus the distance to the sink.
+
+    Label-correcting rather than plain Bellman-Ford: a round relaxes only the
+    arcs into nodes whose distance fell in the round before, which after the
+    first few rounds is a small part of the network. Same fixed point: the
+    exact distances.
+    """
     right_count = net.m + net.num_splits + 1
     sink = right_count - 1
     used = sol.arc_flow > 0
     heads = net.right_head(net.rows, net.cols)
     free = np.flatnonzero(~used)
-    free = free[np.argsort(net.rows[free], kind="stable")]
-    by_row = _GroupMin(net.rows[free], net.n)
-    free_heads, free_cost = heads[free], net.cost[free]
+    into = _ByKey(heads[free], right_count)  # residual i -> h of each free arc, by h
+    free_rows, free_heads, free_cost = net.rows[free][into.order], into.keys, net.cost[free][into.order]
     back = np.flatnonzero(used)
-    back = back[np.argsort(heads[back], kind="stable")]
-    by_head = _GroupMin(heads[back], right_count)
-    back_rows, back_cost = net.rows[back], net.cost[back]
-    to_sink = np.where(sol.assignment >= 0, 0, _INF)  # a matched participant may drop out at no cost
+    back_head = np.zeros(net.n, dtype=np.int64)
+    back_cost = np.zeros(net.n, dtype=np.int64)
+    back_head[net.rows[back]], back_cost[net.rows[back]] = heads[back], net.cost[back]
+    matched = sol.assignment >= 0
     src, dst = _right_arcs(net, sol, sink)
+    dist_p = np.where(matched, 0, _INF)  # a matched participant may drop out at no cost
     dist_r = np.full(right_count, _INF, dtype=np.int64)
-    dist_r[sink] = 0
-    dist_p = to_sink
+    fell_p = np.flatnonzero(matched)
     for _ in range(net.n + right_count + 1):
-        dist_p = np.minimum(to_sink, by_row.apply(dist_r[free_heads] - free_cost))
-        new = np.minimum(dist_r, by_head.apply(dist_p[back_rows] + back_cost))
-        np.minimum.at(new, src, new[dst])
-        new[sink] = 0
-        if np.array_equal(new, dist_r):
+        new_r = dist_r.copy()
+        new_r[sink] = 0
+        np.minimum.at(new_r, back_head[fell_p], dist_p[fell_p] + back_cost[fell_p])  # residual h -> i
+        _settle(new_r, src, dst)
+        fell_r = np.flatnonzero(new_r < dist_r)
+        dist_r = new_r
+        arcs = into.members(fell_r)
+        new_p = dist_p.copy()
+        np.minimum.at(new_p, free_rows[arcs], dist_r[free_heads[arcs]] - free_cost[arcs])
+        fell_p = np.flatnonzero(new_p < dist_p)
+        dist_p = new_p
+        fell_p = fell_p[matched[fell_p]]  # only a matched participant has an arc back from a peer
+        if fell_p.size == 0:
             return _finite(-dist_p, -dist_r, int(net.cost.max(initial=0)))
-        dist_r = np.minimum(new, _INF)
+    raise RuntimeError("residual graph has a negative cycle; the flow is not optimal")
+
+
+def _settle(dist: IntArray, src: IntArray, dst: IntArray) -> None:
+    """Relax the zero-cost arcs ``src -> dst`` among right nodes until nothing changes."""
+    for _ in range(dist.size + 1):
+        before = dist[src]
+        np.minimum.at(dist, src, dist[dst])
+        if np.array_equal(before, dist[src]):
+            return
     raise RuntimeError("residual graph has a negative cycle; the flow is not optimal")
 
 
@@ -103,70 +120,20 @@ def _right_arcs(net: Network, sol: FlowSolution, sink: int) -> tuple[IntArray, I
     return np.concatenate(src).astype(np.int64), np.concatenate(dst).astype(np.int64)
 
 
-class _GroupMin:
-    """Minimum of values grouped by key; the keys arrive sorted, so one reduceat does it."""
+class _ByKey:
+    """Indices grouped by a small integer key (a stable radix sort), and the members of some keys."""
 
-    def __init__(self, sorted_keys: IntArray, size: int) -> None:
-        if sorted_keys.size:
-            self.starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-        else:
-            self.starts = sorted_keys
-        self.groups = sorted_keys[self.starts] if sorted_keys.size else sorted_keys
-        self.size = size
+    def __init__(self, keys: IntArray, size: int) -> None:
+        sortable = keys.astype(np.uint16) if size <= 2**16 else keys
+        self.order = np.argsort(sortable, kind="stable")
+        self.keys = keys[self.order]
+        counts = np.bincount(keys, minlength=size)
+        self.counts = counts
+        self.starts = np.cumsum(counts) - counts
 
-    def apply(self, values: IntArray) -> IntArray:
-        out = np.full(self.size, _INF, dtype=np.int64)
-        if values.size:
-            out[self.groups] = np.minimum.reduceat(values, self.starts)
-        return out
-
-
-# Potentials this small let the dense checks run in 32 bits without overflow
-# (a cost is below 2**30; the check adds at most four potentials to it).
-_SMALL = 2**27
-
-
-def violations(
-    net: Network, pot: Potentials, cost: CostArray, outside: NDArray[np.bool_]
-) -> tuple[NDArray[np.bool_], SignedArray]:
-    """Dense mask of ``outside`` arcs with negative reduced cost, and by how much (where positive)."""
-    small = max(int(np.abs(pot.right).max(initial=0)), int(np.abs(pot.participant).max(initial=0))) < _SMALL
-    head = _narrow(pot.right[: net.m], small)
-    excess = _narrow(cost, small) + head[None, :]
-    if net.num_splits and net.category.any():
-        split = net.split_of >= 0
-        cat_head = np.where(split, pot.right[np.maximum(net.split_of, 0)], pot.right[: net.m])
-        excess[net.category] += _narrow(cat_head - pot.right[: net.m], small)[None, :]
-    excess -= _narrow(pot.participant, small)[:, None]
-    bad = excess > 0
-    bad &= outside
-    return bad, excess
-
-
-def _narrow(values: NDArray[np.integer[Any]], small: bool) -> SignedArray:
-    if small:
-        return values.astype(np.int32)
-    return values.astype(np.int64)
-
-
-def dual_bound(net: Network, pot: Potentials, cost: CostArray) -> int:
-    """An upper bound on the best integer gain over *every* usable arc, from these potentials.
-
-    LP duality for the assignment with per-peer slots and category caps: for
-    any prices ``b[j] >= 0`` (a slot of peer ``j``) and ``c[j] >= 0`` (a
-    category place), ``sum_i max(0, max_j cost[i, j] - b[j] - c[j] * cat[i])
-    + slots . b + category_cap . c`` bounds the optimum. The prices are read
-    off the potentials (how much dearer the sink is than the peer, and the
-    peer than its split node), so the bound is tight when the flow is optimal
-    and stays useful when it is close. It proves a "no" without repairing.
-    """
-    sink = pot.right[net.m + net.num_splits]
-    b = np.maximum(sink - pot.right[: net.m], 0)
-    split = net.split_of >= 0
-    c = np.zeros(net.m, dtype=np.int64)
-    c[split] = np.maximum(sink - pot.right[net.split_of[split]] - b[split], 0)
-    reduced = cost.astype(np.int64) - b[None, :]
-    if c.any():
-        reduced[net.category] -= c[None, :]
-    best = np.maximum(reduced.max(axis=1, initial=0), 0)
-    return int(best.sum()) + int(net.slots @ b) + int(net.split_cap[split] @ c[split])
+    def members(self, keys: IntArray) -> IntArray:
+        """Positions (in sorted order) of every index whose key is in ``keys``."""
+        lengths = self.counts[keys]
+        total = int(lengths.sum())
+        offsets = np.cumsum(lengths) - lengths
+        return np.repeat(self.starts[keys] - offsets, lengths) + np.arange(total)

@@ -12,10 +12,15 @@ This is exact, and a plain binary search suffices: the best gain under ``t``
 only grows with ``t``, and the only values of ``t`` that change any limit
 are whole loads (``k * unit``) or the fractions ``a / capacity[j]``, so
 searching over those finds the true minimum. A bound on load is just an arc
-capacity, so each probe is a flow. The first solve and the final one are
-certified optimal; a probe's "yes" needs only a solution that reaches the
-target, and its "no" only a dual bound below it (``FlowSolver.solve``).
-With ``tol = 0`` it is lexicographic: the optimum first, then the smallest
+capacity, so each probe is a flow.
+
+Each answer is proven, never guessed, but with as little solving as that
+allows: a level's "yes" needs only a flow that reaches the target, its "no"
+only an upper bound below it, and slot prices learnt at any level bound
+every level (``prices.py``), so many levels are refuted without a solve.
+``G*`` itself is only pinned down as far as the answers need (``_Target``).
+The solution returned is certified optimal at the level found. With
+``tol = 0`` it is lexicographic: the optimum first, then the smallest
 maximum among optima.
 """
 
@@ -31,6 +36,7 @@ from alongside.matcher.domain.solver.network import FlowSolution, IntArray
 from alongside.matcher.domain.solver.problem import BatchProblem
 
 Levels = tuple[IntArray, IntArray]
+_TOP_SLACK = 16  # the top solve stops once its gap is this fraction of the tolerance or less
 
 
 def utilisation_levels(capacity: IntArray) -> Levels:
@@ -67,34 +73,85 @@ def slots_at(problem: BatchProblem, unit: int, num: int, den: int) -> IntArray:
 
 def minmax_flow(problem: BatchProblem, solver: FlowSolver, unit: int) -> FlowSolution:
     """The best solution at the smallest bound keeping the gain within tolerance."""
-    best = solver.solve(base_slots(problem, unit))
-    target = best.total_cost - math.floor(problem.side.fairness_tolerance * best.total_cost)
     if problem.side.fairness_measure == "utilisation":
         num, den = utilisation_levels(problem.capacity)
     else:
         num, den = load_levels(problem.capacity, unit)
+    target = _Target(solver, base_slots(problem, unit), problem.side.fairness_tolerance)
 
-    def reaches(level: int) -> bool:
-        slots = slots_at(problem, unit, int(num[level]), int(den[level]))
-        return solver.solve(slots, accept_at=target).total_cost >= target
+    def slots(level: int) -> IntArray:
+        return slots_at(problem, unit, int(num[level]), int(den[level]))
 
-    high = _lowest_yes(reaches, num.size - 1)  # the top level lifts no limit: ``best`` answers it
-    if high == num.size - 1:
-        return best
-    return solver.solve(slots_at(problem, unit, int(num[high]), int(den[high])))
+    top = num.size - 1  # the top level lifts no limit: the unconstrained optimum answers it
+    # Prices bound every level, monotonely in the level (``prices.py``): refuted levels are a prefix.
+    bottom = _lowest_yes(lambda level: solver.bound_at(slots(level)) >= target.low, top)
+    high = _lowest_yes(lambda level: target.reached_at(slots(level)), top, bottom)
+    if high == top:
+        return target.best()
+    return solver.solve(slots(high))
 
 
-def _lowest_yes(reaches: Callable[[int], bool], top: int) -> int:
-    """Smallest level in ``0..top`` that reaches the target (``top`` does; monotone).
+class _Target:
+    """The gain a level must reach: ``G* - floor(tol * G*)``, ``G*`` the unconstrained optimum.
+
+    ``G*`` is only known to lie between the top solve's gain and its bound
+    until something needs it exactly. The target is monotone in ``G*``
+    (shown below), so a level whose gain reaches the target at the bound
+    reaches the true one, and a level whose bound misses the target at the
+    gain misses it too; only a level left undecided makes the top solve
+    finish. This spares certifying a top solve whose last arcs the levels
+    below never need.
+    """
+
+    def __init__(self, solver: FlowSolver, slots: IntArray, tolerance: float) -> None:
+        self.solver, self.slots, self.tolerance = solver, slots, tolerance
+        self.top = solver.search(slots, self._close_enough)
+
+    def _close_enough(self, gain: int, bound: int) -> bool:
+        # Monotone: with tol <= 1/2 and G < 2**50, fl(tol * (G + 1)) - fl(tol * G) < 1 in doubles,
+        # so the floor grows by at most 1 per unit of G. Elsewhere, certify the top exactly.
+        if self.tolerance > 0.5 or bound >= 2**50:
+            return False
+        return bound - gain <= math.floor(self.tolerance * gain) // _TOP_SLACK
+
+    def of(self, gain: int) -> int:
+        return gain - math.floor(self.tolerance * gain)
+
+    @property
+    def low(self) -> int:
+        return self.of(self.top.gain)
+
+    @property
+    def high(self) -> int:
+        return self.of(self.top.bound)
+
+    def reached_at(self, slots: IntArray) -> bool:
+        """Whether the optimum at these slots reaches the target (exact)."""
+        if self.solver.bound_at(slots) < self.low:
+            return False
+        probe = self.solver.search(slots, lambda gain, bound: gain >= self.high or bound < self.low)
+        if probe.gain >= self.high or probe.bound < self.low:
+            return probe.gain >= self.high
+        self.best()  # the probe is optimal: only G* is left to settle
+        return probe.gain >= self.low
+
+    def best(self) -> FlowSolution:
+        if not self.top.optimal:
+            self.top = self.solver.search(self.slots)
+        return self.top.solution
+
+
+def _lowest_yes(reaches: Callable[[int], bool], top: int, bottom: int = 0) -> int:
+    """Smallest level in ``bottom..top`` that reaches the target (``top`` does; monotone).
 
     Steps down from the top by 1, 1, 2, 4... levels, then bisects the last
     step: with a small tolerance the answer is usually one or two levels
     below the top, and each probe is a flow solve, so this beats bisecting
     the whole range while staying logarithmic when the answer is far down.
     """
-    high, step, low, taken = top, 1, 0, 0
-    while high > 0:
-        probe = max(high - step, 0)
+    high, step, low, taken = top, 1, bottom, 0
+    while high > bottom:
+        probe = max(high - step, bottom)
         if not reaches(probe):
             low = probe + 1
             break

@@ -65,8 +65,10 @@ def prepare(problem: BatchProblem) -> Gains:
     base &= problem.feasible
     if load.size and int(load.max()) > int(capacity.min(initial=0)):
         base &= load <= capacity[None, :]
-    scale = choose_scale(gain, base)
     scaled = np.where(base, gain, 0.0)
+    # Gains on ``base`` are positive, so the plain maximum of ``scaled`` is their maximum (or 0):
+    # one pass, where a masked ``np.max`` takes several.
+    scale = _scale_for(float(scaled.max(initial=0.0)), gain, base)
     scaled *= scale
     np.rint(scaled, out=scaled)
     usable = scaled > 0
@@ -76,9 +78,13 @@ def prepare(problem: BatchProblem) -> Gains:
 
 def choose_scale(gain: NDArray[np.float64], where: NDArray[np.bool_]) -> float:
     """1 for small integral gains, else a scale giving ~2**20 units at the top."""
+    return _scale_for(float(np.max(gain, where=where, initial=0.0)), gain, where)
+
+
+def _scale_for(top: float, gain: NDArray[np.float64], where: NDArray[np.bool_]) -> float:
+    """``choose_scale`` once the largest gain on ``where`` (or 0) is known."""
     if not where.any():
         return 1.0
-    top = float(np.max(gain, where=where, initial=0.0))
     if top <= EXACT_LIMIT and _integral(gain, where):
         return 1.0
     return RESOLUTION / top

@@ -55,6 +55,8 @@ def _check_counts(name: str, arr: object, shape: tuple[int, ...]) -> None:
 def _check_profit(profit: NDArray[np.float64], feasible: NDArray[np.bool_]) -> None:
     if not np.issubdtype(profit.dtype, np.number):
         raise InvalidArgument("profit", "must be numeric")
+    if bool(np.isfinite(profit).all()):
+        return  # the usual case, in one pass: the finer checks below only name the fault
     if bool(np.isnan(profit).any()):
         raise InvalidArgument("profit", "must not be NaN")
     if not bool(np.isfinite(profit[feasible]).all()):
