@@ -19,7 +19,7 @@ from redis.exceptions import WatchError
 from alongside.kit.errors import Aborted, InvalidArgument
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.outbox import Outbox
-from alongside.kit.redis import Keys
+from alongside.kit.redis import Keys, PipelinedScript
 
 IDEMPOTENCY_TTL_S = 7 * 24 * 3600
 MAX_ATTEMPTS = 8
@@ -119,7 +119,7 @@ def _bytes(arg: object) -> bytes:
 class UnitOfWork:
     def __init__(self, r: aioredis.Redis, keys: Keys, outbox: Outbox) -> None:
         self._r, self._keys, self.outbox = r, keys, outbox
-        self._guarded = r.register_script(_GUARDED)
+        self._guarded = PipelinedScript(r, r.register_script(_GUARDED))
 
     async def run_blind(self, body: Callable[[Tx], bytes], *, idempotency: Idempotency) -> bytes:
         """Like ``run`` for use cases that only write (they read nothing that
@@ -130,7 +130,7 @@ class UnitOfWork:
         response = body(tx)
         counts, sizes, packed = _packed(pipe.command_stack)
         args: list[bytes | str | int] = [idempotency.fingerprint, response, IDEMPOTENCY_TTL_S, counts, sizes, packed]
-        result = await self._guarded(keys=[self._idem_key(idempotency)], args=args)
+        result = await self._guarded([self._idem_key(idempotency)], args)
         if result[0] == 0:
             if result[1] != idempotency.fingerprint:
                 raise InvalidArgument("idempotency_key", "was already used for a different request")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 from nats.js.errors import NoStreamResponseError
@@ -163,3 +164,23 @@ async def test_blind_write_is_idempotent_in_one_atomic_step(kit: Kit) -> None:
     assert await kit.redis.xlen(kit.outbox.key("req")) == 1  # and emitted nothing
     with pytest.raises(InvalidArgument):
         await kit.uow.run_blind(body, idempotency=Idempotency.of("req", "Blind", "k", b"other"))
+
+
+async def test_concurrent_blind_writes_share_round_trips_and_each_lands_once(kit: Kit) -> None:
+    def body_for(i: int) -> Callable[[Tx], bytes]:
+        def body(tx: Tx) -> bytes:
+            tx.pipe.set(kit.keys.key("req", f"many-{i}"), str(i))
+            tx.emit("req", declined(f"many-{i}"))
+            return f"done-{i}".encode()
+
+        return body
+
+    before = kit.uow._guarded.round_trips
+    keys = [Idempotency.of("req", "Many", f"k{i}", b"x") for i in range(40)]
+    writes = [kit.uow.run_blind(body_for(i), idempotency=key) for i, key in enumerate(keys)]
+    assert await asyncio.gather(*writes) == [f"done-{i}".encode() for i in range(40)]
+    assert kit.uow._guarded.round_trips - before < 40, "each write took its own round trip"
+    assert await kit.redis.xlen(kit.outbox.key("req")) == 40
+    assert [await kit.redis.get(kit.keys.key("req", f"many-{i}")) for i in range(40)] == [
+        str(i).encode() for i in range(40)
+    ]

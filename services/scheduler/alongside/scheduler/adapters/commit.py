@@ -12,21 +12,16 @@ a busy scheduler pays one round trip per batch rather than one per booking.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError
 
-from alongside.kit.errors import Unavailable
 from alongside.kit.events.envelope import Event
-from alongside.kit.redis import load_script
+from alongside.kit.redis import MAX_BATCH, PipelinedScript, load_script
 
 REFUSALS = ("time_off", "conflict", "daily_cap")
-MAX_BATCH = 256  # script calls in one pipeline at most
 
 
 @dataclass(frozen=True)
@@ -135,61 +130,15 @@ class Committer:
     """Runs commits, pipelining those that arrive while a batch is in flight."""
 
     def __init__(self, r: aioredis.Redis, max_batch: int = MAX_BATCH) -> None:
-        self._r = r
-        self._script = load_script(r, "alongside.scheduler.adapters", "commit")
-        self._max_batch = max_batch
-        self._waiting: list[tuple[list[Any], asyncio.Future[Any]]] = []
-        self._writer: asyncio.Task[None] | None = None
-        self.round_trips = 0  # pipelines sent, for tests and benchmarks
+        self._script = PipelinedScript(r, load_script(r, "alongside.scheduler.adapters", "commit"), max_batch)
+
+    @property
+    def round_trips(self) -> int:
+        return self._script.round_trips
 
     async def run(self, commit: Commit) -> Outcome:
         keys, argv = commit.args()
-        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting.append(([len(keys), *keys, *argv], done))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_all())
-        return outcome_of(await done)
-
-    async def _write_all(self) -> None:
-        batch: list[tuple[list[Any], asyncio.Future[Any]]] = []
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
-                try:
-                    replies = await self._send(batch)
-                except Exception as exc:  # noqa: BLE001 - every caller in the batch gets it
-                    replies = [exc] * len(batch)
-                for (_, done), reply in zip(batch, replies, strict=True):
-                    if done.done():  # the caller went away; the script ran (or not) all the same
-                        continue
-                    if isinstance(reply, Exception):
-                        done.set_exception(reply)
-                    else:
-                        done.set_result(reply)
-        finally:
-            self._writer = None
-            left, self._waiting = batch + self._waiting, []  # only if this task was cancelled
-            for _, done in left:
-                if not done.done():  # a retry with the same idempotency key is safe
-                    done.set_exception(Unavailable("the commit was interrupted; retry"))
-
-    async def _send(self, batch: list[tuple[list[Any], asyncio.Future[Any]]]) -> list[Any]:
-        """One pipeline of EVALSHA calls; loads the script once if the server lost it."""
-        self.round_trips += 1
-        replies = await self._pipeline(args for args, _ in batch)
-        if any(isinstance(reply, NoScriptError) for reply in replies):
-            # NOSCRIPT: that call never ran, so running it again is safe.
-            await self._r.script_load(self._script.script)
-            retry = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
-            for i, reply in zip(retry, await self._pipeline(batch[i][0] for i in retry), strict=True):
-                replies[i] = reply
-        return replies
-
-    async def _pipeline(self, calls: Iterable[list[Any]]) -> list[Any]:
-        pipe = self._r.pipeline(transaction=False)
-        for args in calls:
-            pipe.execute_command("EVALSHA", self._script.sha, *args)
-        return list(await pipe.execute(raise_on_error=False))
+        return outcome_of(await self._script(keys, argv))
 
 
 def outcome_of(reply: list[Any]) -> Outcome:
