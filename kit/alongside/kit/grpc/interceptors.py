@@ -9,9 +9,8 @@ answers UNKNOWN and no stack trace reaches a client.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import grpc
@@ -20,7 +19,7 @@ from nats.errors import ConnectionClosedError, NoServersError
 from nats.errors import TimeoutError as NatsTimeout
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
-from structlog.contextvars import bound_contextvars
+from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from alongside.kit.audit import Auditor
 from alongside.kit.auth.policy import Authorizer, reset
@@ -28,10 +27,11 @@ from alongside.kit.auth.tokens import Identity
 from alongside.kit.errors import DomainError, Unavailable
 from alongside.kit.grpc.errors import status_for
 from alongside.kit.ids import new_id
-from alongside.kit.logging import correlation, get_logger
+from alongside.kit.logging import get_logger
 
 log = get_logger("alongside.rpc")
 CORRELATION_HEADER = "x-correlation-id"
+Metadata = Sequence[tuple[str, Any]]
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     ConnectionError,
     OSError,
@@ -43,8 +43,8 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 
-def _correlation_id(context: aio.ServicerContext) -> str:
-    for key, value in context.invocation_metadata() or ():
+def _correlation_id(metadata: Metadata) -> str:
+    for key, value in metadata:
         if key == CORRELATION_HEADER and isinstance(value, str) and 0 < len(value) <= 64:
             return value
     return new_id("c")
@@ -66,36 +66,31 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         # method's wrapped handler is built once, on its first call.
         self._handlers: dict[str, grpc.RpcMethodHandler] = {}
 
-    @contextlib.contextmanager
-    def _caller(self, method: str, context: aio.ServicerContext, who: list[Identity]) -> Iterator[None]:
-        """Authenticate and authorise the call, binding the caller's identity
-        (and noting it in ``who`` for the audit record)."""
-        if self._auth is None:
-            yield
+    def _authenticate(self, metadata: Metadata) -> Identity | None:
+        return None if self._auth is None else self._auth.authenticate(metadata)
+
+    def _permit(self, method: str, who: Identity | None, binding: dict[str, Any]) -> None:
+        """Authorise the call; bind the caller's role for the logs and identity
+        for handlers (into ``binding``, which ``_unbind`` undoes)."""
+        if self._auth is None or who is None:
             return
-        who.append(self._auth.authenticate(context.invocation_metadata() or ()))
-        bound = self._auth.permit(method, who[0])
-        try:
-            with bound_contextvars(role=who[0].role):
-                yield
-        finally:
-            reset(bound)
+        binding["identity"] = self._auth.permit(method, who)
+        binding.update(bind_contextvars(role=who.role))
 
     async def _audit(
         self,
         method: str,
         request: Any,
-        context: aio.ServicerContext,
+        metadata: Metadata,
         code: grpc.StatusCode,
-        who: list[Identity],
+        who: Identity | None,
         response: Any = None,
     ) -> None:
         """Append the audit record; only a successful call must have one written."""
         if self._auditor is None or method not in self._auditor.audited:
             return
         try:
-            metadata = context.invocation_metadata() or ()
-            await self._auditor.record(method, (request, response), metadata, code.name, who[0] if who else None)
+            await self._auditor.record(method, (request, response), metadata, code.name, who)
         except Unavailable:
             if code == grpc.StatusCode.OK:
                 raise
@@ -134,46 +129,64 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
 
     def _unary(self, method: str, behaviour: Any) -> Any:
         async def wrapper(request: Any, context: aio.ServicerContext) -> Any:
-            with correlation(_correlation_id(context), rpc=method):
-                started = time.perf_counter()
-                code = grpc.StatusCode.OK
-                who: list[Identity] = []
-                try:
-                    remaining = context.time_remaining()
-                    budget = self._deadline if remaining is None else min(remaining, self._deadline)
-                    with self._caller(method, context, who):
-                        async with asyncio.timeout(budget):
-                            response = await behaviour(request, context)
-                        await self._audit(method, request, context, code, who, response)
-                        return response
-                except BaseException as exc:  # noqa: BLE001 - mapped, then re-raised as a status
-                    code, message = _map(exc)
-                    await self._audit(method, request, context, code, who)
-                    await context.abort(code, message)
-                finally:
-                    _log(method, code, started)
+            started = time.perf_counter()
+            metadata: Metadata = context.invocation_metadata() or ()
+            binding = _bind(metadata, method)
+            code = grpc.StatusCode.OK
+            who: Identity | None = None
+            try:
+                remaining = context.time_remaining()
+                budget = self._deadline if remaining is None else min(remaining, self._deadline)
+                who = self._authenticate(metadata)  # known to the audit record even if refused
+                self._permit(method, who, binding)
+                async with asyncio.timeout(budget):
+                    response = await behaviour(request, context)
+                await self._audit(method, request, metadata, code, who, response)
+                return response
+            except BaseException as exc:  # noqa: BLE001 - mapped, then re-raised as a status
+                code, message = _map(exc)
+                await self._audit(method, request, metadata, code, who)
+                await context.abort(code, message)
+            finally:
+                _log(method, code, started)
+                _unbind(binding)
 
         return wrapper
 
     def _stream(self, method: str, behaviour: Any) -> Any:
         async def wrapper(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
-            with correlation(_correlation_id(context), rpc=method):
-                started = time.perf_counter()
-                code = grpc.StatusCode.OK
-                who: list[Identity] = []
-                try:
-                    with self._caller(method, context, who):
-                        await self._audit(method, request, context, code, who)  # the stream opens
-                        async for item in behaviour(request, context):
-                            yield item
-                except BaseException as exc:  # noqa: BLE001
-                    code, message = _map(exc)
-                    await self._audit(method, request, context, code, who)
-                    await context.abort(code, message)
-                finally:
-                    _log(method, code, started)
+            started = time.perf_counter()
+            metadata: Metadata = context.invocation_metadata() or ()
+            binding = _bind(metadata, method)
+            code = grpc.StatusCode.OK
+            who: Identity | None = None
+            try:
+                who = self._authenticate(metadata)
+                self._permit(method, who, binding)
+                await self._audit(method, request, metadata, code, who)  # the stream opens
+                async for item in behaviour(request, context):
+                    yield item
+            except BaseException as exc:  # noqa: BLE001
+                code, message = _map(exc)
+                await self._audit(method, request, metadata, code, who)
+                await context.abort(code, message)
+            finally:
+                _log(method, code, started)
+                _unbind(binding)
 
         return wrapper
+
+
+def _bind(metadata: Metadata, method: str) -> dict[str, Any]:
+    """Bind the correlation id and RPC name for this call's logs; ``_unbind`` undoes it."""
+    return dict(bind_contextvars(correlation_id=_correlation_id(metadata), rpc=method))
+
+
+def _unbind(binding: dict[str, Any]) -> None:
+    identity = binding.pop("identity", None)
+    if identity is not None:
+        reset(identity)
+    reset_contextvars(**binding)
 
 
 def _map(exc: BaseException) -> tuple[grpc.StatusCode, str]:
