@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from alongside.scheduler.service.taken import MAX_SPANS, MAXLEN_MS, Taken
+from alongside.scheduler.service.taken import MAX_PEERS, MAX_SPANS, MAXLEN_MS, Taken
 
 HOUR = 3_600_000
 PAD = 15 * 60_000
@@ -71,3 +71,14 @@ def test_a_span_noted_again_and_again_is_kept_once() -> None:
     assert taken.likely("p1", NOW + HOUR, NOW + 2 * HOUR, PAD)
     taken.forget("p1", NOW + 5 * HOUR, NOW + 6 * HOUR, PAD)
     assert not taken.likely("p1", NOW + 5 * HOUR, NOW + 6 * HOUR, PAD)
+
+
+def test_the_peer_noted_least_recently_is_forgotten_beyond_the_bound() -> None:
+    taken = Taken()
+    for i in range(MAX_PEERS):
+        taken.note(f"p{i}", NOW + HOUR, NOW + 2 * HOUR, NOW)
+    taken.note("p0", NOW + 3 * HOUR, NOW + 4 * HOUR, NOW)  # p0 is recent again; p1 is now the oldest
+    taken.note("new", NOW + HOUR, NOW + 2 * HOUR, NOW)
+    assert not taken.likely("p1", NOW + HOUR, NOW + 2 * HOUR, PAD)
+    assert taken.likely("p0", NOW + HOUR, NOW + 2 * HOUR, PAD)
+    assert taken.likely("new", NOW + HOUR, NOW + 2 * HOUR, PAD)

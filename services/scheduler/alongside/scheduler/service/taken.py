@@ -17,6 +17,7 @@ from alongside.scheduler.domain.validation import MAX_SESSION
 
 MAXLEN_MS = int(MAX_SESSION.total_seconds() * 1000)
 MAX_SPANS = 1024  # per peer, beyond those over already; the earliest go first
+MAX_PEERS = 4096  # peers remembered; the one noted least recently goes first
 
 
 class Taken:
@@ -25,7 +26,10 @@ class Taken:
 
     def note(self, peer_id: str, start: int, end: int, now: int) -> None:
         """Remember [start, end) as taken, and forget the spans over by ``now``."""
-        spans = self._spans.setdefault(peer_id, [])
+        spans = self._spans.pop(peer_id, [])
+        self._spans[peer_id] = spans  # now the most recently noted
+        if len(self._spans) > MAX_PEERS:
+            del self._spans[next(iter(self._spans))]
         del spans[: bisect_left(spans, (now - MAXLEN_MS,))]
         i = bisect_left(spans, (start, end))
         if i == len(spans) or spans[i] != (start, end):
