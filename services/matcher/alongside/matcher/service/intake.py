@@ -61,16 +61,22 @@ class Intake:
         state.created_at.FromDatetime(self.ctx.clock())
         apply_shortlist(state, result)
 
+        fresh = b""
+
         def body(tx: Tx) -> bytes:
+            nonlocal fresh
             self.ctx.store.put_request(tx.pipe, request_id, state, req)
             self.ctx.store.set_waitlisted(tx.pipe, state)
             requested = ev.MatchRequested(request_id=request_id, urgency=state.urgency, peer_types=req.peer_types)
             emit(tx, "match.requested", requested, request_id)
             _emit_outcome(tx, state, result)
-            return response.SerializeToString()
+            fresh = response.SerializeToString()
+            return fresh
 
         # A new request reads nothing another writer could change: one round trip.
-        return parse_reply(pb.SubmitMatchRequestResponse, await self.ctx.uow.run_blind(body, idempotency=key))
+        stored = await self.ctx.uow.run_blind(body, idempotency=key)
+        # This call's own answer as built; a replay's as first stored.
+        return response if stored is fresh else parse_reply(pb.SubmitMatchRequestResponse, stored)
 
     async def decline(self, req: pb.DeclineMatchRequest) -> pb.DeclineMatchResponse:
         key = idem("DeclineMatch", req.idempotency_key, req)
