@@ -42,6 +42,8 @@ class Settings:
     # per core the replica may use. REUSE_PORT is set for the workers.
     workers: int = 1
     reuse_port: bool = False
+    # "uvloop" (the default where installed) or "asyncio" (alongside.kit.loop).
+    event_loop: str = "uvloop"
     # Authentication: every RPC but health needs a signed bearer token.
     # Production: AUTH_PUBLIC_KEYS (PEM files, Ed25519 or RSA). Development:
     # AUTH_HS256_SECRET (`make run` makes one under var/).
@@ -84,6 +86,8 @@ class Settings:
             raise ConfigError("LISTEN_ADDR must look like host:port (port 0 picks a free one)")
         if not self.namespace.replace("_", "").replace("-", "").isalnum():
             raise ConfigError("NAMESPACE may hold only letters, digits, '-' and '_'")
+        if self.event_loop not in ("uvloop", "asyncio"):
+            raise ConfigError("EVENT_LOOP must be uvloop or asyncio")
         if not 1 <= self.workers <= 64:
             raise ConfigError("WORKERS must be between 1 and 64")
         if self.grace_seconds < 0 or self.default_deadline_seconds <= 0:

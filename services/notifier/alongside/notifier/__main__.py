@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
-from alongside.kit import logging, workers
+from alongside.kit import logging, loop, workers
 from alongside.kit.settings import ConfigError
 from alongside.notifier.bootstrap import build
 from alongside.notifier.settings import NotifierSettings
@@ -22,7 +21,7 @@ def main() -> int:
 
 
 def _run(settings: NotifierSettings) -> int:
-    asyncio.run(build(settings).serve())
+    loop.run(build(settings).serve(), settings.event_loop)
     return 0
 
 

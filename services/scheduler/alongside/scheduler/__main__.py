@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
-from alongside.kit import logging, workers
+from alongside.kit import logging, loop, workers
 from alongside.kit.settings import ConfigError
 from alongside.scheduler.bootstrap import build
 from alongside.scheduler.settings import SchedulerSettings
@@ -22,7 +21,7 @@ def main() -> int:
 
 
 def _run(settings: SchedulerSettings) -> int:
-    asyncio.run(build(settings).serve())
+    loop.run(build(settings).serve(), settings.event_loop)
     return 0
 
 
