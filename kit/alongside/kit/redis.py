@@ -8,14 +8,17 @@ it, so the operation stays valid on Redis Cluster.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import Connection
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from alongside.kit.errors import Unavailable
 
@@ -61,6 +64,7 @@ class PipelinedScript:
 
     def __init__(self, r: aioredis.Redis, script: AsyncScript, max_batch: int = MAX_BATCH) -> None:
         self._r, self._script, self._max_batch = r, script, max_batch
+        self._conn: Connection | None = None  # the writer's own (one writer sends at a time)
         self._waiting: list[tuple[list[Any], asyncio.Future[Any]]] = []
         self._writer: asyncio.Task[None] | None = None
         self.round_trips = 0  # pipelines sent, for tests and benchmarks
@@ -96,19 +100,50 @@ class PipelinedScript:
                     done.set_exception(Unavailable("the write was interrupted; retry"))
 
     async def _send(self, batch: list[tuple[list[Any], asyncio.Future[Any]]]) -> list[Any]:
-        """One pipeline of EVALSHA calls; loads the script once if the server lost it."""
+        """One round trip of EVALSHA calls; loads the script once if the server lost it."""
         self.round_trips += 1
-        replies = await self._pipeline(args for args, _ in batch)
-        if any(isinstance(reply, NoScriptError) for reply in replies):
-            # NOSCRIPT: that call never ran, so running it again is safe.
-            await self._r.script_load(self._script.script)
-            retry = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
-            for i, reply in zip(retry, await self._pipeline(batch[i][0] for i in retry), strict=True):
+        calls = [("EVALSHA", self._script.sha, *args) for args, _ in batch]
+        replies = await self._roundtrip(calls)
+        lost = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if lost:  # NOSCRIPT: those calls never ran, so running them again is safe
+            again = await self._roundtrip([("SCRIPT", "LOAD", self._script.script), *(calls[i] for i in lost)])
+            for i, reply in zip(lost, again[1:], strict=True):
                 replies[i] = reply
         return replies
 
-    async def _pipeline(self, calls: Iterable[list[Any]]) -> list[Any]:
-        pipe = self._r.pipeline(transaction=False)
-        for args in calls:
-            pipe.execute_command("EVALSHA", self._script.sha, *args)
-        return list(await pipe.execute(raise_on_error=False))
+    async def _roundtrip(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        """Send the commands back to back and read their replies; a command's own
+        error (not the connection's) is its reply.
+
+        One writer sends at a time, so it keeps one connection for itself: no
+        pool checkout, no pipeline object and no retry layer per batch. If the
+        connection fails, it reconnects and sends the batch once more (after a
+        Redis restart the kept socket is dead). That is safe only because every
+        script run here is guarded by an idempotency record or writes nothing:
+        one that ran before its reply was lost answers the second time as a
+        replay.
+        """
+        if self._conn is None:
+            self._conn = await self._r.connection_pool.get_connection()
+        for attempt in (1, 2):
+            try:
+                return await _exchange(self._conn, commands)
+            except (ConnectionError, TimeoutError, RedisConnectionError, RedisTimeoutError):
+                await self._conn.disconnect()  # the next send connects afresh
+                if attempt == 2:
+                    raise
+            except BaseException:
+                await self._conn.disconnect()  # a half-read reply must not reach the next batch
+                raise
+        raise AssertionError("unreachable")
+
+
+async def _exchange(conn: Connection, commands: list[tuple[Any, ...]]) -> list[Any]:
+    await conn.send_packed_command(conn.pack_commands(commands))
+    replies: list[Any] = []
+    for _ in commands:
+        try:
+            replies.append(await conn.read_response())
+        except ResponseError as exc:
+            replies.append(exc)
+    return replies

@@ -9,11 +9,14 @@ import pytest
 from nats.js.errors import NoStreamResponseError
 
 from alongside.api.matcher.v1 import events_pb2
+from alongside.kit import redis as kit_redis
 from alongside.kit.errors import InvalidArgument
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.outbox import Outbox, OutboxRelay
 from alongside.kit.events.streams import CATALOGUE, provision, stream_name
-from alongside.kit.uow import Idempotency, Tx
+from alongside.kit.redis import Keys
+from alongside.kit.testing.servers import ValkeyServer
+from alongside.kit.uow import Idempotency, Tx, UnitOfWork
 
 from ..conftest import Kit
 
@@ -184,3 +187,25 @@ async def test_concurrent_blind_writes_share_round_trips_and_each_lands_once(kit
     assert [await kit.redis.get(kit.keys.key("req", f"many-{i}")) for i in range(40)] == [
         str(i).encode() for i in range(40)
     ]
+
+
+async def test_blind_writes_go_on_after_redis_restarts(own_valkey: ValkeyServer) -> None:
+    r = kit_redis.client(own_valkey.url)
+    keys = Keys("restart", "test")
+    uow = UnitOfWork(r, keys, Outbox(r, keys))
+
+    def body_for(n: int) -> Callable[[Tx], bytes]:
+        def body(tx: Tx) -> bytes:
+            tx.pipe.set(keys.key("req", f"after-{n}"), str(n))
+            return f"ok-{n}".encode()
+
+        return body
+
+    try:
+        assert await uow.run_blind(body_for(1), idempotency=Idempotency.of("req", "R", "k1", b"1")) == b"ok-1"
+        own_valkey.stop()
+        own_valkey.start()  # the writer's kept connection is dead now
+        assert await uow.run_blind(body_for(2), idempotency=Idempotency.of("req", "R", "k2", b"2")) == b"ok-2"
+        assert await r.get(keys.key("req", "after-2")) == b"2"
+    finally:
+        await r.aclose()
