@@ -26,12 +26,12 @@ from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
 from alongside.kit.testing.auth import AUTH_ENV, token
 from alongside.kit.testing.auth import channel as auth_channel
-from alongside.kit.testing.processes import Child
+from alongside.kit.testing.processes import Child, cpu_seconds
 from alongside.kit.testing.servers import NatsServer, ValkeyServer
 from alongside.matcher.mappers import peer_out, request_out
 from bench.echo_server import METHOD
 from bench.match_scoring import make_peer, make_request
-from bench.rpc_load import LoadResult, closed_loop, cpu_seconds, serving_pids
+from bench.rpc_load import LoadResult, closed_loop, serving_pids
 
 PEERS = 2000
 

@@ -4,12 +4,12 @@ when the previous answer arrives. Reports latency percentiles and calls/s."""
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
+
+from alongside.kit.testing.processes import children
 
 
 @dataclass(frozen=True)
@@ -55,23 +55,6 @@ async def closed_loop(call: Callable[[int], Awaitable[object]], total: int, conc
     return LoadResult(len(latencies), errors, time.perf_counter() - started, latencies)
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User plus system CPU of ``pids`` so far (Linux /proc)."""
-    total = 0.0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
 def serving_pids(pid: int) -> list[int]:
     """The process serving: ``pid`` itself, or with WORKERS > 1 its workers."""
-    workers = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit() and _parent(entry) == pid]
-    return workers or [pid]
-
-
-def _parent(entry: Path) -> int:
-    try:
-        return int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-    except OSError:
-        return -1
+    return children(pid) or [pid]

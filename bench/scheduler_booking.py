@@ -49,8 +49,9 @@ from alongside.kit.events.envelope import Event
 from alongside.kit.events.streams import provision
 from alongside.kit.redis import Keys
 from alongside.kit.testing.auth import AUTH_ENV, token
+from alongside.kit.testing.processes import cpu_seconds
 from alongside.kit.testing.servers import NatsServer, ValkeyServer, free_port
-from bench.rpc_load import cpu_seconds, serving_pids
+from bench.rpc_load import serving_pids
 
 NAMESPACE = "bench"
 GOAL = 1500.0

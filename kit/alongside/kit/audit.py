@@ -11,7 +11,6 @@ acknowledged write per batch rather than one per call.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 
 from google.protobuf.message import Message
@@ -19,6 +18,7 @@ from nats.js import JetStreamContext
 
 from alongside.api.audit.v1 import audit_pb2
 from alongside.kit.auth.tokens import Identity
+from alongside.kit.batching import GroupCommit
 from alongside.kit.errors import Unavailable
 from alongside.kit.events.envelope import Event
 from alongside.kit.logging import current_correlation_id, get_logger
@@ -69,10 +69,7 @@ class Auditor:
     ) -> None:
         self._js, self._namespace, self._service = js, namespace, service
         self.audited = frozenset(audited)  # full method names
-        self._max_batch = max_batch
-        self._waiting: list[tuple[audit_pb2.AuditRecord, asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
-        self.writes = 0  # batches stored, for tests and benchmarks
+        self._commit = GroupCommit(self._write, _unavailable, max_batch)
 
     async def record(
         self,
@@ -94,38 +91,17 @@ class Auditor:
             correlation_id=current_correlation_id() or "",
         )
         record.time.GetCurrentTime()
-        stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((record, stored))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_all())
-        await stored
+        await self._commit(record)
 
-    async def _write_all(self) -> None:
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
-                await self._write(batch)
-        finally:
-            self._writer = None
-            left, self._waiting = self._waiting, []  # only if this task was cancelled
-            for _, stored in left:
-                stored.set_exception(Unavailable("the audit trail cannot be written; retry"))
-
-    async def _write(self, batch: list[tuple[audit_pb2.AuditRecord, asyncio.Future[None]]]) -> None:
-        message = audit_pb2.AuditBatch(records=[record for record, _ in batch])
-        event = Event.of(f"audit.{self._service}", f"/alongside/{self._service}", message)
-        stored_ok = False
+    async def _write(self, batch: list[audit_pb2.AuditRecord]) -> list[None]:
+        event = Event.of(f"audit.{self._service}", f"/alongside/{self._service}", audit_pb2.AuditBatch(records=batch))
         try:
             await self._js.publish(event.nats_subject(self._namespace), event.body, headers=event.headers())
-            stored_ok = True
-        except Exception as exc:  # noqa: BLE001 - every waiting call answers UNAVAILABLE
+        except Exception as exc:  # noqa: BLE001 - every call in the batch answers UNAVAILABLE
             log.error("audit.write_failed", error=type(exc).__name__, records=len(batch))
-        finally:  # also when cancelled at shutdown: nobody goes on unrecorded
-            for _, stored in batch:
-                if stored.done():
-                    continue
-                if stored_ok:
-                    stored.set_result(None)
-                else:
-                    stored.set_exception(Unavailable("the audit trail cannot be written; retry"))
-        self.writes += 1
+            raise _unavailable() from None
+        return [None] * len(batch)
+
+
+def _unavailable() -> Unavailable:
+    return Unavailable("the audit trail cannot be written; retry")

@@ -7,7 +7,6 @@ it, so the operation stays valid on Redis Cluster.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -20,6 +19,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from alongside.kit.batching import GroupCommit
 from alongside.kit.errors import Unavailable
 
 MAX_BATCH = 256  # script calls in one pipeline at most
@@ -63,46 +63,18 @@ class PipelinedScript:
     """
 
     def __init__(self, r: aioredis.Redis, script: AsyncScript, max_batch: int = MAX_BATCH) -> None:
-        self._r, self._script, self._max_batch = r, script, max_batch
+        self._r, self._script = r, script
         self._conn: Connection | None = None  # the writer's own (one writer sends at a time)
-        self._waiting: list[tuple[list[Any], asyncio.Future[Any]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._commit = GroupCommit(self._send, lambda: Unavailable("the write was interrupted; retry"), max_batch)
         self.round_trips = 0  # pipelines sent, for tests and benchmarks
 
     async def __call__(self, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting.append(([len(keys), *keys, *args], done))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_all())
-        return await done
+        return await self._commit([len(keys), *keys, *args])
 
-    async def _write_all(self) -> None:
-        batch: list[tuple[list[Any], asyncio.Future[Any]]] = []
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
-                try:
-                    replies = await self._send(batch)
-                except Exception as exc:  # noqa: BLE001 - every caller in the batch gets it
-                    replies = [exc] * len(batch)
-                for (_, done), reply in zip(batch, replies, strict=True):
-                    if done.done():  # the caller went away; the script ran (or not) all the same
-                        continue
-                    if isinstance(reply, Exception):
-                        done.set_exception(reply)
-                    else:
-                        done.set_result(reply)
-        finally:
-            self._writer = None
-            left, self._waiting = batch + self._waiting, []  # only if this task was cancelled
-            for _, done in left:
-                if not done.done():
-                    done.set_exception(Unavailable("the write was interrupted; retry"))
-
-    async def _send(self, batch: list[tuple[list[Any], asyncio.Future[Any]]]) -> list[Any]:
+    async def _send(self, batch: list[list[Any]]) -> list[Any]:
         """One round trip of EVALSHA calls; loads the script once if the server lost it."""
         self.round_trips += 1
-        calls = [("EVALSHA", self._script.sha, *args) for args, _ in batch]
+        calls = [("EVALSHA", self._script.sha, *args) for args in batch]
         replies = await self._roundtrip(calls)
         lost = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
         if lost:  # NOSCRIPT: those calls never ran, so running them again is safe

@@ -18,7 +18,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from alongside.kit.testing.auth import AUTH_ENV
-from alongside.kit.testing.processes import Child
+from alongside.kit.testing.processes import Child, children
 from alongside.kit.testing.wait import eventually
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc (Linux)")
@@ -33,19 +33,6 @@ def replica(nats_url: str, redis_url: str, namespace: str) -> Iterator[Child]:
         time.sleep(0.02)  # the port answers once one worker listens; wait for both
     yield child
     child.close()
-
-
-def workers_of(supervisor: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == supervisor:
-                found.append(int(entry.name))
-    return found
 
 
 def alive(pid: int) -> bool:
@@ -76,7 +63,7 @@ def accepted_connections(port: int, pid: int) -> int:
 
 
 async def test_workers_share_one_port_and_each_takes_connections(replica: Child) -> None:
-    workers = workers_of(replica.proc.pid)
+    workers = children(replica.proc.pid)
     assert len(workers) == 2
     channels = [
         grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}", options=[("grpc.use_local_subchannel_pool", 1)])
@@ -101,14 +88,14 @@ async def test_workers_share_one_port_and_each_takes_connections(replica: Child)
 
 
 async def test_sigterm_stops_every_worker_gracefully(replica: Child) -> None:
-    workers = workers_of(replica.proc.pid)
+    workers = children(replica.proc.pid)
     assert await asyncio.to_thread(replica.stop) == 0
     assert not any(alive(pid) for pid in workers)
     assert replica.output().count("service.stopped") == 2
 
 
 async def test_a_worker_that_dies_takes_the_replica_down(replica: Child) -> None:
-    first, second = workers_of(replica.proc.pid)
+    first, second = children(replica.proc.pid)
     os.kill(first, signal.SIGKILL)
     await asyncio.to_thread(replica.proc.wait, 20)
     assert replica.proc.returncode == 1
@@ -116,7 +103,7 @@ async def test_a_worker_that_dies_takes_the_replica_down(replica: Child) -> None
 
 
 async def test_workers_die_with_their_supervisor(replica: Child) -> None:
-    workers = workers_of(replica.proc.pid)
+    workers = children(replica.proc.pid)
     replica.proc.kill()
     replica.proc.wait()
 
