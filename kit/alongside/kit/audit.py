@@ -11,8 +11,10 @@ acknowledged write per batch rather than one per call.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 from nats.js import JetStreamContext
 
@@ -39,12 +41,27 @@ def object_id(*messages: object) -> str:
     for message in messages:
         if not isinstance(message, Message):
             continue
-        for candidate in (message, *_parts(message)):
-            fields = candidate.DESCRIPTOR.fields_by_name
-            for name in ID_FIELDS:
-                if name in fields and (value := getattr(candidate, name)):
-                    return str(value)
+        found = _id_of(message)
+        for part in () if found else _parts(message):
+            found = _id_of(part)
+            if found:
+                break
+        if found:
+            return found
     return ""
+
+
+def _id_of(message: Message) -> str:
+    for name in _id_fields(message.DESCRIPTOR):
+        if value := getattr(message, name):
+            return str(value)
+    return ""
+
+
+@functools.cache
+def _id_fields(descriptor: Descriptor) -> tuple[str, ...]:
+    """The fields of ``ID_FIELDS`` a message type has, in that order (asked once per type)."""
+    return tuple(name for name in ID_FIELDS if name in descriptor.fields_by_name)
 
 
 def _parts(message: Message) -> list[Message]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from typing import Any
 
 import structlog
@@ -101,16 +102,38 @@ def _add_service(service: str) -> Any:
     return processor
 
 
+# The correlation id again, on its own: events and audit records read it on
+# every call, and structlog can only hand back a copy of all it has bound.
+_CORRELATION: ContextVar[str | None] = ContextVar("alongside_correlation_id", default=None)
+Binding = tuple[Token[str | None], Mapping[str, Token[Any]]]
+
+
+def bind_correlation(correlation_id: str, **fields: Any) -> Binding:
+    """Bind a correlation id (and ids, never personal data) for the logs and
+    for ``current_correlation_id``; ``unbind_correlation`` undoes it."""
+    return _CORRELATION.set(correlation_id), structlog.contextvars.bind_contextvars(
+        correlation_id=correlation_id, **fields
+    )
+
+
+def unbind_correlation(binding: Binding) -> None:
+    token, tokens = binding
+    structlog.contextvars.reset_contextvars(**tokens)
+    _CORRELATION.reset(token)
+
+
 @contextmanager
 def correlation(correlation_id: str, **fields: Any) -> Iterator[None]:
-    """Bind a correlation id (and ids, never personal data) for a unit of work."""
-    with structlog.contextvars.bound_contextvars(correlation_id=correlation_id, **fields):
+    """``bind_correlation`` for a block: a unit of work such as one event."""
+    binding = bind_correlation(correlation_id, **fields)
+    try:
         yield
+    finally:
+        unbind_correlation(binding)
 
 
 def current_correlation_id() -> str | None:
-    value = structlog.contextvars.get_contextvars().get("correlation_id")
-    return str(value) if value is not None else None
+    return _CORRELATION.get()
 
 
 def get_logger(name: str | None = None) -> Any:

@@ -7,6 +7,7 @@ it, so the operation stays valid on Redis Cluster.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -23,6 +24,7 @@ from alongside.kit.batching import GroupCommit
 from alongside.kit.errors import Unavailable
 
 MAX_BATCH = 256  # script calls in one pipeline at most
+SOCKET_TIMEOUT_S = 5.0  # redis-py's own default, for a client configured without one
 
 
 def client(url: str) -> aioredis.Redis:
@@ -65,6 +67,7 @@ class PipelinedScript:
     def __init__(self, r: aioredis.Redis, script: AsyncScript, max_batch: int = MAX_BATCH) -> None:
         self._r, self._script = r, script
         self._conn: Connection | None = None  # the writer's own (one writer sends at a time)
+        self._timeout = SOCKET_TIMEOUT_S
         self._commit = GroupCommit(self._send, lambda: Unavailable("the write was interrupted; retry"), max_batch)
         self.round_trips = 0  # pipelines sent, for tests and benchmarks
 
@@ -97,11 +100,22 @@ class PipelinedScript:
         """
         if self._conn is None:
             self._conn = await self._r.connection_pool.get_connection()
+            # redis-py would start a timer for every reply and a task for every
+            # send on this connection, costing more than the script call itself;
+            # one deadline on the whole exchange does instead. (The connection
+            # stays checked out, so the pool still closes it with the client.)
+            self._timeout = self._conn.socket_timeout or SOCKET_TIMEOUT_S
+            self._conn.socket_timeout = None
         for attempt in (1, 2):
             try:
-                return await _exchange(self._conn, commands)
-            except (ConnectionError, TimeoutError, RedisConnectionError, RedisTimeoutError):
+                async with asyncio.timeout(self._timeout):
+                    return await _exchange(self._conn, commands)
+            except TimeoutError as exc:  # the exchange's deadline: a hung server or network
                 await self._conn.disconnect()  # the next send connects afresh
+                if attempt == 2:
+                    raise RedisTimeoutError("Redis did not answer in time") from exc
+            except (ConnectionError, RedisConnectionError, RedisTimeoutError):
+                await self._conn.disconnect()
                 if attempt == 2:
                     raise
             except BaseException:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import time
 from collections.abc import Callable
 
 import pytest
+import redis.asyncio as aioredis
 from nats.js.errors import NoStreamResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from alongside.api.matcher.v1 import events_pb2
 from alongside.kit import redis as kit_redis
@@ -207,5 +212,33 @@ async def test_blind_writes_go_on_after_redis_restarts(own_valkey: ValkeyServer)
         own_valkey.start()  # the writer's kept connection is dead now
         assert await uow.run_blind(body_for(2), idempotency=Idempotency.of("req", "R", "k2", b"2")) == b"ok-2"
         assert await r.get(keys.key("req", "after-2")) == b"2"
+    finally:
+        await r.aclose()
+
+
+async def test_blind_write_to_a_hung_redis_fails_in_time_then_goes_on(own_valkey: ValkeyServer) -> None:
+    """The kept connection has one deadline per exchange (the client's socket
+    timeout): a server that stops answering gives redis's TimeoutError, which
+    callers answer as UNAVAILABLE, not a hang; once it answers, writes go on."""
+    r = aioredis.Redis.from_url(own_valkey.url, socket_timeout=0.3)
+    keys = Keys("hung", "test")
+    uow = UnitOfWork(r, keys, Outbox(r, keys))
+
+    def body(tx: Tx) -> bytes:
+        tx.pipe.set(keys.key("req", "x"), "1")
+        return b"ok"
+
+    assert own_valkey.proc is not None
+    try:
+        assert await uow.run_blind(body, idempotency=Idempotency.of("req", "R", "k1", b"1")) == b"ok"
+        os.kill(own_valkey.proc.pid, signal.SIGSTOP)
+        began = time.monotonic()
+        try:
+            with pytest.raises(RedisTimeoutError):
+                await uow.run_blind(body, idempotency=Idempotency.of("req", "R", "k2", b"2"))
+            assert time.monotonic() - began < 2.0  # two attempts of 0.3 s, not redis-py's 5 s each
+        finally:
+            os.kill(own_valkey.proc.pid, signal.SIGCONT)
+        assert await uow.run_blind(body, idempotency=Idempotency.of("req", "R", "k3", b"3")) == b"ok"
     finally:
         await r.aclose()

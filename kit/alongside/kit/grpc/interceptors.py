@@ -27,7 +27,7 @@ from alongside.kit.auth.tokens import Identity
 from alongside.kit.errors import DomainError, Unavailable
 from alongside.kit.grpc.errors import status_for
 from alongside.kit.ids import new_id
-from alongside.kit.logging import get_logger
+from alongside.kit.logging import bind_correlation, get_logger, unbind_correlation
 
 log = get_logger("alongside.rpc")
 CORRELATION_HEADER = "x-correlation-id"
@@ -179,14 +179,16 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
 
 def _bind(metadata: Metadata, method: str) -> dict[str, Any]:
     """Bind the correlation id and RPC name for this call's logs; ``_unbind`` undoes it."""
-    return dict(bind_contextvars(correlation_id=_correlation_id(metadata), rpc=method))
+    return {"correlation": bind_correlation(_correlation_id(metadata), rpc=method)}
 
 
 def _unbind(binding: dict[str, Any]) -> None:
     identity = binding.pop("identity", None)
     if identity is not None:
         reset(identity)
+    correlation = binding.pop("correlation")
     reset_contextvars(**binding)
+    unbind_correlation(correlation)
 
 
 def _map(exc: BaseException) -> tuple[grpc.StatusCode, str]:
