@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import grpc
@@ -70,3 +72,33 @@ async def test_unimplemented_rpc_says_so(stub: notifier_pb2_grpc.NotifierService
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await stub.ListNotifications(notifier_pb2.ListNotificationsRequest(peer_id="p"))
     assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+async def test_a_handler_past_the_servers_deadline_is_stopped_with_deadline_exceeded() -> None:
+    """A call without a deadline of its own still gets the server's default one."""
+    stopped = asyncio.Event()
+
+    class Hanging(notifier_pb2_grpc.NotifierServiceServicer):
+        async def GetContactPreferences(self, request, context):  # type: ignore[no-untyped-def]
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                stopped.set()
+                raise
+            return notifier_pb2.GetContactPreferencesResponse()
+
+    server, port = create_server("127.0.0.1:0", default_deadline_s=0.2)
+    notifier_pb2_grpc.add_NotifierServiceServicer_to_server(Hanging(), server)
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = notifier_pb2_grpc.NotifierServiceStub(channel)
+            began = time.monotonic()
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await stub.GetContactPreferences(notifier_pb2.GetContactPreferencesRequest(peer_id="p"))
+            assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+            assert info.value.details() == "the deadline passed before the work finished"
+            assert time.monotonic() - began < 2.0
+            assert stopped.is_set()
+    finally:
+        await server.stop(0)

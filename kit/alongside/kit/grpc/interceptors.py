@@ -21,6 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
 from structlog.contextvars import bind_contextvars, reset_contextvars
 
+from alongside.kit.aio import Deadlines
 from alongside.kit.audit import Auditor
 from alongside.kit.auth.policy import Authorizer, reset
 from alongside.kit.auth.tokens import Identity
@@ -62,6 +63,7 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         self._auth = authorizer
         self._auditor = auditor
         self._skip = skip
+        self._deadlines = Deadlines()
         # Handlers are all registered before the server starts, so each
         # method's wrapped handler is built once, on its first call.
         self._handlers: dict[str, grpc.RpcMethodHandler] = {}
@@ -139,7 +141,7 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 budget = self._deadline if remaining is None else min(remaining, self._deadline)
                 who = self._authenticate(metadata)  # known to the audit record even if refused
                 self._permit(method, who, binding)
-                async with asyncio.timeout(budget):
+                with self._deadlines.within(budget):
                     response = await behaviour(request, context)
                 await self._audit(method, request, metadata, code, who, response)
                 return response
