@@ -19,6 +19,7 @@ from google.protobuf.message import Message
 from nats.js import JetStreamContext
 
 from alongside.api.audit.v1 import audit_pb2
+from alongside.kit import metrics
 from alongside.kit.auth.tokens import Identity
 from alongside.kit.batching import GroupCommit
 from alongside.kit.errors import Unavailable
@@ -116,7 +117,9 @@ class Auditor:
             await self._js.publish(event.nats_subject(self._namespace), event.body, headers=event.headers())
         except Exception as exc:  # noqa: BLE001 - every call in the batch answers UNAVAILABLE
             log.error("audit.write_failed", error=type(exc).__name__, records=len(batch))
+            metrics.AUDIT_FAILURES.inc()
             raise _unavailable() from None
+        metrics.AUDIT_RECORDS.inc(len(batch))
         return [None] * len(batch)
 
 

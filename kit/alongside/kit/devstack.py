@@ -3,7 +3,8 @@
 Uses NATS_URL and REDIS_URL when set; otherwise starts an embedded nats-server
 (JetStream) and Valkey from the pip-installed binaries, with data under
 ``var/``. Then starts the three services as child processes, prints where each
-listens, and on Ctrl-C (or SIGTERM) stops them all, services first.
+listens (gRPC and Prometheus metrics), and on Ctrl-C (or SIGTERM) stops them
+all, services first.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from pathlib import Path
 from alongside.kit.testing.servers import NatsServer, ValkeyServer, free_port
 from alongside.kit.testing.smtp import SmtpSink
 
-SERVICES = (("matcher", 50051), ("scheduler", 50052), ("notifier", 50053))
+# (name, preferred gRPC port, preferred metrics port)
+SERVICES = (("matcher", 50051, 9464), ("scheduler", 50052, 9465), ("notifier", 50053, 9466))
 DATA = Path(os.environ.get("ALONGSIDE_DATA_DIR", "var"))
 
 
@@ -105,16 +107,25 @@ def main() -> int:
         _embedded(env, servers)
         _dev_auth(env)
         sink = _mail_sink(env)
-        for name, preferred in SERVICES:
+        for name, preferred, preferred_metrics in SERVICES:
             port = int(env.get(f"{name.upper()}_PORT", _port(preferred)))
-            child_env = {**env, "LISTEN_ADDR": f"127.0.0.1:{port}", "SERVICE_NAME": name}
+            metrics_port = int(env.get(f"{name.upper()}_METRICS_PORT", _port(preferred_metrics)))
+            child_env = {
+                **env,
+                "LISTEN_ADDR": f"127.0.0.1:{port}",
+                "METRICS_ADDR": f"127.0.0.1:{metrics_port}",
+                "SERVICE_NAME": name,
+            }
             with (logs / f"{name}.log").open("ab") as log:
                 proc = subprocess.Popen(
                     [sys.executable, "-m", f"alongside.{name}"], env=child_env, stdout=log, stderr=log
                 )
             procs.append(proc)
             _wait_listening(proc, port, name)
-            print(f"{name:<10} gRPC on 127.0.0.1:{port}   (logs: {logs / (name + '.log')})")
+            print(
+                f"{name:<10} gRPC on 127.0.0.1:{port}   metrics on http://127.0.0.1:{metrics_port}/metrics"
+                f"   (logs: {logs / (name + '.log')})"
+            )
         print("Alongside is up. Ctrl-C stops everything.", flush=True)
         while not stop and all(p.poll() is None for p in procs):
             time.sleep(0.2)

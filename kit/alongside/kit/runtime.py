@@ -21,6 +21,7 @@ from grpc import aio
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
+from alongside.kit import metrics
 from alongside.kit import nats as kit_nats
 from alongside.kit import redis as kit_redis
 from alongside.kit.aio import wait_any
@@ -80,6 +81,7 @@ class Runtime:
         self.deps: Deps | None = None
         self._server: aio.Server | None = None
         self._health: Health | None = None
+        self._metrics: metrics.Exposer | None = None
 
     async def start(self) -> int:
         s = self.settings
@@ -105,6 +107,8 @@ class Runtime:
         relay = OutboxRelay(r, js, outbox, keys, s.namespace)
         runners = [relay.run, self._watch_health, *(c.run for c in self._consumers(deps)), *deps.tasks]
         self._tasks = [asyncio.create_task(self._supervise(run)) for run in runners]
+        if s.metrics_addr and not metrics.in_worker():  # a worker's supervisor serves them
+            self._metrics = metrics.expose(s.metrics_addr)
         log.info("service.started", port=self.port, services=list(names))
         return self.port
 
@@ -154,6 +158,8 @@ class Runtime:
             with contextlib.suppress(Exception):
                 await self.deps.nc.close()
             await self.deps.redis.aclose()
+        if self._metrics is not None:
+            self._metrics.close()
         log.info("service.stopped")
 
     async def serve(self) -> None:
@@ -164,8 +170,15 @@ class Runtime:
             loop.add_signal_handler(sig, requested.set)
         await self.start()
         print(f"{self.settings.service_name} listening on {self._host()}:{self.port}", flush=True)
+        if self._metrics is not None:
+            host = metrics.split_addr(self.settings.metrics_addr)[0]
+            print(f"{self.settings.service_name} metrics on {host}:{self._metrics.port}", flush=True)
         await requested.wait()
         await self.stop()
+
+    @property
+    def metrics_port(self) -> int | None:
+        return None if self._metrics is None else self._metrics.port
 
     def _host(self) -> str:
         return self.settings.listen_addr.rpartition(":")[0]

@@ -42,6 +42,8 @@ class Settings:
     # per core the replica may use. REUSE_PORT is set for the workers.
     workers: int = 1
     reuse_port: bool = False
+    # Prometheus metrics over HTTP at host:port (alongside.kit.metrics); off when empty.
+    metrics_addr: str = ""
     # "uvloop" (the default where installed) or "asyncio" (alongside.kit.loop).
     event_loop: str = "uvloop"
     # Authentication: every RPC but health needs a signed bearer token.
@@ -81,9 +83,13 @@ class Settings:
         _check_url("REDIS_URL", self.redis_url, ("redis", "rediss", "unix"))
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
-        host, _, port = self.listen_addr.rpartition(":")
-        if not host or not port.isdigit():
-            raise ConfigError("LISTEN_ADDR must look like host:port (port 0 picks a free one)")
+        addrs = [("LISTEN_ADDR", self.listen_addr)]
+        if self.metrics_addr:
+            addrs.append(("METRICS_ADDR", self.metrics_addr))
+        for name, addr in addrs:
+            host, _, port = addr.rpartition(":")
+            if not host or not port.isdigit():
+                raise ConfigError(f"{name} must look like host:port (port 0 picks a free one)")
         if not self.namespace.replace("_", "").replace("-", "").isalnum():
             raise ConfigError("NAMESPACE may hold only letters, digits, '-' and '_'")
         if self.event_loop not in ("uvloop", "asyncio"):

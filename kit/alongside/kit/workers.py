@@ -10,7 +10,9 @@ so the orchestrator restarts the whole replica rather than leaving it half
 alive. A worker dies with its supervisor, even on SIGKILL.
 
 Each worker is a full replica: its own connections, outbox relay and
-consumers, which already work side by side across replicas.
+consumers, which already work side by side across replicas. With
+``METRICS_ADDR`` set, the supervisor serves the sum of the workers' metrics
+(``alongside.kit.metrics``).
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from types import FrameType
 
+from alongside.kit import metrics
 from alongside.kit.logging import get_logger
 from alongside.kit.settings import Settings
 
@@ -45,7 +49,20 @@ def serve(module: str, settings: Settings, run_one: Callable[[], int]) -> int:
         holder.bind((host.strip("[]"), int(port)))
         chosen = holder.getsockname()[1]
         env = {**os.environ, "WORKERS": "1", "REUSE_PORT": "true", "LISTEN_ADDR": f"{host}:{chosen}"}
-        return _supervise([sys.executable, "-m", module], env, settings.workers)
+        if not settings.metrics_addr:
+            return _supervise([sys.executable, "-m", module], env, settings.workers)
+        # The workers write their metrics to files here; this process serves their sum.
+        with tempfile.TemporaryDirectory(prefix="alongside-metrics-") as folder:
+            exposer = metrics.expose_workers(settings.metrics_addr, folder)
+            print(
+                f"{settings.service_name} metrics on {metrics.split_addr(settings.metrics_addr)[0]}:{exposer.port}",
+                flush=True,
+            )
+            env[metrics.MULTIPROCESS_ENV] = folder
+            try:
+                return _supervise([sys.executable, "-m", module], env, settings.workers)
+            finally:
+                exposer.close()
 
 
 def _supervise(command: list[str], env: dict[str, str], count: int) -> int:

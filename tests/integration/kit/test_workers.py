@@ -14,19 +14,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
+import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client.parser import text_string_to_metric_families
 
-from alongside.kit.testing.auth import AUTH_ENV
+from alongside.kit.testing.auth import AUTH_ENV, token
 from alongside.kit.testing.processes import Child, children
 from alongside.kit.testing.wait import eventually
 
+BOOK = "/alongside.scheduler.v1.SchedulerService/BookSession"
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc (Linux)")
 
 
 @pytest.fixture
 def replica(nats_url: str, redis_url: str, namespace: str) -> Iterator[Child]:
-    env = {**AUTH_ENV, "NATS_URL": nats_url, "REDIS_URL": redis_url, "NAMESPACE": namespace, "WORKERS": "2"}
+    env = {
+        **AUTH_ENV,
+        "NATS_URL": nats_url,
+        "REDIS_URL": redis_url,
+        "NAMESPACE": namespace,
+        "WORKERS": "2",
+        "METRICS_ADDR": "127.0.0.1:0",
+    }
     child = Child("alongside.scheduler", env)
     deadline = time.monotonic() + 30
     while child.output().count("listening on") < 2 and time.monotonic() < deadline:
@@ -62,29 +72,60 @@ def accepted_connections(port: int, pid: int) -> int:
     return held
 
 
-async def test_workers_share_one_port_and_each_takes_connections(replica: Child) -> None:
+async def spread(replica: Child, count: int) -> list[grpc.aio.Channel]:
+    """``count`` connections, each answered SERVING, spread over both workers."""
     workers = children(replica.proc.pid)
     assert len(workers) == 2
     channels = [
         grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}", options=[("grpc.use_local_subchannel_pool", 1)])
-        for _ in range(16)
+        for _ in range(count)
     ]
+
+    async def all_serving() -> bool:
+        for chan in channels:
+            reply = await health_pb2_grpc.HealthStub(chan).Check(health_pb2.HealthCheckRequest(), timeout=10)
+            if reply.status != health_pb2.HealthCheckResponse.SERVING:
+                return False
+        return True
+
     try:
-
-        async def all_serving() -> bool:
-            for chan in channels:
-                reply = await health_pb2_grpc.HealthStub(chan).Check(health_pb2.HealthCheckRequest(), timeout=10)
-                if reply.status != health_pb2.HealthCheckResponse.SERVING:
-                    return False
-            return True
-
         await eventually(all_serving, timeout=30, what="every connection answered SERVING")
         held = {pid: accepted_connections(replica.port, pid) for pid in workers}
-        assert sum(held.values()) == 16, held
-        assert all(count > 0 for count in held.values()), f"one worker took every connection: {held}"
+        assert sum(held.values()) == count, held
+        assert all(held_by_one > 0 for held_by_one in held.values()), f"one worker took every connection: {held}"
+    except BaseException:
+        for chan in channels:
+            await chan.close()
+        raise
+    return channels
+
+
+async def test_workers_share_one_port_and_each_takes_connections(replica: Child) -> None:
+    for chan in await spread(replica, 16):
+        await chan.close()
+
+
+async def test_the_supervisor_serves_the_sum_of_its_workers_metrics(replica: Child) -> None:
+    channels = await spread(replica, 16)
+    metadata = (("authorization", f"Bearer {token('admin', 'metrics-test')}"),)
+    try:
+        for chan in channels:  # every call refused: no idempotency key
+            call = chan.unary_unary(BOOK, request_serializer=bytes, response_deserializer=bytes)
+            with pytest.raises(grpc.aio.AioRpcError):
+                await call(b"", metadata=metadata)
     finally:
         for chan in channels:
             await chan.close()
+    port = int(next(line for line in replica.output().splitlines() if "metrics on" in line).rsplit(":", 1)[1])
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+    counted = {
+        sample.labels["code"]: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "alongside_rpcs_total" and sample.labels["method"] == BOOK
+    }
+    assert counted == {"INVALID_ARGUMENT": 16}
 
 
 async def test_sigterm_stops_every_worker_gracefully(replica: Child) -> None:

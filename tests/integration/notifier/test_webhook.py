@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from prometheus_client import REGISTRY
+
 from alongside.api.notifier.v1 import events_pb2
 from alongside.api.notifier.v1 import notifier_pb2 as pb
 from alongside.kit.ids import new_id
@@ -21,6 +23,12 @@ async def hook_peer(notifier: Running, receiver: WebhookReceiver) -> str:
     peer = new_id("p")
     await notifier.set_prefs(peer, channels=[INBOX, WEBHOOK], webhook_url=receiver.url)
     return peer
+
+
+def deliveries(channel: str, outcome: str) -> float:
+    """The delivery counter the metrics endpoint serves."""
+    labels = {"channel": channel, "outcome": outcome}
+    return REGISTRY.get_sample_value("alongside_notification_deliveries_total", labels) or 0.0
 
 
 async def final_state(notifier: Running, peer: str) -> pb.Delivery:
@@ -53,6 +61,7 @@ async def test_a_failing_webhook_is_retried_with_backoff_then_failed(
     start_notifier: Start, webhook: WebhookReceiver
 ) -> None:
     webhook.status = 500
+    counted = {outcome: deliveries("webhook", outcome) for outcome in ("retry", "failed", "sent")}
     notifier = await start_notifier(delivery_backoff_base_seconds=0.1, delivery_jitter="equal")
     published = await notifier.collect()
     dead = await notifier.collect("dlq.notifier.delivery")
@@ -70,6 +79,11 @@ async def test_a_failing_webhook_is_retried_with_backoff_then_failed(
     assert (failed.peer_id, failed.channel, failed.reason, failed.attempts) == (peer, WEBHOOK, "http_500", 3)
     assert failed.source_event_id == event.id
     assert events_pb2.NotificationFailed.FromString(dead.msgs[0].data) == failed
+    assert {outcome: deliveries("webhook", outcome) - n for outcome, n in counted.items()} == {
+        "retry": 2,
+        "failed": 1,
+        "sent": 0,
+    }
     assert not published.of_type("notification.sent") or all(
         events_pb2.NotificationSent.FromString(m.data).channel == INBOX for m in published.of_type("notification.sent")
     )

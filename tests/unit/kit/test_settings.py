@@ -30,6 +30,7 @@ def test_missing_required_value_names_the_variable() -> None:
         ("REDIS_URL", "localhost:6379", "REDIS_URL must be a URL"),
         ("LOG_LEVEL", "chatty", "LOG_LEVEL must be one of"),
         ("LISTEN_ADDR", "nowhere", "LISTEN_ADDR must look like host:port"),
+        ("METRICS_ADDR", "9464", "METRICS_ADDR must look like host:port"),
         ("GRACE_SECONDS", "soon", "GRACE_SECONDS must be a float"),
         ("NAMESPACE", "a.b", "NAMESPACE may hold only"),
     ],

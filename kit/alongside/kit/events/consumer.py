@@ -32,6 +32,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from alongside.kit import metrics
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.streams import StreamSpec, stream_name
 from alongside.kit.logging import correlation, get_logger
@@ -156,6 +157,7 @@ class Consumer:
         with correlation(event.correlation_id or event.id, event_id=event.id, event_type=event.type):
             if self.spec.seen_record and await self._r.exists(self._seen_key(event.id)):
                 await msg.ack()
+                self._count("duplicate")
                 return
             heartbeat = asyncio.create_task(self._heartbeat(msg))
             try:
@@ -172,6 +174,10 @@ class Consumer:
                 await self._r.set(self._seen_key(event.id), b"1", ex=SEEN_TTL_S)
             await msg.ack()
             self.handled += 1
+            self._count("handled")
+
+    def _count(self, outcome: str) -> None:
+        metrics.EVENTS_CONSUMED.labels(self.spec.durable, outcome).inc()
 
     async def _heartbeat(self, msg: Msg) -> None:
         while True:
@@ -188,6 +194,7 @@ class Consumer:
             "consumer.retry", durable=self.spec.durable, attempt=attempt, delay_s=delay, error=type(exc).__name__
         )
         await msg.nak(delay=delay)
+        self._count("retried")
 
     async def _dead_letter(self, msg: Msg, reason: str) -> None:
         headers = dict(msg.headers or {})
@@ -204,4 +211,5 @@ class Consumer:
         await self._js.publish(f"{self._ns}.dlq.{self.spec.durable}", msg.data, headers=headers)
         await msg.term()
         self.dead_lettered += 1
+        self._count("dead_lettered")
         log.error("consumer.dead_lettered", durable=self.spec.durable, reason=reason)

@@ -21,6 +21,7 @@ import redis.asyncio as aioredis
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
 
+from alongside.kit import metrics
 from alongside.kit.aio import wait_any
 from alongside.kit.events.envelope import Event
 from alongside.kit.logging import get_logger
@@ -96,6 +97,7 @@ class OutboxRelay:
                     last_sweep = loop.time()
             except Exception as exc:  # noqa: BLE001 - keep relaying whatever failed
                 log.warning("outbox.relay_failed", error=type(exc).__name__)
+                metrics.RELAY_FAILURES.inc()
                 await wait_any((stop,), self._poll_s * 4)
                 continue
             if not self._outbox.pending:
@@ -126,6 +128,7 @@ class OutboxRelay:
             if len(entries) < _BATCH:
                 break
         self.published += count
+        metrics.EVENTS_PUBLISHED.inc(count)
         return count
 
     async def _publish(self, fields: Any) -> asyncio.Future[PubAck]:

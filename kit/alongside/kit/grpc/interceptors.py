@@ -29,6 +29,7 @@ from alongside.kit.errors import DomainError, Unavailable
 from alongside.kit.grpc.errors import status_for
 from alongside.kit.ids import new_id
 from alongside.kit.logging import bind_correlation, get_logger, unbind_correlation
+from alongside.kit.metrics import RpcMetrics
 
 log = get_logger("alongside.rpc")
 CORRELATION_HEADER = "x-correlation-id"
@@ -64,6 +65,7 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         self._auditor = auditor
         self._skip = skip
         self._deadlines = Deadlines()
+        self._metrics = RpcMetrics()
         # Handlers are all registered before the server starts, so each
         # method's wrapped handler is built once, on its first call.
         self._handlers: dict[str, grpc.RpcMethodHandler] = {}
@@ -96,6 +98,12 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         except Unavailable:
             if code == grpc.StatusCode.OK:
                 raise
+
+    def _done(self, method: str, code: grpc.StatusCode, started: float) -> None:
+        """The call's log line and metrics (method and status only)."""
+        seconds = time.perf_counter() - started
+        self._metrics.observe(method, code.name, seconds)
+        log.info("rpc", method=method, code=code.name, ms=round(seconds * 1000, 2))
 
     async def intercept_service(
         self,
@@ -150,7 +158,7 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 await self._audit(method, request, metadata, code, who)
                 await context.abort(code, message)
             finally:
-                _log(method, code, started)
+                self._done(method, code, started)
                 _unbind(binding)
 
         return wrapper
@@ -173,7 +181,7 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 await self._audit(method, request, metadata, code, who)
                 await context.abort(code, message)
             finally:
-                _log(method, code, started)
+                self._done(method, code, started)
                 _unbind(binding)
 
         return wrapper
@@ -207,7 +215,3 @@ def _map(exc: BaseException) -> tuple[grpc.StatusCode, str]:
         return grpc.StatusCode.UNAVAILABLE, Unavailable("a dependency is unavailable; retry").message
     log.error("rpc.internal_error", error=type(exc).__name__)
     return grpc.StatusCode.INTERNAL, "internal error"
-
-
-def _log(method: str, code: grpc.StatusCode, started: float) -> None:
-    log.info("rpc", method=method, code=code.name, ms=round((time.perf_counter() - started) * 1000, 2))

@@ -14,6 +14,7 @@ import random
 from collections.abc import Mapping
 from datetime import datetime
 
+from alongside.kit import metrics
 from alongside.kit.events.envelope import Event
 from alongside.kit.logging import get_logger
 from alongside.kit.uow import Tx, UnitOfWork
@@ -66,11 +67,13 @@ class Attempt:
         prefs = view.prefs or default_preferences(job.peer_id)
         trigger = view.record.trigger
         if job.channel not in route(trigger.kind, prefs):  # switched off since: the peer's choice
-            await self._settle(job, state, delivery.withdrawn(state, now), None)
+            if await self._settle(job, state, delivery.withdrawn(state, now), None):
+                _count(job, "withdrawn")
             return
         opens = deliver_at(now, prefs, view.record.urgency, deadline=trigger.deadline())
         if opens > now:  # a retry (or changed preferences) fell into quiet hours
-            await self._settle(job, state, delivery.held(state, now), opens)
+            if await self._settle(job, state, delivery.held(state, now), opens):
+                _count(job, "held")
             return
         sender = self._senders.get(job.channel)
         try:
@@ -84,6 +87,7 @@ class Attempt:
         sent = events.sent(job, trigger.event_id)
         if await self._settle(job, state, done, None, sent, crash_point="after_send"):
             log.info("delivery.sent", notification_id=job.notification_id, channel=job.channel.value)
+            _count(job, "sent")
 
     async def _failed(self, job: Job, view: JobView, state: DeliveryState, failure: DeliveryFailed) -> None:
         now, attempt = self._clock(), state.attempts + 1
@@ -99,9 +103,11 @@ class Attempt:
             )
             if await self._settle(job, state, delivery.gave_up(state, failure.reason, now), None, *published):
                 log.warning("delivery.failed", attempts=attempt, **fields)
+                _count(job, "failed")
             return
         if await self._settle(job, state, delivery.will_retry(state, failure.reason, now), outcome.when):
             log.info("delivery.retry", attempt=attempt, **fields)
+            _count(job, "retry")
 
     async def _settle(
         self,
@@ -133,3 +139,7 @@ class Attempt:
         else:
             await self._due.add({job: due})
         return True
+
+
+def _count(job: Job, outcome: str) -> None:
+    metrics.DELIVERIES.labels(job.channel.value, outcome).inc()

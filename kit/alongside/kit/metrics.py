@@ -1,0 +1,109 @@
+"""Prometheus metrics: how a service is doing, never whom it is about.
+
+Every label value comes from a fixed vocabulary: RPC method names, status
+codes, consumer names, channels and outcomes. No id, name or other value
+from a request becomes a label, so nothing personal can reach a metric (the
+tests plant canaries and scrape for them). Which service a series belongs
+to is the scrape target's own ``job`` and ``instance``.
+
+``METRICS_ADDR`` (host:port, off when empty) serves them over HTTP. A
+replica with ``WORKERS`` above 1 serves the sum over its workers from the
+supervisor: each worker writes its values to files in a folder the
+supervisor made (prometheus_client's multiprocess mode), and only the
+supervisor listens.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from threading import Thread
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client.multiprocess import MultiProcessCollector
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+RPCS = Counter("alongside_rpcs", "RPCs answered, by method and status code", ("method", "code"))
+RPC_SECONDS = Histogram(
+    "alongside_rpc_seconds",
+    "Time from a call's arrival in the handler to its answer, by method",
+    ("method",),
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+EVENTS_PUBLISHED = Counter("alongside_events_published", "Outbox events published to JetStream and acknowledged")
+RELAY_FAILURES = Counter("alongside_outbox_relay_failures", "Outbox relay passes that failed and will be retried")
+EVENTS_CONSUMED = Counter(
+    "alongside_events_consumed",
+    "Events a consumer finished with, by outcome (handled, duplicate, retried, dead_lettered)",
+    ("consumer", "outcome"),
+)
+DELIVERIES = Counter(
+    "alongside_notification_deliveries",
+    "Notification delivery attempts by channel and outcome (sent, retry, failed, withdrawn, held)",
+    ("channel", "outcome"),
+)
+AUDIT_RECORDS = Counter("alongside_audit_records", "Audit records stored on the AUDIT stream")
+AUDIT_FAILURES = Counter("alongside_audit_write_failures", "Audit batches that could not be stored (calls refused)")
+
+
+class RpcMetrics:
+    """Counts and times RPCs; each label set is looked up once, then kept."""
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, str], Counter] = {}
+        self._seconds: dict[str, Histogram] = {}
+
+    def observe(self, method: str, code: str, seconds: float) -> None:
+        count = self._counts.get((method, code))
+        if count is None:
+            count = self._counts[(method, code)] = RPCS.labels(method, code)
+        count.inc()
+        timer = self._seconds.get(method)
+        if timer is None:
+            timer = self._seconds[method] = RPC_SECONDS.labels(method)
+        timer.observe(seconds)
+
+
+@dataclass
+class Exposer:
+    """The HTTP endpoint serving ``/metrics``."""
+
+    server: WSGIServer
+    thread: Thread
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_port)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+def split_addr(addr: str) -> tuple[str, int]:
+    host, _, port = addr.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def expose(addr: str) -> Exposer:
+    """Serve this process's metrics on ``addr``."""
+    host, port = split_addr(addr)
+    server, thread = start_http_server(port, host)
+    return Exposer(server, thread)
+
+
+def expose_workers(addr: str, folder: str) -> Exposer:
+    """Serve the sum of the metrics the workers write to ``folder``."""
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=folder)  # type: ignore[no-untyped-call]  # untyped upstream
+    host, port = split_addr(addr)
+    server, thread = start_http_server(port, host, registry=registry)
+    return Exposer(server, thread)
+
+
+def in_worker() -> bool:
+    """True in a worker whose supervisor serves the metrics."""
+    return bool(os.environ.get(MULTIPROCESS_ENV))
