@@ -2,6 +2,10 @@
 
 nats-py stops after 60 attempts by default (about two minutes); a service must
 ride out a broker restart of any length, so reconnects are unlimited.
+
+Each service takes its replies (JetStream acks, pulled events) on inboxes
+of its own, ``_INBOX_<service>.>``, so a broker can let each service user
+subscribe to its own replies only (deploy/nats/nats-server.conf).
 """
 
 from __future__ import annotations
@@ -14,6 +18,12 @@ from nats.aio.client import Client
 from alongside.kit.logging import get_logger
 
 log = get_logger(__name__)
+
+
+def inbox_prefix(name: str) -> str:
+    """Where ``name``'s replies arrive: one subject token, never shared."""
+    token = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+    return f"_INBOX_{token}"
 
 
 async def connect(url: str, name: str, *, startup_timeout_s: float = 30.0) -> Client:
@@ -33,6 +43,7 @@ async def connect(url: str, name: str, *, startup_timeout_s: float = 30.0) -> Cl
             return await nats.connect(
                 servers=url.split(","),
                 name=name,
+                inbox_prefix=inbox_prefix(name),
                 allow_reconnect=True,
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,

@@ -17,6 +17,7 @@ import pytest
 import redis.asyncio as aioredis
 from nats.aio.client import Client
 
+from alongside.kit import nats as kit_nats
 from alongside.kit.redis import client
 from alongside.kit.testing.certs import Authority
 from alongside.kit.testing.secure_servers import SecureNatsServer, SecureValkeyServer
@@ -72,7 +73,11 @@ async def nats_as(secure_nats: SecureNatsServer) -> AsyncIterator[NatsLogin]:
         async def on_error(exc: Exception) -> None:
             errors.append(exc)
 
-        nc = await nats.connect(secure_nats.url_for(user), error_cb=on_error, allow_reconnect=False)
+        # Each service takes its replies on its own inboxes, as the kit connects it.
+        prefix = kit_nats.inbox_prefix(user) if user in SERVICES else "_INBOX"
+        nc = await nats.connect(
+            secure_nats.url_for(user), error_cb=on_error, allow_reconnect=False, inbox_prefix=prefix
+        )
         users.append(NatsUser(nc, errors))
         return users[-1]
 

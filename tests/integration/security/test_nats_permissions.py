@@ -133,3 +133,21 @@ async def test_the_kit_connects_with_credentials_in_the_url(secure_nats: SecureN
         assert (await nc.jetstream().publish(f"{NAMESPACE}.session.booked", b"x")).seq == 1
     finally:
         await nc.close()
+
+
+@pytest.mark.parametrize("subject", ["_INBOX.>", "_INBOX_matcher.>", "_INBOX_notifier.x"])
+async def test_a_service_cannot_listen_to_replies_meant_for_others(nats_as: NatsLogin, subject: str) -> None:
+    scheduler = await nats_as("scheduler")
+    await scheduler.nc.subscribe(subject)
+    await scheduler.nc.flush()
+    await violation(scheduler, f'subscription to "{subject}"')
+
+
+async def test_the_kit_takes_replies_on_the_services_own_inboxes(secure_nats: SecureNatsServer) -> None:
+    nc = await kit_nats.connect(secure_nats.url_for("notifier"), "notifier")
+    try:
+        assert nc.new_inbox().startswith("_INBOX_notifier.")
+        await provision(nc.jetstream(), NAMESPACE)  # JetStream requests answer on that inbox
+        assert (await nc.jetstream().publish(f"{NAMESPACE}.notification.sent", b"x")).seq == 1
+    finally:
+        await nc.close()
