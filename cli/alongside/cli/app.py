@@ -6,7 +6,20 @@ from typing import Annotated
 
 import typer
 
-from alongside.cli import batch, calendar, demo, intake, match, notifications, plan, roster, sessions, status, token
+from alongside.cli import (
+    batch,
+    calendar,
+    demo,
+    intake,
+    match,
+    notifications,
+    plan,
+    roster,
+    sessions,
+    status,
+    streams,
+    token,
+)
 from alongside.cli.clients import Clients
 from alongside.cli.config import DEFAULT_TIMEOUT_S, Config
 from alongside.cli.errors import CliError, report
@@ -55,5 +68,6 @@ app.add_typer(calendar.app, name="calendar")
 app.add_typer(notifications.app, name="notifications")
 app.add_typer(plan.app, name="plan")
 app.add_typer(token.app, name="token")
+app.add_typer(streams.app, name="streams")
 app.command("demo")(demo.demo)
 app.command("demo-data")(demo.demo_data)

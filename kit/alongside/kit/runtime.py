@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -30,7 +31,8 @@ from alongside.kit.auth import setup as auth_setup
 from alongside.kit.auth.policy import Authorizer, Policy
 from alongside.kit.events.consumer import Consumer
 from alongside.kit.events.outbox import Outbox, OutboxRelay
-from alongside.kit.events.streams import provision
+from alongside.kit.events.streams import MissingStreams, provision
+from alongside.kit.events.streams import require as require_streams
 from alongside.kit.grpc.server import Health, create_server, enable_reflection
 from alongside.kit.grpc.tls import server_credentials
 from alongside.kit.logging import get_logger
@@ -89,7 +91,15 @@ class Runtime:
         r = kit_redis.client(s.redis_url)
         nc = await kit_nats.connect(s.nats_url, s.service_name)
         js = nc.jetstream()
-        await provision(js, s.namespace)
+        try:
+            if s.provision_streams:
+                await provision(js, s.namespace, s.stream_replicas)
+            else:
+                await require_streams(js, s.namespace)
+        except BaseException:
+            await nc.close()
+            await r.aclose()
+            raise
         keys = Keys(s.namespace, s.service_name)
         outbox = Outbox(r, keys)
         deps = Deps(s, r, nc, js, keys, outbox, UnitOfWork(r, keys, outbox))
@@ -168,7 +178,12 @@ class Runtime:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, requested.set)
-        await self.start()
+        try:
+            await self.start()
+        except MissingStreams as exc:
+            log.error("service.streams_missing", streams=exc.names)
+            print(f"{self.settings.service_name}: {exc}", file=sys.stderr, flush=True)
+            raise SystemExit(2) from None
         print(f"{self.settings.service_name} listening on {self._host()}:{self.port}", flush=True)
         if self._metrics is not None:
             host = metrics.split_addr(self.settings.metrics_addr)[0]

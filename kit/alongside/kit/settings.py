@@ -42,6 +42,10 @@ class Settings:
     # per core the replica may use. REUSE_PORT is set for the workers.
     workers: int = 1
     reuse_port: bool = False
+    # Create or update the JetStream streams at start-up, with this many
+    # replicas; false: only check they exist (an operator provisions them).
+    provision_streams: bool = True
+    stream_replicas: int = 1
     # Prometheus metrics over HTTP at host:port (alongside.kit.metrics); off when empty.
     metrics_addr: str = ""
     # "uvloop" (the default where installed) or "asyncio" (alongside.kit.loop).
@@ -96,6 +100,8 @@ class Settings:
             raise ConfigError("EVENT_LOOP must be uvloop or asyncio")
         if not 1 <= self.workers <= 64:
             raise ConfigError("WORKERS must be between 1 and 64")
+        if not 1 <= self.stream_replicas <= 5:
+            raise ConfigError("STREAM_REPLICAS must be between 1 and 5")
         if self.grace_seconds < 0 or self.default_deadline_seconds <= 0:
             raise ConfigError("GRACE_SECONDS must be >= 0 and DEFAULT_DEADLINE_SECONDS > 0")
         if not self.auth_public_keys and not self.auth_hs256_secret:

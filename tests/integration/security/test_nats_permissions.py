@@ -11,7 +11,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from alongside.kit import nats as kit_nats
-from alongside.kit.events.streams import CATALOGUE, provision, stream_name
+from alongside.kit.events.streams import CATALOGUE, provision, require, stream_config, stream_name
 from alongside.kit.testing.secure_servers import SecureNatsServer
 from alongside.kit.testing.wait import eventually
 from tests.integration.security.conftest import NAMESPACE, NatsLogin, NatsUser
@@ -126,10 +126,10 @@ async def test_unknown_users_and_wrong_passwords_are_refused(secure_nats: Secure
             await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2)
 
 
-async def test_the_kit_connects_with_credentials_in_the_url(secure_nats: SecureNatsServer) -> None:
+async def test_the_kit_connects_with_credentials_in_the_url(secure_nats: SecureNatsServer, admin: NatsUser) -> None:
     nc = await kit_nats.connect(secure_nats.url_for("scheduler"), "scheduler")
     try:
-        await provision(nc.jetstream(), NAMESPACE)
+        await require(nc.jetstream(), NAMESPACE)
         assert (await nc.jetstream().publish(f"{NAMESPACE}.session.booked", b"x")).seq == 1
     finally:
         await nc.close()
@@ -143,11 +143,29 @@ async def test_a_service_cannot_listen_to_replies_meant_for_others(nats_as: Nats
     await violation(scheduler, f'subscription to "{subject}"')
 
 
-async def test_the_kit_takes_replies_on_the_services_own_inboxes(secure_nats: SecureNatsServer) -> None:
+async def test_the_kit_takes_replies_on_the_services_own_inboxes(
+    secure_nats: SecureNatsServer, admin: NatsUser
+) -> None:
     nc = await kit_nats.connect(secure_nats.url_for("notifier"), "notifier")
     try:
         assert nc.new_inbox().startswith("_INBOX_notifier.")
-        await provision(nc.jetstream(), NAMESPACE)  # JetStream requests answer on that inbox
+        await require(nc.jetstream(), NAMESPACE)  # JetStream requests answer on that inbox
         assert (await nc.jetstream().publish(f"{NAMESPACE}.notification.sent", b"x")).seq == 1
     finally:
         await nc.close()
+
+
+@pytest.mark.parametrize("service", ["matcher", "scheduler", "notifier"])
+async def test_no_service_can_create_or_change_a_stream(nats_as: NatsLogin, admin: NatsUser, service: str) -> None:
+    """Above all, none can shorten the audit trail's retention."""
+    user = await nats_as(service)
+    audit = next(s for s in CATALOGUE if s.name == "AUDIT")
+    shorter = stream_config(NAMESPACE, audit)
+    shorter.max_age = 60.0
+    with pytest.raises((NatsTimeout, NatsError)):
+        await user.nc.jetstream(timeout=1).update_stream(shorter)
+    await violation(user, f'publish to "$JS.API.STREAM.UPDATE.{stream_name(NAMESPACE, audit)}"')
+    info = await admin.nc.jetstream().stream_info(stream_name(NAMESPACE, audit))
+    assert info.config.max_age == audit.max_age_s
+    with pytest.raises((NatsTimeout, NatsError)):
+        await provision(user.nc.jetstream(timeout=1), f"{NAMESPACE}2")

@@ -17,6 +17,7 @@ from alongside.api.common.v1 import types_pb2
 from alongside.api.matcher.v1 import events_pb2 as matcher_ev
 from alongside.api.matcher.v1 import matcher_pb2
 from alongside.kit.events.envelope import Event
+from alongside.kit.events.streams import provision
 from alongside.kit.runtime import Runtime
 from alongside.kit.testing.auth import TEST_AUTH
 from alongside.kit.testing.secure_servers import SecureNatsServer, SecureValkeyServer
@@ -43,7 +44,12 @@ TROUBLE = {"task.crashed", "nats.error", "outbox.relay_failed", "consumer.retry"
 
 
 @pytest.fixture
-async def services(secure_nats: SecureNatsServer, secure_valkey: SecureValkeyServer) -> AsyncIterator[list[Runtime]]:
+async def services(
+    secure_nats: SecureNatsServer, secure_valkey: SecureValkeyServer, nats_as: NatsLogin
+) -> AsyncIterator[list[Runtime]]:
+    # As deployed: the admin provisions the streams; the services may only check them.
+    await provision((await nats_as("admin")).nc.jetstream(), NAMESPACE)
+
     def common(service: str) -> dict[str, Any]:
         return {
             **TEST_AUTH,
@@ -52,6 +58,7 @@ async def services(secure_nats: SecureNatsServer, secure_valkey: SecureValkeySer
             "namespace": NAMESPACE,
             "health_interval_seconds": 0.1,
             "grace_seconds": 0.5,
+            "provision_streams": False,
         }
 
     runtimes = [

@@ -1,7 +1,11 @@
 """The JetStream streams, one per aggregate, and their provisioning.
 
-Every service provisions the whole catalogue at start-up (adding is
-idempotent), so a consumer never races the owner's first start.
+By default every service provisions the whole catalogue at start-up (adding
+is idempotent), so a consumer never races the owner's first start. Where the
+broker should not let services change streams (a compromised service could
+otherwise shorten the audit trail's retention), an operator provisions them
+(``alongside streams provision``) and the services, with
+``PROVISION_STREAMS=false``, only check that they exist.
 """
 
 from __future__ import annotations
@@ -52,6 +56,29 @@ def stream_config(namespace: str, spec: StreamSpec, replicas: int = 1) -> Stream
         deny_delete=spec.immutable,
         deny_purge=spec.immutable,
     )
+
+
+class MissingStreams(Exception):
+    """Streams of the catalogue that do not exist (and this process may not create)."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(
+            f"JetStream streams missing: {', '.join(names)}; provision them "
+            "(alongside streams provision) or start with PROVISION_STREAMS=true"
+        )
+        self.names = names
+
+
+async def require(js: JetStreamContext, namespace: str) -> None:
+    """Raise ``MissingStreams`` unless every stream of the catalogue exists."""
+    missing = []
+    for spec in CATALOGUE:
+        try:
+            await js.stream_info(stream_name(namespace, spec))
+        except NotFoundError:
+            missing.append(stream_name(namespace, spec))
+    if missing:
+        raise MissingStreams(missing)
 
 
 async def provision(js: JetStreamContext, namespace: str, replicas: int = 1) -> None:
