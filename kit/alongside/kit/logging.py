@@ -67,6 +67,7 @@ def configure(service: str, level: str = "info", stream: Any = None, *, final: b
     out = stream or sys.stdout
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        merge_call,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_service(service),
@@ -102,24 +103,34 @@ def _add_service(service: str) -> Any:
     return processor
 
 
-# The correlation id again, on its own: events and audit records read it on
-# every call, and structlog can only hand back a copy of all it has bound.
-_CORRELATION: ContextVar[str | None] = ContextVar("alongside_correlation_id", default=None)
-Binding = tuple[Token[str | None], Mapping[str, Token[Any]]]
+# What the current unit of work is (one RPC, one event): its correlation id
+# and other ids and names, never personal data. One context variable, set
+# once per unit and merged into a log line only when one is written: a call
+# that logs nothing pays one set and one reset.
+_CALL: ContextVar[Mapping[str, Any] | None] = ContextVar("alongside_call", default=None)
+Binding = Token[Mapping[str, Any] | None]
 
 
 def bind_correlation(correlation_id: str, **fields: Any) -> Binding:
     """Bind a correlation id (and ids, never personal data) for the logs and
     for ``current_correlation_id``; ``unbind_correlation`` undoes it."""
-    return _CORRELATION.set(correlation_id), structlog.contextvars.bind_contextvars(
-        correlation_id=correlation_id, **fields
-    )
+    return _CALL.set({"correlation_id": correlation_id, **fields})
+
+
+def bind_more(**fields: Any) -> None:
+    """Add fields to the current unit of work (undone with it)."""
+    _CALL.set({**(_CALL.get() or {}), **fields})
 
 
 def unbind_correlation(binding: Binding) -> None:
-    token, tokens = binding
-    structlog.contextvars.reset_contextvars(**tokens)
-    _CORRELATION.reset(token)
+    _CALL.reset(binding)
+
+
+def merge_call(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: the current unit of work's fields."""
+    for key, value in (_CALL.get() or {}).items():
+        event.setdefault(key, value)
+    return event
 
 
 @contextmanager
@@ -133,7 +144,9 @@ def correlation(correlation_id: str, **fields: Any) -> Iterator[None]:
 
 
 def current_correlation_id() -> str | None:
-    return _CORRELATION.get()
+    fields = _CALL.get()
+    value = None if fields is None else fields.get("correlation_id")
+    return None if value is None else str(value)
 
 
 def get_logger(name: str | None = None) -> Any:

@@ -19,7 +19,6 @@ from nats.errors import ConnectionClosedError, NoServersError
 from nats.errors import TimeoutError as NatsTimeout
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
-from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from alongside.kit.aio import Deadlines
 from alongside.kit.audit import Auditor
@@ -28,7 +27,7 @@ from alongside.kit.auth.tokens import Identity
 from alongside.kit.errors import DomainError, Unavailable
 from alongside.kit.grpc.errors import status_for
 from alongside.kit.ids import new_id
-from alongside.kit.logging import bind_correlation, get_logger, unbind_correlation
+from alongside.kit.logging import bind_correlation, bind_more, get_logger, unbind_correlation
 from alongside.kit.metrics import RpcMetrics
 
 log = get_logger("alongside.rpc")
@@ -79,7 +78,7 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         if self._auth is None or who is None:
             return
         binding["identity"] = self._auth.permit(method, who)
-        binding.update(bind_contextvars(role=who.role))
+        bind_more(role=who.role)
 
     async def _audit(
         self,
@@ -196,9 +195,7 @@ def _unbind(binding: dict[str, Any]) -> None:
     identity = binding.pop("identity", None)
     if identity is not None:
         reset(identity)
-    correlation = binding.pop("correlation")
-    reset_contextvars(**binding)
-    unbind_correlation(correlation)
+    unbind_correlation(binding["correlation"])
 
 
 def _map(exc: BaseException) -> tuple[grpc.StatusCode, str]:
