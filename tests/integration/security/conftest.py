@@ -11,6 +11,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import nats
 import pytest
@@ -86,16 +87,18 @@ async def nats_as(secure_nats: SecureNatsServer) -> AsyncIterator[NatsLogin]:
         await user.nc.close()
 
 
-RedisLogin = Callable[[str], aioredis.Redis]
+class RedisLogin(Protocol):
+    def __call__(self, user: str, db: int | None = None) -> aioredis.Redis: ...
 
 
 @pytest.fixture
 async def redis_as(secure_valkey: SecureValkeyServer) -> AsyncIterator[RedisLogin]:
-    """A kit Redis client logged in as a user of the secure Valkey."""
+    """A kit Redis client logged in as a user of the secure Valkey, on the
+    user's own database or on ``db``."""
     clients: list[aioredis.Redis] = []
 
-    def login(user: str) -> aioredis.Redis:
-        clients.append(client(secure_valkey.url_for(user)))
+    def login(user: str, db: int | None = None) -> aioredis.Redis:
+        clients.append(client(secure_valkey.url_for(user, db)))
         return clients[-1]
 
     yield login

@@ -20,7 +20,7 @@ from alongside.kit.events.envelope import Event
 from alongside.kit.events.streams import provision
 from alongside.kit.runtime import Runtime
 from alongside.kit.testing.auth import TEST_AUTH
-from alongside.kit.testing.secure_servers import SecureNatsServer, SecureValkeyServer
+from alongside.kit.testing.secure_servers import DATABASES, SecureNatsServer, SecureValkeyServer
 from alongside.kit.testing.wait import eventually
 from alongside.kit.uow import Tx
 from alongside.matcher.bootstrap import build as build_matcher
@@ -92,7 +92,7 @@ async def test_services_work_with_their_own_credentials(
     services: list[Runtime], nats_as: NatsLogin, redis_as: RedisLogin
 ) -> None:
     matcher = services[0]
-    admin, admin_redis = await nats_as("admin"), redis_as("admin")
+    admin, admin_redis = await nats_as("admin"), redis_as("admin", DATABASES["scheduler"])
     with structlog.testing.capture_logs() as logs:
         for runtime in services:
 

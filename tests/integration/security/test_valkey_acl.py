@@ -13,7 +13,7 @@ from alongside.api.matcher.v1 import events_pb2
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.outbox import Outbox
 from alongside.kit.redis import Keys, client
-from alongside.kit.testing.secure_servers import SecureValkeyServer
+from alongside.kit.testing.secure_servers import DATABASES, SecureValkeyServer
 from alongside.kit.uow import Idempotency, Tx, UnitOfWork
 from tests.integration.security.conftest import DEPLOY, NAMESPACE, SERVICES, RedisLogin
 
@@ -23,7 +23,7 @@ MATCHER_KEY = f"{NAMESPACE}:matcher:{{p-1}}:peer"
 
 @pytest.fixture
 async def seeded(redis_as: RedisLogin) -> aioredis.Redis:
-    admin = redis_as("admin")
+    admin = redis_as("admin", DATABASES["matcher"])
     await admin.hset(MATCHER_KEY, mapping={"status": "active"})
     return admin
 
@@ -41,6 +41,18 @@ async def test_a_service_cannot_touch_another_services_keys(redis_as: RedisLogin
         with pytest.raises(NoPermissionError):
             await attempt
     assert await seeded.hgetall(MATCHER_KEY) == {b"status": b"active"}
+
+
+async def test_a_service_cannot_even_list_another_services_keys(redis_as: RedisLogin, seeded: aioredis.Redis) -> None:
+    """Each service has its own database: SCAN, which key patterns do not
+    limit, sees only the caller's own keys."""
+    scheduler = redis_as("scheduler")
+    await scheduler.set(f"{NAMESPACE}:scheduler:{{s-1}}:x", b"1")
+    listed = {key async for key in scheduler.scan_iter(match="*")}
+    assert listed == {f"{NAMESPACE}:scheduler:{{s-1}}:x".encode()}
+    for other in ("matcher", "notifier"):
+        with pytest.raises(NoPermissionError):
+            await scheduler.execute_command("SELECT", str(DATABASES[other]))
 
 
 async def test_scripts_run_with_the_callers_key_permissions(redis_as: RedisLogin, seeded: aioredis.Redis) -> None:
@@ -66,7 +78,8 @@ async def test_scripts_run_with_the_callers_key_permissions(redis_as: RedisLogin
         ("EVAL", "return 1", "0"),
         ("SUBSCRIBE", "anything"),
         ("SCRIPT", "FLUSH"),
-        ("SELECT", "1"),
+        ("SELECT", "0"),  # any database but its own
+        ("SELECT", "2"),
         ("SHUTDOWN",),
     ],
 )

@@ -49,6 +49,10 @@ class SecureNatsServer(NatsServer):
         return f'{variables}\n{self._config.read_text()}\njetstream {{ store_dir: "{store}" }}\n'
 
 
+# Each service's logical database in deploy/valkey/users.acl (Valkey 9.1+).
+DATABASES = {"matcher": 1, "scheduler": 2, "notifier": 3}
+
+
 class SecureValkeyServer(ValkeyServer):
     """Valkey with ``config`` and the users of ``acl``; ``passwords`` replaces
     the passwords of the users it names."""
@@ -65,8 +69,10 @@ class SecureValkeyServer(ValkeyServer):
         self._config, self._acl = config.resolve(), acl.resolve()
         self.passwords = dict(passwords)
 
-    def url_for(self, user: str) -> str:
-        return f"redis://{quote(user)}:{quote(self.passwords[user])}@127.0.0.1:{self.port}/0"
+    def url_for(self, user: str, db: int | None = None) -> str:
+        """A login as ``user`` to its own database (users.acl's ``db=``), or to ``db``."""
+        chosen = DATABASES.get(user, 0) if db is None else db
+        return f"redis://{quote(user)}:{quote(self.passwords[user])}@127.0.0.1:{self.port}/{chosen}"
 
     def _command(self) -> list[str]:
         acl = self.root / "users.acl"
