@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import nats
 import typer
@@ -22,6 +23,11 @@ from alongside.kit.events.streams import CATALOGUE, provision, stream_name
 app = typer.Typer(help="JetStream streams, for operators.", no_args_is_help=True)
 
 
+def _where(url: str) -> str:
+    """The servers of ``url`` without the user and password it may carry."""
+    return ",".join(f"{p.hostname}:{p.port or 4222}" for p in map(urlsplit, url.split(",")))
+
+
 async def _quiet(_: Exception) -> None:
     """nats-py's own error report (a traceback per failed attempt); the CLI says it once."""
 
@@ -32,7 +38,7 @@ async def _provision(url: str, namespace: str, replicas: int, timeout_s: float) 
         async with asyncio.timeout(timeout_s):
             nc = await nats.connect(servers=url.split(","), allow_reconnect=False, error_cb=_quiet)
     except (NatsError, OSError, TimeoutError) as exc:
-        raise CliError(f"cannot reach NATS at {url} ({type(exc).__name__})", ExitCode.UNREACHABLE) from None
+        raise CliError(f"cannot reach NATS at {_where(url)} ({type(exc).__name__})", ExitCode.UNREACHABLE) from None
     try:
         await provision(nc.jetstream(timeout=timeout_s), namespace, replicas)
     except (NatsError, OSError) as exc:

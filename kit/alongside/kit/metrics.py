@@ -72,10 +72,15 @@ class Exposer:
 
     server: WSGIServer
     thread: Thread
+    host: str
 
     @property
     def port(self) -> int:
         return int(self.server.server_port)
+
+    def announce(self, service: str) -> None:
+        """The start-up line that says where (port 0 picks one)."""
+        print(f"{service} metrics on {self.host}:{self.port}", flush=True)
 
     def close(self) -> None:
         self.server.shutdown()
@@ -83,25 +88,25 @@ class Exposer:
         self.thread.join(5)
 
 
-def split_addr(addr: str) -> tuple[str, int]:
+def _split_addr(addr: str) -> tuple[str, int]:
     host, _, port = addr.rpartition(":")
     return host.strip("[]"), int(port)
 
 
 def expose(addr: str) -> Exposer:
     """Serve this process's metrics on ``addr``."""
-    host, port = split_addr(addr)
+    host, port = _split_addr(addr)
     server, thread = start_http_server(port, host)
-    return Exposer(server, thread)
+    return Exposer(server, thread, host)
 
 
 def expose_workers(addr: str, folder: str) -> Exposer:
     """Serve the sum of the metrics the workers write to ``folder``."""
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=folder)  # type: ignore[no-untyped-call]  # untyped upstream
-    host, port = split_addr(addr)
+    host, port = _split_addr(addr)
     server, thread = start_http_server(port, host, registry=registry)
-    return Exposer(server, thread)
+    return Exposer(server, thread, host)
 
 
 def in_worker() -> bool:

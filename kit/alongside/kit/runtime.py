@@ -193,8 +193,7 @@ class Runtime:
         gc.freeze()
         print(f"{self.settings.service_name} listening on {self._host()}:{self.port}", flush=True)
         if self._metrics is not None:
-            host = metrics.split_addr(self.settings.metrics_addr)[0]
-            print(f"{self.settings.service_name} metrics on {host}:{self._metrics.port}", flush=True)
+            self._metrics.announce(self.settings.service_name)
         await requested.wait()
         await self.stop()
 

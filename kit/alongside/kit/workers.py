@@ -54,10 +54,7 @@ def serve(module: str, settings: Settings, run_one: Callable[[], int]) -> int:
         # The workers write their metrics to files here; this process serves their sum.
         with tempfile.TemporaryDirectory(prefix="alongside-metrics-") as folder:
             exposer = metrics.expose_workers(settings.metrics_addr, folder)
-            print(
-                f"{settings.service_name} metrics on {metrics.split_addr(settings.metrics_addr)[0]}:{exposer.port}",
-                flush=True,
-            )
+            exposer.announce(settings.service_name)
             env[metrics.MULTIPROCESS_ENV] = folder
             try:
                 return _supervise([sys.executable, "-m", module], env, settings.workers)

@@ -84,5 +84,6 @@ def test_bad_provisioning_input_is_refused(nats_url: str, args: list[str], messa
 
 
 def test_an_unreachable_nats_is_reported(unused_tcp_port: int) -> None:
-    code, output = provision_with_cli(f"nats://127.0.0.1:{unused_tcp_port}", timeout_s=1.0)
-    assert code == 3 and "cannot reach NATS" in output
+    code, output = provision_with_cli(f"nats://admin:s3cret-pw@127.0.0.1:{unused_tcp_port}", timeout_s=1.0)
+    assert code == 3 and f"cannot reach NATS at 127.0.0.1:{unused_tcp_port}" in output
+    assert "s3cret-pw" not in output  # the URL's password is never echoed

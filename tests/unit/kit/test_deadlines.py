@@ -8,6 +8,7 @@ import time
 import pytest
 
 from alongside.kit.aio import Deadlines
+from alongside.kit.testing.wait import eventually
 
 
 async def test_work_past_its_deadline_is_cancelled_and_times_out() -> None:
@@ -33,8 +34,8 @@ async def test_work_in_time_is_untouched_and_the_timer_stops_when_idle() -> None
     deadlines = Deadlines(resolution=0.02)
     with deadlines.within(1.0):
         await asyncio.sleep(0.01)
-    await asyncio.sleep(0.1)
-    assert not deadlines._pending and deadlines._timer is None
+    assert not deadlines._pending
+    await eventually(lambda: deadlines._timer is None, timeout=1.0, what="the timer stopped")
 
 
 async def test_only_the_late_ones_of_many_time_out() -> None:
@@ -55,12 +56,15 @@ async def test_only_the_late_ones_of_many_time_out() -> None:
 async def test_someone_elses_cancellation_stays_a_cancellation() -> None:
     deadlines = Deadlines(resolution=0.02)
 
+    inside = asyncio.Event()
+
     async def guarded() -> None:
         with deadlines.within(5.0):
+            inside.set()
             await asyncio.sleep(10)
 
     task = asyncio.create_task(guarded())
-    await asyncio.sleep(0.01)
+    await inside.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
