@@ -32,6 +32,7 @@ from alongside.kit.auth import setup as auth_setup
 from alongside.kit.auth.policy import Authorizer, Policy
 from alongside.kit.events.consumer import Consumer
 from alongside.kit.events.outbox import Outbox, OutboxRelay
+from alongside.kit.events.relay_process import RelayProcess
 from alongside.kit.events.streams import MissingStreams, provision
 from alongside.kit.events.streams import require as require_streams
 from alongside.kit.grpc.server import Health, create_server, enable_reflection
@@ -85,6 +86,7 @@ class Runtime:
         self._server: aio.Server | None = None
         self._health: Health | None = None
         self._metrics: metrics.Exposer | None = None
+        self.relay: RelayProcess | OutboxRelay | None = None
 
     async def start(self) -> int:
         s = self.settings
@@ -115,7 +117,10 @@ class Runtime:
         enable_reflection(server, names)
         await server.start()
         self._server = server
-        relay = OutboxRelay(r, js, outbox, keys, s.namespace)
+        relay = (
+            RelayProcess(s, outbox) if s.outbox_relay == "process" else OutboxRelay(r, js, outbox, keys, s.namespace)
+        )
+        self.relay = relay
         runners = [relay.run, self._watch_health, *(c.run for c in self._consumers(deps)), *deps.tasks]
         self._tasks = [asyncio.create_task(self._supervise(run)) for run in runners]
         if s.metrics_addr and not metrics.in_worker():  # a worker's supervisor serves them

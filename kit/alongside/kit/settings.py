@@ -50,6 +50,10 @@ class Settings:
     metrics_addr: str = ""
     # "uvloop" (the default where installed) or "asyncio" (alongside.kit.loop).
     event_loop: str = "uvloop"
+    # Where the outbox relay runs: "inline", on the service's event loop, or
+    # "process", a child process beside it (alongside.kit.events.relay_process),
+    # which frees the event loop where relaying is a large share of each call.
+    outbox_relay: str = "inline"
     # Authentication: every RPC but health needs a signed bearer token.
     # Production: AUTH_PUBLIC_KEYS (PEM files, Ed25519 or RSA). Development:
     # AUTH_HS256_SECRET (`make run` makes one under var/).
@@ -98,6 +102,8 @@ class Settings:
             raise ConfigError("NAMESPACE may hold only letters, digits, '-' and '_'")
         if self.event_loop not in ("uvloop", "asyncio"):
             raise ConfigError("EVENT_LOOP must be uvloop or asyncio")
+        if self.outbox_relay not in ("process", "inline"):
+            raise ConfigError("OUTBOX_RELAY must be process or inline")
         if not 1 <= self.workers <= 64:
             raise ConfigError("WORKERS must be between 1 and 64")
         if not 1 <= self.stream_replicas <= 5:

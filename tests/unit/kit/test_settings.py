@@ -33,6 +33,7 @@ def test_missing_required_value_names_the_variable() -> None:
         ("METRICS_ADDR", "9464", "METRICS_ADDR must look like host:port"),
         ("GRACE_SECONDS", "soon", "GRACE_SECONDS must be a float"),
         ("NAMESPACE", "a.b", "NAMESPACE may hold only"),
+        ("OUTBOX_RELAY", "thread", "OUTBOX_RELAY must be process or inline"),
     ],
 )
 def test_bad_values_fail_with_a_clear_message(var: str, value: str, message: str) -> None:

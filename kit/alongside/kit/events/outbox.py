@@ -2,9 +2,10 @@
 transaction as the state change, then relayed to JetStream.
 
 Outboxes are Redis streams, one per hash tag, so the append always shares a
-slot with the state it describes. The writer tells its own process's relay
-which outboxes it touched (an in-memory hint, no extra round trip); a periodic
-SCAN sweep finds the rest, such as those a crashed replica left behind. The
+slot with the state it describes. The writer tells its relay which outboxes
+it touched (a hint, no extra round trip: in memory, or down a pipe to a relay
+process, see ``relay_process``); a periodic SCAN sweep finds the rest, such
+as those a crashed replica left behind. The
 relay publishes each entry, waits for the PubAck, and only then deletes it;
 ``Nats-Msg-Id`` makes a re-publish after a crash a no-op inside the stream's
 duplicate window.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -47,6 +48,9 @@ class Outbox:
         self._keys = keys
         self.pending: set[str] = set()
         self.wakeup = asyncio.Event()
+        # Called after each commit that left entries in ``pending``: wakes the
+        # inline relay, or (``relay_process``) hands the keys to the child.
+        self.on_commit: Callable[[], None] = self.wakeup.set
 
     def key(self, tag: str) -> str:
         return self._keys.key(tag, "outbox")
@@ -63,7 +67,7 @@ class Outbox:
         keys = {self.key(tag) for tag in tags}
         if keys:
             self.pending |= keys
-            self.wakeup.set()
+            self.on_commit()
 
 
 class OutboxRelay:
@@ -79,10 +83,16 @@ class OutboxRelay:
         *,
         poll_s: float = 0.5,
         sweep_s: float = 10.0,
+        on_published: Callable[[int], None] = metrics.EVENTS_PUBLISHED.inc,
+        on_failure: Callable[[], None] = metrics.RELAY_FAILURES.inc,
+        linger_s: float = 0.0,
     ) -> None:
         self._r, self._js, self._outbox, self._keys = r, js, outbox, keys
         self._namespace = namespace
         self._poll_s, self._sweep_s = poll_s, sweep_s
+        self._on_published, self._on_failure = on_published, on_failure
+        # Wait this long after a wake-up, so one pass takes what the next commits add.
+        self._linger_s = linger_s
         self._trim = r.register_script(_TRIM)
         self.published = 0
 
@@ -97,11 +107,13 @@ class OutboxRelay:
                     last_sweep = loop.time()
             except Exception as exc:  # noqa: BLE001 - keep relaying whatever failed
                 log.warning("outbox.relay_failed", error=type(exc).__name__)
-                metrics.RELAY_FAILURES.inc()
+                self._on_failure()
                 await wait_any((stop,), self._poll_s * 4)
                 continue
             if not self._outbox.pending:
                 await wait_any((stop, self._outbox.wakeup), self._poll_s)
+            if self._linger_s:
+                await asyncio.sleep(self._linger_s)
             self._outbox.wakeup.clear()
 
     async def drain(self, *, sweep: bool = False) -> int:
@@ -128,7 +140,8 @@ class OutboxRelay:
             if len(entries) < _BATCH:
                 break
         self.published += count
-        metrics.EVENTS_PUBLISHED.inc(count)
+        if count:
+            self._on_published(count)
         return count
 
     async def _publish(self, fields: Any) -> asyncio.Future[PubAck]:
