@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -63,8 +64,14 @@ def matcher_process(env: dict[str, str], workers: int) -> Child:
     return child
 
 
-# name, clients, result, service CPU ms per call, relay process CPU ms per call
-Row = tuple[str, int, LoadResult, float | None, float | None]
+@dataclass(frozen=True)
+class Row:
+    name: str
+    clients: int
+    result: LoadResult
+    cpu_ms: float | None = None  # the matcher's CPU per call (all workers)
+    relay_ms: float | None = None  # its relay processes' CPU per call
+    others_ms: dict[str, float] = field(default_factory=dict)  # every other process on the machine, per call
 
 
 def spread(
@@ -85,9 +92,15 @@ def echo_over(calls: list[Any], payload: bytes) -> Callable[[int], Awaitable[obj
 
 
 async def intake_rows(
-    env: dict[str, str], workers: int, requests: list[pb.SubmitMatchRequestRequest], calls: int, rounds: tuple[int, ...]
+    env: dict[str, str],
+    workers: int,
+    requests: list[pb.SubmitMatchRequestRequest],
+    calls: int,
+    rounds: tuple[int, ...],
+    others: dict[str, int] | None = None,
 ) -> list[Row]:
-    """SubmitMatchRequest at each client count in ``rounds``, one connection per client."""
+    """SubmitMatchRequest at each client count in ``rounds``, one connection
+    per client; with ``others`` (name: pid), their CPU per call too."""
     matcher = matcher_process(env, workers)
     rows: list[Row] = []
     try:
@@ -102,12 +115,17 @@ async def intake_rows(
             relays = relay_pids(matcher.proc.pid)
             for clients in rounds:
                 before, relay_before = cpu_seconds(pids), cpu_seconds(relays)
+                others_before = {name: cpu_seconds([pid]) for name, pid in (others or {}).items()}
                 result = await closed_loop(spread(stubs[:clients], requests), calls, clients)
                 cpu_ms = (cpu_seconds(pids) - before) * 1000 / calls
                 relay_ms = (cpu_seconds(relays) - relay_before) * 1000 / calls
+                others_ms = {
+                    name: (cpu_seconds([pid]) - others_before[name]) * 1000 / calls
+                    for name, pid in (others or {}).items()
+                }
                 label = "SubmitMatchRequest" + (f", {workers} workers" if workers > 1 else "")
                 label += ", relay inline" if env.get("OUTBOX_RELAY") == "inline" else ""
-                rows.append((label, clients, result, cpu_ms, relay_ms))
+                rows.append(Row(label, clients, result, cpu_ms, relay_ms, others_ms))
         finally:
             for chan in channels:
                 await chan.close()
@@ -136,10 +154,12 @@ async def run(calls: int) -> list[Row]:
             ]
             payload = requests[0].SerializeToString()
             echo_calls = [chan.unary_unary(METHOD) for chan in echo_channels]
-            single = await intake_rows(env, 1, requests, calls, (1, 8))
+            assert nats.proc is not None and valkey.proc is not None
+            others = {"NATS": nats.proc.pid, "Valkey": valkey.proc.pid, "load generator": os.getpid()}
+            single = await intake_rows(env, 1, requests, calls, (1, 8), others)
             for clients, intake in zip((1, 8), single, strict=True):
                 echo_result = await closed_loop(echo_over(echo_calls[:clients], payload), calls, clients)
-                rows += [("bare echo RPC", clients, echo_result, None, None), intake]
+                rows += [Row("bare echo RPC", clients, echo_result), intake]
             rows += await intake_rows(env, 2, requests, calls, (8,))
             rows += await intake_rows({**env, "OUTBOX_RELAY": "inline"}, 1, requests, calls, (8,))
             for chan in echo_channels:
@@ -148,6 +168,18 @@ async def run(calls: int) -> list[Row]:
             echo.terminate()
             echo.wait()
         return rows
+
+
+def budget(row: Row) -> str:
+    """Where the machine's CPU goes per intake, and the ceilings that follow."""
+    parts = {"matcher": row.cpu_ms or 0.0, "its relay": row.relay_ms or 0.0, **row.others_ms}
+    total = sum(parts.values())
+    cores = os.cpu_count() or 1
+    terms = " + ".join(f"{name} {ms:.2f}" for name, ms in parts.items())
+    return (
+        f"CPU per intake at {row.clients} clients: {terms} = {total:.2f} ms; {cores} cores allow at most"
+        f" {1000 * cores / total:,.0f}/s, the matcher's one event loop at most {1000 / (row.cpu_ms or 1):,.0f}/s"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{'rpc':<33}{'clients':>8}{'p50 ms':>9}{'p99 ms':>9}{'calls/s':>10}{'errors':>8}{'srv cpu ms':>12}"
         f"{'relay cpu ms':>14}   goal"
     )
-    for name, clients, r, cpu_ms, relay_ms in results:
+    for row in results:
+        name, clients, r, cpu_ms, relay_ms = row.name, row.clients, row.result, row.cpu_ms, row.relay_ms
         goal = ""
         if name.startswith("SubmitMatchRequest") and clients == 8:
             met = r.pct(99) <= 10 and r.rate >= 1000
@@ -177,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         "one connection per client; srv cpu ms = the matcher's CPU per call, all workers together;"
         " relay cpu ms = its outbox relay processes' (OUTBOX_RELAY=process)"
     )
+    for row in results:
+        if row.others_ms and row.clients == 8:
+            print(budget(row))
     return 0
 
 
