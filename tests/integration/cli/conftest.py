@@ -111,10 +111,13 @@ async def matcher_only(nats_url: str, redis_url: str, namespace: str) -> AsyncIt
 
 
 @pytest.fixture
-async def full_stack(nats_url: str, redis_url: str, namespace: str, tmp_path: Path) -> AsyncIterator[Stack]:
+async def full_stack(
+    nats_url: str, redis_url: str, redis_admin_url: str, namespace: str, tmp_path: Path
+) -> AsyncIterator[Stack]:
     sink = SmtpSink(tmp_path / "mail")
     sink.start()
-    stack = Stack(base_env(nats_url, redis_url), sink=sink)
+    # The CLI is an operator's tool: `status` asks Valkey for INFO, which the services' login may not.
+    stack = Stack(base_env(nats_url, redis_admin_url), sink=sink)
     shared: dict[str, Any] = {
         **TEST_AUTH,
         "nats_url": nats_url,

@@ -14,6 +14,7 @@ from alongside.kit.events.envelope import Event
 from alongside.kit.events.outbox import Outbox
 from alongside.kit.redis import Keys, client
 from alongside.kit.testing.secure_servers import DATABASES, SecureValkeyServer
+from alongside.kit.testing.servers import service_commands
 from alongside.kit.uow import Idempotency, Tx, UnitOfWork
 from tests.integration.security.conftest import DEPLOY, NAMESPACE, SERVICES, RedisLogin
 
@@ -147,3 +148,30 @@ def granted(user: str) -> set[str]:
         if words[:2] == ["user", user]:
             return {w[1:].lower() for w in words if w.startswith("+")}
     raise AssertionError(f"no user {user}")
+
+
+async def test_every_suite_runs_its_services_with_only_the_granted_commands(
+    redis_url: str, redis_admin_url: str
+) -> None:
+    """The session's Valkey login (which every service under test uses) has
+    the services' command list, so a redis-py call that production would
+    refuse fails in the suites too; an operator's command needs the admin."""
+    services, admin = aioredis.Redis.from_url(redis_url), aioredis.Redis.from_url(redis_admin_url)
+    try:
+        await services.set("acl-probe", b"1")
+        assert await services.get("acl-probe") == b"1"
+        for refused in (("INFO",), ("KEYS", "*"), ("SCRIPT", "FLUSH"), ("OBJECT", "ENCODING", "acl-probe")):
+            with pytest.raises(NoPermissionError):
+                await services.execute_command(*refused)
+        assert "redis_version" in await admin.info()
+    finally:
+        await admin.delete("acl-probe")
+        await services.aclose()
+        await admin.aclose()
+
+
+def test_the_service_users_share_one_command_list() -> None:
+    rules = service_commands((DEPLOY / "valkey" / "users.acl").read_text())
+    assert rules[0] == "-@all" and "+evalsha" in rules and "+keys" not in rules
+    with pytest.raises(ValueError, match="differ"):
+        service_commands("user matcher on -@all +get\nuser scheduler on -@all +get +set\n")

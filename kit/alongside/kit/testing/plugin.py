@@ -5,6 +5,11 @@ only ones tests talk to. Point at external servers with ``--nats-url`` /
 ``--redis-url`` (or ALONGSIDE_TEST_NATS_URL / ALONGSIDE_TEST_REDIS_URL); the
 plugin never stops what it did not start. Each test gets its own namespace, so
 its subjects, streams and keys are its own.
+
+On the session's own Valkey, ``redis_url`` logs in as a user allowed only the
+commands production grants the services (``deploy/valkey/users.acl``), so a
+service that starts sending a new command fails its tests, not production.
+Test code that needs more (INFO, SCRIPT FLUSH) uses ``redis_admin_url``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Iterator
 import pytest
 
 from alongside.kit.testing.auth import TEST_SECRET
-from alongside.kit.testing.servers import NatsServer, ValkeyServer
+from alongside.kit.testing.servers import NatsServer, ValkeyServer, restrict_to_service_commands
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,13 +46,28 @@ def nats_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
+def valkey_logins(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    """The session's Valkey: a login with the services' commands, and an admin's."""
     external = request.config.getoption("--redis-url")
     if external:
-        yield external
+        yield external, external
         return
-    with ValkeyServer() as server:
-        yield server.url  # type: ignore[attr-defined]
+    server = ValkeyServer()
+    server.start()
+    try:
+        yield restrict_to_service_commands(server)
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url(valkey_logins: tuple[str, str]) -> str:
+    return valkey_logins[0]
+
+
+@pytest.fixture(scope="session")
+def redis_admin_url(valkey_logins: tuple[str, str]) -> str:
+    return valkey_logins[1]
 
 
 @pytest.fixture

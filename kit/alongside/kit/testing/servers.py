@@ -14,7 +14,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
+
+import redis
 
 
 def _venv_bin(name: str) -> str | None:
@@ -123,6 +126,36 @@ class NatsServer(_Server):
     def _command(self) -> list[str]:
         store = str(self.root / "jetstream")
         return [nats_binary(), "-js", "-sd", store, "-a", "127.0.0.1", "-p", str(self.port)]
+
+
+# The services' ACL rules, shipped with the deployment (a source checkout).
+SERVICE_ACL = Path(__file__).resolve().parents[4] / "deploy" / "valkey" / "users.acl"
+
+
+def service_commands(acl: str) -> list[str]:
+    """The command rules (``-@all``, ``+get``, ...) the service users share in ``acl``."""
+    rules = {
+        tuple(token for token in line.split() if token.startswith(("+", "-@")))
+        for line in acl.splitlines()
+        if line.startswith("user ") and line.split()[1] in ("matcher", "scheduler", "notifier")
+    }
+    if len(rules) != 1:
+        raise ValueError("the service users' command rules differ or are missing")
+    return list(rules.pop())
+
+
+def restrict_to_service_commands(server: ValkeyServer) -> tuple[str, str]:
+    """Limit the anonymous user to the services' commands (on every key, as
+    tests use random namespaces); add an admin. Returns both logins' URLs."""
+    admin_password = uuid.uuid4().hex
+    client = redis.Redis.from_url(server.url)
+    try:
+        client.execute_command("ACL", "SETUSER", "admin", "on", f">{admin_password}", "~*", "&*", "+@all")
+        rules = service_commands(SERVICE_ACL.read_text())
+        client.execute_command("ACL", "SETUSER", "default", "reset", "on", "nopass", "~*", *rules)
+    finally:
+        client.close()
+    return server.url, f"redis://admin:{admin_password}@127.0.0.1:{server.port}/0"
 
 
 class ValkeyServer(_Server):
