@@ -139,7 +139,8 @@ async def test_a_graceful_stop_relays_the_last_commits(nats_url: str, redis_url:
     try:
         await upsert(runtime, *(f"rs-{i}" for i in range(1, 8)))
         stopping = asyncio.create_task(runtime.stop())
-        await asyncio.sleep(0.2)
+        relay = relay_of(runtime)
+        await eventually(lambda: not relay.hinting, what="the service to close the relay's stdin")
     finally:
         os.kill(pid, signal.SIGCONT)
     await stopping

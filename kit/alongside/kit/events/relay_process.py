@@ -94,6 +94,11 @@ class RelayProcess:
         if not stop.is_set():
             raise ChildProcessError(f"the outbox relay process exited with code {child.returncode}")
 
+    @property
+    def hinting(self) -> bool:
+        """A child is running and takes hints (false once the service is stopping)."""
+        return self._stdin is not None
+
     def _soon(self) -> None:
         """After a commit: hand its keys on once this loop iteration's other commits are in too."""
         if not self._flushing:
