@@ -1,8 +1,8 @@
-"""The outbox relay in a process of its own (``OUTBOX_RELAY=process``, the default).
+"""The outbox relay in a process of its own (``OUTBOX_RELAY=process``, the matcher's default).
 
 A grpc.aio service runs its Python on one thread. Relaying there (reading the
 outbox, publishing to JetStream, settling the PubAcks, trimming) took about a
-fifth of the matcher's CPU per intake, and calls waited behind each relay
+sixth of the matcher's CPU per intake, and calls waited behind each relay
 pass. In a child process the relay runs beside the service, on another core.
 
 The service starts the child (``python -m alongside.kit.events.relay_process``)
@@ -33,7 +33,9 @@ import signal
 import sys
 from typing import Any, BinaryIO
 
-from alongside.kit import metrics
+from alongside.kit import logging, loop, metrics
+from alongside.kit import nats as kit_nats
+from alongside.kit import redis as kit_redis
 from alongside.kit.aio import wait_any
 from alongside.kit.events.outbox import Outbox, OutboxRelay
 from alongside.kit.redis import Keys
@@ -152,9 +154,6 @@ class RelayProcess:
 
 
 async def _relay(config: dict[str, Any], hints: asyncio.StreamReader) -> None:
-    from alongside.kit import nats as kit_nats
-    from alongside.kit import redis as kit_redis
-
     report_fd: int = config["report_fd"]
 
     def report(line: bytes) -> None:
@@ -180,8 +179,9 @@ async def _relay(config: dict[str, Any], hints: asyncio.StreamReader) -> None:
 
     async def take_hints() -> None:
         while line := await hints.readline():
-            outbox.pending.add(line.decode().strip())
-            outbox.wakeup.set()
+            if key := line.decode().strip():
+                outbox.pending.add(key)
+                outbox.wakeup.set()
         stop.set()
 
     hinting = asyncio.create_task(take_hints())
@@ -205,8 +205,6 @@ async def _main(config: dict[str, Any], stdin: BinaryIO) -> None:
 
 
 def main() -> int:
-    from alongside.kit import logging, loop
-
     # The service stops the relay by closing its stdin (or SIGTERM does); a
     # Ctrl-C meant for the service, which reaches its whole process group,
     # must not cut the last pass short.
