@@ -8,9 +8,8 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from alongside.kit.testing.processes import children
+from alongside.kit.testing.processes import children, is_relay
 
 
 @dataclass(frozen=True)
@@ -59,16 +58,10 @@ async def closed_loop(call: Callable[[int], Awaitable[object]], total: int, conc
 def serving_pids(pid: int) -> list[int]:
     """The process serving: ``pid`` itself, or with WORKERS > 1 its workers
     (never an outbox relay child, which ``relay_pids`` names)."""
-    return [child for child in children(pid) if not _is_relay(child)] or [pid]
+    return [child for child in children(pid) if not is_relay(child)] or [pid]
 
 
 def relay_pids(pid: int) -> list[int]:
     """The outbox relay processes of the service ``pid`` (one per worker)."""
-    return [child for parent in {pid, *serving_pids(pid)} for child in children(parent) if _is_relay(child)]
+    return [child for parent in {pid, *serving_pids(pid)} for child in children(parent) if is_relay(child)]
 
-
-def _is_relay(pid: int) -> bool:
-    try:
-        return b"alongside.kit.events.relay_process" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False

@@ -22,7 +22,7 @@ from alongside.kit.events.relay_process import RelayProcess
 from alongside.kit.events.streams import CATALOGUE, stream_name
 from alongside.kit.runtime import Runtime
 from alongside.kit.testing.auth import AUTH_ENV, TEST_AUTH, channel
-from alongside.kit.testing.processes import Child, children
+from alongside.kit.testing.processes import Child, children, is_relay
 from alongside.kit.testing.wait import eventually
 from alongside.matcher.bootstrap import build
 from alongside.matcher.settings import MatcherSettings
@@ -74,14 +74,7 @@ async def wait_for_events(js: JetStreamContext, namespace: str, count: int) -> l
 
 
 def cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
-
-
-def is_relay(pid: int) -> bool:
-    return b"alongside.kit.events.relay_process" in cmdline(pid)
+    return Path(f"/proc/{pid}/cmdline").read_bytes()
 
 
 def alive(pid: int) -> bool:
@@ -116,8 +109,9 @@ async def test_a_killed_relay_is_replaced_and_no_event_is_lost_or_doubled(matche
     # Committed while no relay runs: they wait in Redis for the next one.
     await upsert(matcher, *(f"rk-{i}" for i in range(1, 6)))
 
-    async def replaced() -> bool:
-        return relay.pid not in (None, first) and relay.pid is not None and alive(relay.pid)
+    def replaced() -> bool:
+        pid = relay.pid
+        return pid is not None and pid != first and alive(pid)
 
     await eventually(replaced, timeout=15, what="a new relay process")
     events = await wait_for_events(matcher.deps.js, namespace, 6)

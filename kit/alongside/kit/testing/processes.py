@@ -79,6 +79,14 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def is_relay(pid: int) -> bool:
+    """Whether ``pid`` is an outbox relay child (``OUTBOX_RELAY=process``)."""
+    try:
+        return b"alongside.kit.events.relay_process" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User plus system CPU of ``pids`` so far (Linux /proc)."""
     total = 0.0
