@@ -37,9 +37,11 @@ class RosterCache:
         self._versions = (-1, -1)
         self._recheck_s = recheck_s
         self._checked_at = float("-inf")
+        self._writes = 0  # this replica's invalidations so far
 
     def invalidate(self) -> None:
         """This replica changed the roster or a load: re-read the counters next time."""
+        self._writes += 1
         self._checked_at = float("-inf")
 
     async def current(self) -> Snapshot:
@@ -47,10 +49,8 @@ class RosterCache:
         snapshot = self._snapshot
         if snapshot is not None and now - self._checked_at < self._recheck_s:
             return snapshot
+        writes = self._writes
         versions = await self._store.versions()
-        self._checked_at = now
-        if snapshot is not None and versions == self._versions:
-            return snapshot
         async with self._lock:
             if self._snapshot is None or versions[0] != self._versions[0]:
                 self._snapshot = await self._load_all()
@@ -59,6 +59,11 @@ class RosterCache:
                 loads = await self._store.loads(list(index.peer_ids))
                 self._snapshot = Snapshot(index, np.array(loads, dtype=np.int64))
             self._versions = versions
+            # Trusted for recheck_s only once it is in place, and only if no
+            # write of ours came after the counters were read: until then
+            # every caller reads the counters itself and waits for the reload.
+            if writes == self._writes:
+                self._checked_at = now
             return self._snapshot
 
     async def _load_all(self) -> Snapshot:
