@@ -46,6 +46,8 @@ DELIVERIES = Counter(
 )
 AUDIT_RECORDS = Counter("alongside_audit_records", "Audit records stored on the AUDIT stream")
 AUDIT_FAILURES = Counter("alongside_audit_write_failures", "Audit batches that could not be stored (calls refused)")
+# Found while reading the trail (outcome): unreadable, missing, unsigned, bad_signature.
+AUDIT_PROBLEMS = Counter("alongside_audit_problems", "Audit records the reader could not trust", ("outcome",))
 
 
 class RpcMetrics:

@@ -33,13 +33,13 @@ from alongside.kit.auth.policy import Authorizer, Policy
 from alongside.kit.events.consumer import Consumer
 from alongside.kit.events.outbox import Outbox, OutboxRelay
 from alongside.kit.events.relay_process import RelayProcess
-from alongside.kit.events.streams import MissingStreams, provision
+from alongside.kit.events.streams import AUDITING_SERVICES, MissingStreams, provision
 from alongside.kit.events.streams import require as require_streams
 from alongside.kit.grpc.server import Health, create_server, enable_reflection
 from alongside.kit.grpc.tls import server_credentials
 from alongside.kit.logging import get_logger
 from alongside.kit.redis import Keys
-from alongside.kit.settings import Settings
+from alongside.kit.settings import ConfigError, Settings
 from alongside.kit.uow import UnitOfWork
 
 log = get_logger(__name__)
@@ -79,6 +79,9 @@ class Runtime:
         self._authorizer = Authorizer(auth_setup.verifier(settings), policies)
         # Full method names whose calls touch participant data: each leaves an audit record.
         self._audited = tuple(audited)
+        if self._audited and settings.service_name not in AUDITING_SERVICES:
+            # The AUDIT stream takes only the subjects of the services it knows.
+            raise ConfigError(f"SERVICE_NAME must be one of {', '.join(AUDITING_SERVICES)} for its audit trail")
         self.stop_event = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.port = 0
@@ -107,7 +110,7 @@ class Runtime:
         outbox = Outbox(r, keys)
         deps = Deps(s, r, nc, js, keys, outbox, UnitOfWork(r, keys, outbox))
         self.deps = deps
-        auditor = Auditor(js, s.namespace, s.service_name, self._audited)
+        auditor = Auditor(r, outbox, s.service_name, self._audited, auth_setup.audit_signer(s))
         server, self.port = create_server(
             s.listen_addr, s.default_deadline_seconds, credentials, self._authorizer, auditor, s.reuse_port
         )

@@ -16,6 +16,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
+from alongside.kit import audit
 from alongside.kit.errors import Aborted, InvalidArgument
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.outbox import Outbox
@@ -128,6 +129,7 @@ class UnitOfWork:
         pipe = self._r.pipeline(transaction=False)
         tx = Tx(pipe, self.outbox, started=True)
         response = body(tx)
+        record = audit.in_transaction(pipe, self.outbox, idempotency.tag, response)
         counts, sizes, packed = _packed(pipe.command_stack)
         args: list[bytes | str | int] = [idempotency.fingerprint, response, IDEMPOTENCY_TTL_S, counts, sizes, packed]
         result = await self._guarded([self._idem_key(idempotency)], args)
@@ -135,8 +137,9 @@ class UnitOfWork:
             if result[1] != idempotency.fingerprint:
                 raise InvalidArgument("idempotency_key", "was already used for a different request")
             stored: bytes = result[2]
-            return stored
-        await self.outbox.committed(tx.tags)
+            return stored  # a replay: its record is the call's own, written when it ends
+        audit.committed(record)
+        await self.outbox.committed(tx.tags | ({idempotency.tag} if record else set()))
         return response
 
     async def run(
@@ -154,6 +157,7 @@ class UnitOfWork:
         for _ in range(attempts):
             async with self._r.pipeline(transaction=True) as pipe:
                 tx = Tx(pipe, self.outbox)
+                record: audit.Pending | None = None
                 try:
                     if idempotency is not None:
                         cached = await self._replay(tx, idempotency)
@@ -163,10 +167,16 @@ class UnitOfWork:
                     tx.begin()
                     if idempotency is not None:
                         self._remember(tx, idempotency, response)
+                    # The call's audit record commits with its change, in the
+                    # outbox of a tag the transaction already writes.
+                    tag = idempotency.tag if idempotency is not None else min(tx.tags, default=None)
+                    if tag is not None:
+                        record = audit.in_transaction(pipe, self.outbox, tag, response)
                     await pipe.execute()
                 except WatchError:
                     continue
-            await self.outbox.committed(tx.tags)
+            audit.committed(record)
+            await self.outbox.committed(tx.tags | ({tag} if record and tag else set()))
             return response
         raise Aborted("a concurrent change won the race; retry")
 

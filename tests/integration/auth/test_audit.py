@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 import pytest
@@ -13,9 +14,12 @@ from nats.js.errors import APIError
 from alongside.api.audit.v1 import audit_pb2, audit_pb2_grpc
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
-from alongside.kit.events.streams import CATALOGUE, provision, stream_name
+from alongside.kit import redis as kit_redis
+from alongside.kit.audit import CALL_TAG
+from alongside.kit.events.streams import CATALOGUE, stream_name
 from alongside.kit.runtime import Runtime
 from alongside.kit.testing.auth import channel
+from alongside.kit.testing.wait import eventually
 
 from ..matcher.conftest import NOW, intake, peer, start_matcher
 
@@ -35,12 +39,24 @@ def stubs(runtime: Runtime, role: str, subject: str) -> tuple[grpc.aio.Channel, 
     return chan, matcher_pb2_grpc.MatcherServiceStub(chan)
 
 
-async def records(runtime: Runtime, **filters: str) -> list[audit_pb2.AuditRecord]:
+async def listed(runtime: Runtime, **filters: str) -> list[audit_pb2.AuditRecord]:
     async with channel(f"127.0.0.1:{runtime.port}", role="manager", subject="m-1") as chan:
         reply = await audit_pb2_grpc.AuditServiceStub(chan).ListAuditRecords(
             audit_pb2.ListAuditRecordsRequest(**filters)
         )
     return list(reply.records)
+
+
+async def records(runtime: Runtime, at_least: int = 1, **filters: str) -> list[audit_pb2.AuditRecord]:
+    """The trail once the relay has carried ``at_least`` matching records to it."""
+    found: list[audit_pb2.AuditRecord] = []
+
+    async def relayed() -> bool:
+        found[:] = await listed(runtime, **filters)
+        return len(found) >= at_least
+
+    await eventually(relayed, what=f"{at_least} audit records")
+    return found
 
 
 async def test_each_access_is_recorded_with_who_what_why_and_outcome(matcher: Runtime) -> None:
@@ -58,7 +74,8 @@ async def test_each_access_is_recorded_with_who_what_why_and_outcome(matcher: Ru
     for chan in (manager_chan, staff_chan, peer_chan):
         await chan.close()
 
-    trail = await records(matcher, object_id=request_id)
+    # The stream holds records in the order they were relayed; each has its own time.
+    trail = sorted(await records(matcher, 4, object_id=request_id), key=lambda r: r.time.ToNanoseconds())
     seen = [(r.actor, r.role, r.action.rsplit("/", 1)[1], r.outcome) for r in trail]
     assert seen == [
         ("staff-7", "intake", "SubmitMatchRequest", "OK"),
@@ -67,9 +84,9 @@ async def test_each_access_is_recorded_with_who_what_why_and_outcome(matcher: Ru
         ("p1", "peer", "GetIntake", "PERMISSION_DENIED"),
     ]
     assert trail[0].purpose == "treatment" and trail[1].purpose == "operations"
-    assert all(r.time.seconds > 0 and r.service == "matcher" for r in trail)
+    assert all(r.time.seconds > 0 and r.service == "matcher" and not r.problem for r in trail)
     # Roster upkeep is not participant data and leaves no record.
-    assert not [r for r in await records(matcher) if r.action.endswith("UpsertPeer")]
+    assert not [r for r in await records(matcher, 4) if r.action.endswith("UpsertPeer")]
 
 
 async def test_no_record_holds_health_details(matcher: Runtime, namespace: str) -> None:
@@ -77,6 +94,7 @@ async def test_no_record_holds_health_details(matcher: Runtime, namespace: str) 
     prefs = pb.Preferences(pathways=pb.Preference(values=[CANARY], strength=pb.STRENGTH_PREFERRED))
     await staff.SubmitMatchRequest(intake("c1", preferences=prefs))
     await chan.close()
+    await records(matcher)
     assert matcher.deps is not None
     js = matcher.deps.js
     name = stream_name(namespace, AUDIT)
@@ -92,6 +110,7 @@ async def test_records_cannot_be_deleted_or_purged(matcher: Runtime, namespace: 
     chan, staff = stubs(matcher, "intake", "staff-1")
     await staff.ListWaitlist(pb.ListWaitlistRequest())
     await chan.close()
+    await records(matcher)
     assert matcher.deps is not None
     js = matcher.deps.js
     name = stream_name(namespace, AUDIT)
@@ -117,12 +136,12 @@ async def test_calls_that_finish_together_share_one_write_and_every_record_pages
     request_id = (await staff.SubmitMatchRequest(intake("g1"))).request.request_id
     await asyncio.gather(*(staff.GetIntake(pb.GetIntakeRequest(request_id=request_id)) for _ in range(40)))
     await chan.close()
+    everything = await records(matcher, 41, object_id=request_id)
     assert matcher.deps is not None
     messages = (await matcher.deps.js.stream_info(stream_name(matcher.settings.namespace, AUDIT))).state.messages
     assert messages < 41, "each record was written on its own: no group commit"
 
-    everything = await records(matcher, object_id=request_id)
-    assert [r.action.rsplit("/", 1)[1] for r in everything] == ["SubmitMatchRequest"] + ["GetIntake"] * 40
+    assert sorted(r.action.rsplit("/", 1)[1] for r in everything) == ["GetIntake"] * 40 + ["SubmitMatchRequest"]
     paged, token = [], ""
     while True:
         async with channel(f"127.0.0.1:{matcher.port}", role="manager", subject="m-1") as manager:
@@ -136,12 +155,16 @@ async def test_calls_that_finish_together_share_one_write_and_every_record_pages
     assert [(r.sequence, r.index) for r in paged] == [(r.sequence, r.index) for r in everything]
 
 
-async def test_a_read_whose_record_cannot_be_written_answers_unavailable(matcher: Runtime) -> None:
+async def test_a_read_whose_record_cannot_be_written_answers_unavailable(
+    matcher: Runtime, redis_admin_url: str
+) -> None:
     chan, staff = stubs(matcher, "intake", "staff-1")
     request_id = (await staff.SubmitMatchRequest(intake("u1"))).request.request_id
     assert matcher.deps is not None
-    js, name = matcher.deps.js, stream_name(matcher.settings.namespace, AUDIT)
-    await js.delete_stream(name)  # the trail is gone: nothing can be recorded
+    outbox = matcher.deps.outbox.key(CALL_TAG)
+    admin = kit_redis.client(redis_admin_url)
+    await eventually(lambda: _gone(admin, outbox), what="the relay emptied the outbox")
+    await admin.set(outbox, "not a stream")  # the next record cannot be appended
     try:
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await staff.GetIntake(pb.GetIntakeRequest(request_id=request_id))
@@ -151,6 +174,11 @@ async def test_a_read_whose_record_cannot_be_written_answers_unavailable(matcher
             await staff.GetIntake(pb.GetIntakeRequest(request_id="req-unknown"))
         assert missing.value.code() == grpc.StatusCode.NOT_FOUND
     finally:
-        await provision(js, matcher.settings.namespace)
+        await admin.delete(outbox)
+        await admin.aclose()
     assert (await staff.GetIntake(pb.GetIntakeRequest(request_id=request_id))).request.request_id == request_id
     await chan.close()
+
+
+async def _gone(r: Any, key: str) -> bool:
+    return not await r.exists(key)

@@ -23,6 +23,9 @@ ALLOWED = [
     ("scheduler", "dlq.scheduler-match"),
     ("notifier", "notification.sent"),
     ("notifier", "dlq.notifier-session"),
+    ("matcher", "audit.matcher"),
+    ("scheduler", "audit.scheduler"),
+    ("notifier", "audit.notifier"),
 ]
 DENIED = [
     ("matcher", "session.booked"),
@@ -32,6 +35,11 @@ DENIED = [
     ("scheduler", "dlq.notifier-match"),  # another service's dead letters
     ("notifier", "session.booked"),
     ("notifier", "match.closed"),
+    # another service's audit trail: no forged records
+    ("scheduler", "audit.matcher"),
+    ("notifier", "audit.scheduler"),
+    ("matcher", "audit.notifier"),
+    ("scheduler", "audit.anything.at.all"),
 ]
 
 
@@ -169,3 +177,13 @@ async def test_no_service_can_create_or_change_a_stream(nats_as: NatsLogin, admi
     assert info.config.max_age == audit.max_age_s
     with pytest.raises((NatsTimeout, NatsError)):
         await provision(user.nc.jetstream(timeout=1), f"{NAMESPACE}2")
+
+
+@pytest.mark.parametrize("subject", ["audit.anything.at.all", "audit.console", "audit.matcher.x"])
+async def test_the_audit_stream_takes_only_the_services_subjects(
+    nats_as: NatsLogin, admin: NatsUser, subject: str
+) -> None:
+    js = admin.nc.jetstream(timeout=1)
+    with pytest.raises(NatsError):  # no stream listens there: nothing is stored
+        await js.publish(f"{NAMESPACE}.{subject}", b"junk")
+    assert await messages(admin, "audit") == 0

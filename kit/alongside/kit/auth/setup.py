@@ -1,16 +1,18 @@
-"""Build the verifier and a service's own token minter from settings."""
+"""Build the verifier, a service's own token minter and its audit signer from settings."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from alongside.kit.auth.signing import SignatureCheck, Signer
 from alongside.kit.auth.tokens import Key, Minter, Verifier, key_from_pem
 from alongside.kit.settings import ConfigError, Settings
 
 SERVICE_TOKEN_TTL_S = 3600
 
 
-def verifier(settings: Settings) -> Verifier:
+def verification_keys(settings: Settings) -> list[Key]:
     keys: list[Key] = []
     for path in settings.auth_public_keys:
         try:
@@ -19,21 +21,46 @@ def verifier(settings: Settings) -> Verifier:
             raise ConfigError(f"AUTH_PUBLIC_KEYS: cannot load {path} ({type(exc).__name__})") from None
     if settings.auth_hs256_secret:
         keys.append(Key("HS256", settings.auth_hs256_secret))
-    return Verifier(keys, settings.auth_issuer, settings.auth_audience)
+    return keys
+
+
+def verifier(settings: Settings) -> Verifier:
+    return Verifier(verification_keys(settings), settings.auth_issuer, settings.auth_audience)
+
+
+def signature_check(settings: Settings) -> SignatureCheck:
+    return SignatureCheck(verification_keys(settings))
+
+
+def _private_key(settings: Settings) -> Any:
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        return load_pem_private_key(Path(settings.auth_private_key).read_bytes(), password=None)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"AUTH_PRIVATE_KEY: cannot load it ({type(exc).__name__})") from None
 
 
 def service_minter(settings: Settings) -> Minter | None:
     """Signs this service's own ``service:<name>`` tokens, if it holds a key."""
     if settings.auth_private_key:
         from cryptography.hazmat.primitives.asymmetric import ed25519
-        from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-        try:
-            private = load_pem_private_key(Path(settings.auth_private_key).read_bytes(), password=None)
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"AUTH_PRIVATE_KEY: cannot load it ({type(exc).__name__})") from None
+        private = _private_key(settings)
         algorithm = "EdDSA" if isinstance(private, ed25519.Ed25519PrivateKey) else "RS256"
         return Minter(private, algorithm, settings.auth_issuer, settings.auth_audience)
     if settings.auth_hs256_secret:
         return Minter(settings.auth_hs256_secret, "HS256", settings.auth_issuer, settings.auth_audience)
+    return None
+
+
+def audit_signer(settings: Settings) -> Signer | None:
+    """Signs this service's audit records with the key that signs its tokens."""
+    if settings.auth_private_key:
+        try:
+            return Signer(_private_key(settings))
+        except ValueError:
+            raise ConfigError("AUTH_PRIVATE_KEY must be an Ed25519 or RSA key") from None
+    if settings.auth_hs256_secret:
+        return Signer(settings.auth_hs256_secret)
     return None

@@ -19,6 +19,11 @@ from nats.js.errors import BadRequestError, NotFoundError
 DUPLICATE_WINDOW_S = 600.0
 
 
+# The services that write an audit trail, each on its own subject
+# <ns>.audit.<service>: the AUDIT stream takes these subjects and no other.
+AUDITING_SERVICES = ("matcher", "scheduler", "notifier")
+
+
 @dataclass(frozen=True)
 class StreamSpec:
     name: str  # "MATCH"
@@ -26,6 +31,11 @@ class StreamSpec:
     max_age_s: float = 30 * 24 * 3600.0
     # Append-only: messages can be neither deleted nor purged (audit).
     immutable: bool = False
+    # The subjects under the aggregate it takes; every one ("<ns>.<aggregate>.>") when empty.
+    only: tuple[str, ...] = ()
+
+    def subjects(self, namespace: str) -> list[str]:
+        return [f"{namespace}.{self.aggregate}.{tail}" for tail in self.only or (">",)]
 
 
 CATALOGUE = (
@@ -35,7 +45,7 @@ CATALOGUE = (
     StreamSpec("NOTIFICATION", "notification"),
     StreamSpec("DLQ", "dlq", max_age_s=90 * 24 * 3600.0),
     # HIPAA keeps audit trails six years.
-    StreamSpec("AUDIT", "audit", max_age_s=6 * 366 * 24 * 3600.0, immutable=True),
+    StreamSpec("AUDIT", "audit", max_age_s=6 * 366 * 24 * 3600.0, immutable=True, only=AUDITING_SERVICES),
 )
 
 
@@ -46,7 +56,7 @@ def stream_name(namespace: str, spec: StreamSpec) -> str:
 def stream_config(namespace: str, spec: StreamSpec, replicas: int = 1) -> StreamConfig:
     return StreamConfig(
         name=stream_name(namespace, spec),
-        subjects=[f"{namespace}.{spec.aggregate}.>"],
+        subjects=spec.subjects(namespace),
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
         discard=DiscardPolicy.OLD,

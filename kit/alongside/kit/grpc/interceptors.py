@@ -21,7 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
 
 from alongside.kit.aio import Deadlines
-from alongside.kit.audit import Auditor
+from alongside.kit.audit import Auditor, Pending
 from alongside.kit.auth.policy import Authorizer, reset
 from alongside.kit.auth.tokens import Identity
 from alongside.kit.errors import DomainError, Unavailable
@@ -80,23 +80,15 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         binding["identity"] = self._auth.permit(method, who)
         bind_more(role=who.role)
 
-    async def _audit(
-        self,
-        method: str,
-        request: Any,
-        metadata: Metadata,
-        code: grpc.StatusCode,
-        who: Identity | None,
-        response: Any = None,
-    ) -> None:
-        """Append the audit record; only a successful call must have one written."""
-        if self._auditor is None or method not in self._auditor.audited:
-            return
-        try:
-            await self._auditor.record(method, (request, response), metadata, code.name, who)
-        except Unavailable:
-            if code == grpc.StatusCode.OK:
-                raise
+    def _open(self, method: str, request: Any, metadata: Metadata) -> Pending | None:
+        """Start owing the call an audit record (if its method is audited)."""
+        return None if self._auditor is None else self._auditor.open(method, request, metadata)
+
+    async def _close(self, pending: Pending | None, code: grpc.StatusCode, response: Any = None) -> None:
+        """Write the call's audit record unless its transaction did; only a
+        successful call must have one written."""
+        if self._auditor is not None:
+            await self._auditor.close(pending, code.name, response)
 
     def _done(self, method: str, code: grpc.StatusCode, started: float) -> None:
         """The call's log line and metrics (method and status only)."""
@@ -142,19 +134,24 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             metadata: Metadata = context.invocation_metadata() or ()
             binding = _bind(metadata, method)
             code = grpc.StatusCode.OK
-            who: Identity | None = None
+            pending = self._open(method, request, metadata)
             try:
                 remaining = context.time_remaining()
                 budget = self._deadline if remaining is None else min(remaining, self._deadline)
-                who = self._authenticate(metadata)  # known to the audit record even if refused
+                who = self._authenticate(metadata)
+                if pending is not None:
+                    pending.identity = who  # known to the audit record even if refused
                 self._permit(method, who, binding)
                 with self._deadlines.within(budget):
                     response = await behaviour(request, context)
-                await self._audit(method, request, metadata, code, who, response)
+                await self._close(pending, code, response)
                 return response
+            except asyncio.CancelledError:
+                code = _gone(context)  # the client went away: no answer, no disclosure
+                raise
             except BaseException as exc:  # noqa: BLE001 - mapped, then re-raised as a status
                 code, message = _map(exc)
-                await self._audit(method, request, metadata, code, who)
+                await self._close(pending, code)
                 await context.abort(code, message)
             finally:
                 self._done(method, code, started)
@@ -168,16 +165,21 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             metadata: Metadata = context.invocation_metadata() or ()
             binding = _bind(metadata, method)
             code = grpc.StatusCode.OK
-            who: Identity | None = None
+            pending = self._open(method, request, metadata)
             try:
                 who = self._authenticate(metadata)
+                if pending is not None:
+                    pending.identity = who
                 self._permit(method, who, binding)
-                await self._audit(method, request, metadata, code, who)  # the stream opens
+                await self._close(pending, code)  # the stream opens
                 async for item in behaviour(request, context):
                     yield item
+            except asyncio.CancelledError:
+                code = _gone(context)
+                raise
             except BaseException as exc:  # noqa: BLE001
                 code, message = _map(exc)
-                await self._audit(method, request, metadata, code, who)
+                await self._close(pending, code)
                 await context.abort(code, message)
             finally:
                 self._done(method, code, started)
@@ -196,6 +198,15 @@ def _unbind(binding: dict[str, Any]) -> None:
     if identity is not None:
         reset(identity)
     unbind_correlation(binding["correlation"])
+
+
+def _gone(context: aio.ServicerContext) -> grpc.StatusCode:
+    """How a cancelled call ended, for its log line and metrics: its deadline
+    passed, or its client cancelled it (or went away)."""
+    remaining = context.time_remaining()
+    if remaining is not None and remaining <= 0:
+        return grpc.StatusCode.DEADLINE_EXCEEDED
+    return grpc.StatusCode.CANCELLED
 
 
 def _map(exc: BaseException) -> tuple[grpc.StatusCode, str]:

@@ -10,6 +10,7 @@ from grpc import aio
 
 from alongside.api.audit.v1 import audit_pb2, audit_pb2_grpc
 from alongside.api.matcher.v1 import matcher_pb2, matcher_pb2_grpc
+from alongside.kit.auth import setup as auth_setup
 from alongside.kit.runtime import Deps, Runtime
 from alongside.matcher.adapters.roster_cache import RosterCache
 from alongside.matcher.adapters.store import MatcherStore
@@ -41,7 +42,8 @@ def build(settings: MatcherSettings, clock: Callable[[], datetime] = utc_now) ->
         deps.tasks.append(rematch.run)
         servicer = MatcherServicer(Roster(ctx), intake, Queries(ctx), Batch(ctx, intake), rematch, Disclosure(ctx))
         matcher_pb2_grpc.add_MatcherServiceServicer_to_server(servicer, server)
-        audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(deps.js, settings.namespace), server)
+        audit = AuditServicer(deps.js, settings.namespace, auth_setup.signature_check(settings))
+        audit_pb2_grpc.add_AuditServiceServicer_to_server(audit, server)
         return (SERVICE_NAME, AUDIT_SERVICE_NAME)
 
     return Runtime(settings, register, policies=[POLICY, AUDIT_POLICY], audited=AUDITED)
