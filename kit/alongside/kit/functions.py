@@ -17,6 +17,7 @@ A function's body is an ordinary script body that reads ``KEYS`` and
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,9 @@ from importlib import resources
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoPermissionError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from alongside.kit.errors import Unavailable
 from alongside.kit.logging import get_logger
@@ -170,11 +173,24 @@ async def provision(r: aioredis.Redis, libraries: Iterable[Library]) -> list[Loa
     return changed
 
 
-async def require(r: aioredis.Redis, libraries: Iterable[Library], *, may_provision: bool) -> None:
+async def require(
+    r: aioredis.Redis, libraries: Iterable[Library], *, may_provision: bool, startup_timeout_s: float = 30.0
+) -> None:
     """Raise ``MissingFunctions`` unless every library is loaded at this
-    build's version; with ``may_provision``, load those that are not."""
+    build's version; with ``may_provision``, load those that are not.
+    Waits up to ``startup_timeout_s`` for Valkey to answer (it may start
+    after the service), then raises ``ConnectionError``."""
     libraries = list(libraries)
-    changed = await stale(r, libraries)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + startup_timeout_s
+    while True:
+        try:
+            changed = await stale(r, libraries)
+            break
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            if loop.time() >= deadline:
+                raise ConnectionError(f"cannot reach Valkey at start-up ({type(exc).__name__})") from exc
+            await asyncio.sleep(0.5)
     if not changed:
         return
     if not may_provision:

@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 from typer.testing import CliRunner
 
 from alongside.cli.app import app
-from alongside.kit.functions import MissingFunctions
+from alongside.kit.functions import MissingFunctions, require
 from alongside.kit.libraries import KIT, catalogue
 from alongside.kit.testing.auth import AUTH_ENV, TEST_AUTH
 from alongside.kit.testing.processes import Child
@@ -128,3 +128,17 @@ def test_an_unreachable_valkey_is_reported(unused_tcp_port: int) -> None:
     code, output = provision_with_cli(f"redis://admin:s3cret-pw@127.0.0.1:{unused_tcp_port}/0", timeout_s=1.0)
     assert code == 3 and f"cannot reach Valkey at 127.0.0.1:{unused_tcp_port}" in output
     assert "s3cret-pw" not in output  # the URL's password is never echoed
+
+
+async def test_the_check_waits_for_a_valkey_that_starts_late(own_valkey: ValkeyServer) -> None:
+    """As for NATS: a service may start before Valkey; it waits for it up to a deadline."""
+    r = aioredis.Redis.from_url(own_valkey.url)
+    try:
+        own_valkey.stop()
+        with pytest.raises(ConnectionError, match="cannot reach Valkey at start-up"):
+            await require(r, catalogue(), may_provision=False, startup_timeout_s=0.3)
+        checking = asyncio.create_task(require(r, catalogue(), may_provision=False, startup_timeout_s=30))
+        await asyncio.to_thread(own_valkey.start)  # its AOF still holds the functions
+        await asyncio.wait_for(checking, 30)
+    finally:
+        await r.aclose()
