@@ -19,6 +19,7 @@ from alongside.cli import (
     status,
     streams,
     token,
+    valkey,
 )
 from alongside.cli.clients import Clients
 from alongside.cli.config import DEFAULT_TIMEOUT_S, Config
@@ -69,5 +70,6 @@ app.add_typer(notifications.app, name="notifications")
 app.add_typer(plan.app, name="plan")
 app.add_typer(token.app, name="token")
 app.add_typer(streams.app, name="streams")
+app.add_typer(valkey.app, name="valkey")
 app.command("demo")(demo.demo)
 app.command("demo-data")(demo.demo_data)

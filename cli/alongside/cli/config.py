@@ -2,7 +2,8 @@
 
 ``ALONGSIDE_MATCHER``, ``ALONGSIDE_SCHEDULER`` and ``ALONGSIDE_NOTIFIER`` are
 ``host:port`` (defaults: the ports ``make run`` uses); ``NATS_URL`` and
-``REDIS_URL`` are only read by ``status``.
+``REDIS_URL`` are only read by ``status`` and the operators' ``streams
+provision`` and ``valkey provision``.
 """
 
 from __future__ import annotations

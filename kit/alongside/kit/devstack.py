@@ -19,7 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from alongside.kit.testing.servers import NatsServer, ValkeyServer, free_port
+from alongside.kit.libraries import catalogue
+from alongside.kit.testing.servers import NatsServer, ValkeyServer, free_port, provision_functions
 from alongside.kit.testing.smtp import SmtpSink
 
 # (name, preferred gRPC port, preferred metrics port)
@@ -74,6 +75,10 @@ def _embedded(env: dict[str, str], started: list[NatsServer | ValkeyServer]) -> 
         started.append(valkey)
         env["REDIS_URL"] = valkey.url
         print(f"embedded Valkey (AOF)       {valkey.url}   data in {valkey.root}")
+        # As an operator would (alongside valkey provision): the services only check.
+        provision_functions(valkey.url)
+        env.setdefault("PROVISION_FUNCTIONS", "false")
+        print(f"Valkey functions            {', '.join(lib.name for lib in catalogue())}   (loaded as an operator)")
 
 
 def _wait_listening(proc: subprocess.Popen[bytes], port: int, name: str, timeout: float = 60.0) -> None:

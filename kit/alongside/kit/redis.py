@@ -1,4 +1,4 @@
-"""Redis helpers: a client from a URL, key naming, and Lua scripts.
+"""Redis helpers: a client from a URL, key naming, and pipelined function calls.
 
 Keys look like ``<namespace>:<service>:{<tag>}:<rest>``. The hash tag names
 the entity that needs atomicity: every key one atomic operation touches shares
@@ -10,20 +10,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.connection import Connection
-from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from alongside.kit.batching import GroupCommit
 from alongside.kit.errors import Unavailable
+from alongside.kit.functions import missing
 
-MAX_BATCH = 256  # script calls in one pipeline at most
+MAX_BATCH = 256  # function calls in one pipeline at most
 SOCKET_TIMEOUT_S = 5.0  # redis-py's own default, for a client configured without one
 
 
@@ -47,25 +46,21 @@ class Keys:
         return ":".join((self.namespace, self.service, "{*}", *rest))
 
 
-def load_script(r: aioredis.Redis, package: str, name: str) -> AsyncScript:
-    """Register ``<package>/<name>.lua``; redis-py runs it by SHA with EVALSHA."""
-    source = (resources.files(package) / f"{name}.lua").read_text()
-    return r.register_script(source)
-
-
-class PipelinedScript:
-    """A Lua script run for many concurrent callers with group commit.
+class PipelinedFunction:
+    """A Valkey function (``alongside.kit.functions``) called for many
+    concurrent callers with group commit.
 
     Calls that arrive while a pipeline is in flight go together in the next
-    one: each is still its own atomic script run, but a busy service pays one
-    round trip (and one connection checkout) per batch rather than per call.
-    If the server lost the script (NOSCRIPT), it is loaded again and only the
-    calls that never ran are re-sent. If a batch is interrupted, its callers
-    get ``Unavailable``; a retry with the same idempotency key is safe.
+    one: each is still its own atomic function call, but a busy service pays
+    one round trip (and one connection checkout) per batch rather than per
+    call. If the server does not have the function (an operator flushed it),
+    each call fails with ``FunctionMissing``, which says how to load it. If a
+    batch is interrupted, its callers get ``Unavailable``; a retry with the
+    same idempotency key is safe.
     """
 
-    def __init__(self, r: aioredis.Redis, script: AsyncScript, max_batch: int = MAX_BATCH) -> None:
-        self._r, self._script = r, script
+    def __init__(self, r: aioredis.Redis, name: str, max_batch: int = MAX_BATCH) -> None:
+        self._r, self._name = r, name
         self._conn: Connection | None = None  # the writer's own (one writer sends at a time)
         self._timeout = SOCKET_TIMEOUT_S
         self._commit = GroupCommit(self._send, lambda: Unavailable("the write was interrupted; retry"), max_batch)
@@ -75,16 +70,10 @@ class PipelinedScript:
         return await self._commit([len(keys), *keys, *args])
 
     async def _send(self, batch: list[list[Any]]) -> list[Any]:
-        """One round trip of EVALSHA calls; loads the script once if the server lost it."""
+        """One round trip of FCALLs."""
         self.round_trips += 1
-        calls = [("EVALSHA", self._script.sha, *args) for args in batch]
-        replies = await self._roundtrip(calls)
-        lost = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
-        if lost:  # NOSCRIPT: those calls never ran, so running them again is safe
-            again = await self._roundtrip([("SCRIPT", "LOAD", self._script.script), *(calls[i] for i in lost)])
-            for i, reply in zip(lost, again[1:], strict=True):
-                replies[i] = reply
-        return replies
+        replies = await self._roundtrip([("FCALL", self._name, *args) for args in batch])
+        return [missing(self._name, reply) if isinstance(reply, ResponseError) else reply for reply in replies]
 
     async def _roundtrip(self, commands: list[tuple[Any, ...]]) -> list[Any]:
         """Send the commands back to back and read their replies; a command's own
@@ -94,14 +83,14 @@ class PipelinedScript:
         pool checkout, no pipeline object and no retry layer per batch. If the
         connection fails, it reconnects and sends the batch once more (after a
         Redis restart the kept socket is dead). That is safe only because every
-        script run here is guarded by an idempotency record or writes nothing:
+        function called here is guarded by an idempotency record or writes nothing:
         one that ran before its reply was lost answers the second time as a
         replay.
         """
         if self._conn is None:
             self._conn = await self._r.connection_pool.get_connection()
             # redis-py would start a timer for every reply and a task for every
-            # send on this connection, costing more than the script call itself;
+            # send on this connection, costing more than the function call itself;
             # one deadline on the whole exchange does instead. (The connection
             # stays checked out, so the pool still closes it with the client.)
             self._timeout = self._conn.socket_timeout or SOCKET_TIMEOUT_S

@@ -35,8 +35,11 @@ from alongside.kit.events.outbox import Outbox, OutboxRelay
 from alongside.kit.events.relay_process import RelayProcess
 from alongside.kit.events.streams import AUDITING_SERVICES, MissingStreams, provision
 from alongside.kit.events.streams import require as require_streams
+from alongside.kit.functions import Library, MissingFunctions
+from alongside.kit.functions import require as require_functions
 from alongside.kit.grpc.server import Health, create_server, enable_reflection
 from alongside.kit.grpc.tls import server_credentials
+from alongside.kit.libraries import KIT
 from alongside.kit.logging import get_logger
 from alongside.kit.redis import Keys
 from alongside.kit.settings import ConfigError, Settings
@@ -71,8 +74,11 @@ class Runtime:
         consumers: MakeConsumers | None = None,
         policies: Sequence[Policy] = (),
         audited: Sequence[str] = (),
+        functions: Sequence[Library] = (),
     ) -> None:
         self.settings = settings
+        # The Valkey function libraries it calls: the kit's, and its own.
+        self._libraries = (KIT, *functions)
         self._register = register
         self._consumers = consumers or (lambda deps: ())
         # Fails closed: an RPC without a rule in these tables is refused.
@@ -102,6 +108,7 @@ class Runtime:
                 await provision(js, s.namespace, s.stream_replicas)
             else:
                 await require_streams(js, s.namespace)
+            await require_functions(r, self._libraries, may_provision=s.provision_functions)
         except BaseException:
             await nc.close()
             await r.aclose()
@@ -191,6 +198,10 @@ class Runtime:
             await self.start()
         except MissingStreams as exc:
             log.error("service.streams_missing", streams=exc.names)
+            print(f"{self.settings.service_name}: {exc}", file=sys.stderr, flush=True)
+            raise SystemExit(2) from None
+        except MissingFunctions as exc:
+            log.error("service.functions_missing", libraries=exc.names)
             print(f"{self.settings.service_name}: {exc}", file=sys.stderr, flush=True)
             raise SystemExit(2) from None
         # Everything built so far (modules, descriptors, clients, caches) lives

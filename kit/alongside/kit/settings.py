@@ -46,6 +46,10 @@ class Settings:
     # replicas; false: only check they exist (an operator provisions them).
     provision_streams: bool = True
     stream_replicas: int = 1
+    # Load the Valkey function libraries at start-up when missing or stale
+    # (a login that may: FUNCTION LOAD); false: only check they are loaded at
+    # this build's version (an operator loads them: alongside valkey provision).
+    provision_functions: bool = True
     # Prometheus metrics over HTTP at host:port (alongside.kit.metrics); off when empty.
     metrics_addr: str = ""
     # "uvloop" (the default where installed) or "asyncio" (alongside.kit.loop).

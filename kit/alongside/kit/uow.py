@@ -20,7 +20,8 @@ from alongside.kit import audit
 from alongside.kit.errors import Aborted, InvalidArgument
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.outbox import Outbox
-from alongside.kit.redis import Keys, PipelinedScript
+from alongside.kit.functions import Function
+from alongside.kit.redis import Keys, PipelinedFunction
 
 IDEMPOTENCY_TTL_S = 7 * 24 * 3600
 MAX_ATTEMPTS = 8
@@ -73,8 +74,11 @@ class Idempotency:
 # response: the check and the writes are one atomic step, one round trip.
 # The writes travel packed (few arguments keep the client's per-argument
 # encoding cheap): ARGV[4] is each command's argument count, ARGV[5] each
-# argument's length, ARGV[6] the arguments back to back.
-_GUARDED = """
+# argument's length, ARGV[6] the arguments back to back. (A Valkey function
+# in the kit's library: ``alongside.kit.libraries``.)
+GUARDED = Function(
+    "alongside_kit_guarded",
+    """
 local stored = redis.call('HMGET', KEYS[1], 'fp', 'response')
 if stored[1] then return {0, stored[1], stored[2]} end
 local sizes, at, k = {}, 1, 0
@@ -91,11 +95,12 @@ end
 redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'response', ARGV[2])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
 return {1}
-"""
+""",
+)
 
 
 def _packed(commands: list[tuple[tuple[Any, ...], Any]]) -> tuple[str, str, bytes]:
-    """Argument counts, argument lengths and the arguments, for ``_GUARDED``."""
+    """Argument counts, argument lengths and the arguments, for ``GUARDED``."""
     counts, sizes, parts = [], [], []
     for command, _options in commands:
         counts.append(str(len(command)))
@@ -120,11 +125,11 @@ def _bytes(arg: object) -> bytes:
 class UnitOfWork:
     def __init__(self, r: aioredis.Redis, keys: Keys, outbox: Outbox) -> None:
         self._r, self._keys, self.outbox = r, keys, outbox
-        self._guarded = PipelinedScript(r, r.register_script(_GUARDED))
+        self._guarded = PipelinedFunction(r, GUARDED.name)
 
     async def run_blind(self, body: Callable[[Tx], bytes], *, idempotency: Idempotency) -> bytes:
         """Like ``run`` for use cases that only write (they read nothing that
-        another writer could change): one atomic script, no WATCH round trips.
+        another writer could change): one atomic function call, no WATCH round trips.
         Every key written must share the idempotency record's hash tag."""
         pipe = self._r.pipeline(transaction=False)
         tx = Tx(pipe, self.outbox, started=True)

@@ -1,4 +1,5 @@
-"""commit.lua answers exactly as the domain's rules: overlap with buffer, time off, cap."""
+"""commit.lua (the scheduler's commit function) answers exactly as the domain's
+rules: overlap with buffer, time off, cap."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis.asyncio as aioredis
 
+from alongside.kit.functions import FunctionMissing
 from alongside.kit.redis import client
+from alongside.kit.testing.servers import ValkeyServer, provision_functions
 from alongside.scheduler.adapters.commit import Candidate, Commit, Committer
 from alongside.scheduler.adapters.store import span_value
 from alongside.scheduler.domain.intervals import conflicts
@@ -137,15 +140,26 @@ async def test_commits_sent_together_share_round_trips_each_atomic(r: aioredis.R
     assert committer.round_trips < 50
 
 
-async def test_a_script_the_server_lost_is_loaded_again(
-    r: aioredis.Redis, namespace: str, redis_admin_url: str
-) -> None:
+async def test_a_function_the_server_lost_fails_every_call_clearly(own_valkey: ValkeyServer, namespace: str) -> None:
+    """Services never load code: if an operator flushed the functions, each
+    call fails with a message saying how to load them again, nothing runs
+    half-way, and once they are loaded the same committer works again."""
     record = f"{namespace}:{{t}}:rec"
+    r = client(own_valkey.url)
     committer = Committer(r)
-    admin = aioredis.Redis.from_url(redis_admin_url)
-    await admin.script_flush()  # an operator's command: the services' login may not
-    await admin.aclose()
-    commit = Commit()
-    commit.hset(record, "x", b"written")
-    assert (await committer.run(commit)).kind == "ok"
-    assert await r.hget(record, "x") == b"written"
+
+    def write(i: int) -> Commit:
+        commit = Commit()
+        commit.hset(record, f"x{i}", b"written")
+        return commit
+
+    try:
+        await r.function_delete("alongside_scheduler")  # own_valkey has no ACL: r is its operator too
+        failed = await asyncio.gather(*(committer.run(write(i)) for i in range(5)), return_exceptions=True)
+        assert all(isinstance(f, FunctionMissing) for f in failed), failed
+        assert "alongside valkey provision" in str(failed[0])
+        assert await r.exists(record) == 0
+        assert provision_functions(own_valkey.url) == ["alongside_scheduler"]
+        assert (await committer.run(write(0))).kind == "ok"
+    finally:
+        await r.aclose()

@@ -22,6 +22,7 @@ from alongside.kit import nats as kit_nats
 from alongside.kit.redis import client
 from alongside.kit.testing.certs import Authority
 from alongside.kit.testing.secure_servers import SecureNatsServer, SecureValkeyServer
+from alongside.kit.testing.servers import provision_functions
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 NAMESPACE = "alongside"
@@ -45,6 +46,7 @@ def secure_nats(passwords: dict[str, str]) -> Iterator[SecureNatsServer]:
 def secure_valkey(passwords: dict[str, str]) -> Iterator[SecureValkeyServer]:
     server = SecureValkeyServer(DEPLOY / "valkey" / "valkey.conf", DEPLOY / "valkey" / "users.acl", passwords)
     server.start()
+    provision_functions(server.url_for("admin"))  # as deployed: the operator loads the functions
     yield server
     server.close()
 

@@ -1,5 +1,6 @@
 """Each service's Valkey user reaches only keys under its own prefix, with
-only the commands the services use (deploy/valkey/users.acl)."""
+only the commands the services use (deploy/valkey/users.acl), and runs only
+the project's Lua: the functions an operator loaded, never a script of its own."""
 
 from __future__ import annotations
 
@@ -11,15 +12,23 @@ from redis.exceptions import AuthenticationError, NoPermissionError, ResponseErr
 
 from alongside.api.matcher.v1 import events_pb2
 from alongside.kit.events.envelope import Event
-from alongside.kit.events.outbox import Outbox
+from alongside.kit.events.outbox import TRIM, Outbox
+from alongside.kit.functions import MissingFunctions, fcall
+from alongside.kit.libraries import catalogue
 from alongside.kit.redis import Keys, client
+from alongside.kit.testing.auth import TEST_AUTH
 from alongside.kit.testing.secure_servers import DATABASES, SecureValkeyServer
 from alongside.kit.testing.servers import service_commands
-from alongside.kit.uow import Idempotency, Tx, UnitOfWork
+from alongside.kit.uow import GUARDED, Idempotency, Tx, UnitOfWork
+from alongside.matcher.bootstrap import build as build_matcher
+from alongside.matcher.settings import MatcherSettings
 from tests.integration.security.conftest import DEPLOY, NAMESPACE, SERVICES, RedisLogin
 
 REPO = DEPLOY.parent
 MATCHER_KEY = f"{NAMESPACE}:matcher:{{p-1}}:peer"
+# What a compromised service would like to run: it holds the server's one
+# script thread until someone kills it.
+BURN = "local n = 0 while true do n = n + 1 end"
 
 
 @pytest.fixture
@@ -56,16 +65,73 @@ async def test_a_service_cannot_even_list_another_services_keys(redis_as: RedisL
             await scheduler.execute_command("SELECT", str(DATABASES[other]))
 
 
-async def test_scripts_run_with_the_callers_key_permissions(redis_as: RedisLogin, seeded: aioredis.Redis) -> None:
+async def test_functions_run_with_the_callers_key_permissions(redis_as: RedisLogin, seeded: aioredis.Redis) -> None:
     scheduler = redis_as("scheduler")
-    wipe = scheduler.register_script("return redis.call('DEL', KEYS[1])")
     with pytest.raises(ResponseError, match=r"(?i)no permissions to access a key"):
-        await wipe(keys=[MATCHER_KEY])
-    # Key names smuggled in as arguments are checked too.
-    sneaky = scheduler.register_script("return redis.call('DEL', ARGV[1])")
+        await fcall(scheduler, TRIM.name, [MATCHER_KEY], ["0-1"])
+    # Key names smuggled in as arguments are checked too: the guarded write
+    # runs the commands it is handed, each with the caller's permissions.
+    own = f"{NAMESPACE}:scheduler:{{x}}:idem"
+    command = [b"DEL", MATCHER_KEY.encode()]
+    packed = [str(len(command)), ",".join(str(len(a)) for a in command), b"".join(command)]
     with pytest.raises(ResponseError, match=r"(?i)no permissions to access a key"):
-        await sneaky(keys=[f"{NAMESPACE}:scheduler:{{x}}:y"], args=[MATCHER_KEY])
+        await fcall(scheduler, GUARDED.name, [own], [b"fp", b"response", 60, *packed])
     assert await seeded.exists(MATCHER_KEY) == 1
+
+
+async def test_a_service_cannot_run_a_script_of_its_own(redis_as: RedisLogin) -> None:
+    """Neither ad-hoc Lua (EVAL, SCRIPT LOAD) nor a script someone else
+    cached (EVALSHA), nor a function library of its own (FUNCTION LOAD)."""
+    admin, matcher = redis_as("admin"), redis_as("matcher")
+    sha = await admin.script_load(BURN)  # cached on the server, by someone allowed to
+    burner = f"#!lua name=alongside_burn\n{BURN}\nredis.register_function('alongside_burn', function() end)"
+    attempts = [
+        ("SCRIPT", "LOAD", BURN),
+        ("EVAL", BURN, "0"),
+        ("EVAL_RO", BURN, "0"),
+        ("EVALSHA", sha, "0"),
+        ("EVALSHA_RO", sha, "0"),
+        ("FUNCTION", "LOAD", burner),
+        ("FUNCTION", "LOAD", "REPLACE", burner),
+        ("FUNCTION", "DELETE", "alongside_kit"),
+        ("FUNCTION", "FLUSH"),
+        ("FUNCTION", "RESTORE", b"\x00"),
+        ("FUNCTION", "DUMP"),
+        ("FUNCTION", "LIST"),
+        ("FUNCTION", "KILL"),
+        ("SCRIPT", "KILL"),
+        ("SCRIPT", "EXISTS", sha),
+    ]
+    for attempt in attempts:
+        with pytest.raises(NoPermissionError):
+            await matcher.execute_command(*attempt)
+    assert await admin.function_list(library="alongside_burn") == []
+    assert await matcher.ping()  # and nothing is burning the server's script thread
+
+
+async def test_a_service_may_not_load_missing_functions_itself(
+    redis_as: RedisLogin, secure_valkey: SecureValkeyServer, nats_url: str, namespace: str
+) -> None:
+    """Even allowed to provision (the default), a service under the deployed
+    ACL cannot load the libraries: it stops, saying an operator must."""
+    admin = redis_as("admin")
+    await admin.function_flush()
+    settings = MatcherSettings.from_env(
+        {}, **TEST_AUTH, nats_url=nats_url, redis_url=secure_valkey.url_for("matcher"), namespace=namespace
+    )
+    assert settings.provision_functions
+    with pytest.raises(MissingFunctions, match="this user may not load them") as missing:
+        await build_matcher(settings).start()
+    assert missing.value.names == ["alongside_kit"]
+    assert await admin.function_list() == []
+
+
+async def test_a_service_calls_every_project_function(redis_as: RedisLogin) -> None:
+    """The operator loaded the libraries; each service's user may call them."""
+    for user in SERVICES:
+        r = redis_as(user)
+        for library in catalogue():
+            assert (await r.fcall_ro(library.version_function, 0)).decode() == library.version
 
 
 @pytest.mark.parametrize(
@@ -77,6 +143,7 @@ async def test_scripts_run_with_the_callers_key_permissions(redis_as: RedisLogin
         ("ACL", "LIST"),
         ("CLIENT", "LIST"),
         ("EVAL", "return 1", "0"),
+        ("FUNCTION", "FLUSH"),
         ("SUBSCRIBE", "anything"),
         ("SCRIPT", "FLUSH"),
         ("SELECT", "0"),  # any database but its own
@@ -99,8 +166,8 @@ async def test_anonymous_and_wrong_passwords_are_refused(secure_valkey: SecureVa
 
 
 async def test_a_service_does_its_own_work(redis_as: RedisLogin) -> None:
-    """The unit of work (WATCH/MULTI/EXEC, its guarded script) and the outbox,
-    under the matcher's user."""
+    """The unit of work (WATCH/MULTI/EXEC, its guarded function) and the
+    outbox, under the matcher's user."""
     r = redis_as("matcher")
     keys = Keys(NAMESPACE, "matcher")
     outbox = Outbox(r, keys)
@@ -130,16 +197,23 @@ async def test_a_service_does_its_own_work(redis_as: RedisLogin) -> None:
     assert await r.xlen(keys.key("p-1", "outbox")) == 1
 
 
-def test_every_command_the_scripts_call_is_granted() -> None:
-    """Scripts run with their caller's permissions: a command missing from the
-    ACL would fail only in a deployment that uses it."""
+def test_every_command_the_functions_call_is_granted() -> None:
+    """Functions run with their caller's permissions: a command missing from
+    the ACL would fail only in a deployment that uses it."""
     called = set()
-    for path in [*REPO.glob("services/*/alongside/**/*.lua"), *REPO.glob("services/*/alongside/**/*.py"),
-                 *REPO.glob("kit/alongside/kit/**/*.py")]:  # fmt: skip
-        called |= {c.lower() for c in re.findall(r"redis\.call\(\s*['\"](\w+)['\"]", path.read_text())}
-    assert called, "no scripts found"
+    for library in catalogue():
+        called |= {c.lower() for c in re.findall(r"redis\.call\(\s*['\"](\w+)['\"]", library.source)}
+    assert called, "no functions found"
     for user in SERVICES:
         assert called <= granted(user), f"{user} lacks {sorted(called - granted(user))}"
+
+
+def test_the_service_users_may_call_functions_but_not_load_code() -> None:
+    for user in SERVICES:
+        rules = granted(user)
+        assert {"fcall", "fcall_ro"} <= rules
+        code = {r for r in rules if r.startswith(("eval", "script", "function", "@"))}
+        assert not code, f"{user} may run or load code: {sorted(code)}"
 
 
 def granted(user: str) -> set[str]:
@@ -160,7 +234,15 @@ async def test_every_suite_runs_its_services_with_only_the_granted_commands(
     try:
         await services.set("acl-probe", b"1")
         assert await services.get("acl-probe") == b"1"
-        for refused in (("INFO",), ("KEYS", "*"), ("SCRIPT", "FLUSH"), ("OBJECT", "ENCODING", "acl-probe")):
+        refused_commands = [
+            ("INFO",),
+            ("KEYS", "*"),
+            ("SCRIPT", "FLUSH"),
+            ("OBJECT", "ENCODING", "acl-probe"),
+            ("EVAL", "return 1", "0"),
+            ("FUNCTION", "FLUSH"),
+        ]
+        for refused in refused_commands:
             with pytest.raises(NoPermissionError):
                 await services.execute_command(*refused)
         assert "redis_version" in await admin.info()
@@ -172,6 +254,6 @@ async def test_every_suite_runs_its_services_with_only_the_granted_commands(
 
 def test_the_service_users_share_one_command_list() -> None:
     rules = service_commands((DEPLOY / "valkey" / "users.acl").read_text())
-    assert rules[0] == "-@all" and "+evalsha" in rules and "+keys" not in rules
+    assert rules[0] == "-@all" and "+fcall" in rules and "+evalsha" not in rules and "+keys" not in rules
     with pytest.raises(ValueError, match="differ"):
         service_commands("user matcher on -@all +get\nuser scheduler on -@all +get +set\n")

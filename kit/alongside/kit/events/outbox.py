@@ -25,17 +25,23 @@ from nats.js.api import PubAck
 from alongside.kit import metrics
 from alongside.kit.aio import wait_any
 from alongside.kit.events.envelope import Event
+from alongside.kit.functions import Function, fcall
 from alongside.kit.logging import get_logger
 from alongside.kit.redis import Keys
 
 log = get_logger(__name__)
 
 # Trim what was published; drop the stream once empty so sweeps stay cheap.
-_TRIM = """
+# It only frees memory, so it runs even when Valkey is out of memory.
+TRIM = Function(
+    "alongside_kit_outbox_trim",
+    """
 redis.call('XDEL', KEYS[1], unpack(ARGV))
 if redis.call('XLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[1]) end
 return 0
-"""
+""",
+    flags=("allow-oom",),
+)
 _BATCH = 256
 _ACK_TIMEOUT_S = 5.0
 
@@ -93,7 +99,6 @@ class OutboxRelay:
         self._on_published, self._on_failure = on_published, on_failure
         # Wait this long after a wake-up, so one pass takes what the next commits add.
         self._linger_s = linger_s
-        self._trim = r.register_script(_TRIM)
         self.published = 0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -135,7 +140,7 @@ class OutboxRelay:
         while entries := await self._r.xrange(key, count=_BATCH):
             # One connection keeps publish order; acks are awaited together.
             await self._settle([await self._publish(fields) for _, fields in entries])
-            await self._trim(keys=[key], args=[entry_id or b"" for entry_id, _ in entries])
+            await fcall(self._r, TRIM.name, [key], [entry_id or b"" for entry_id, _ in entries])
             count += len(entries)
             if len(entries) < _BATCH:
                 break

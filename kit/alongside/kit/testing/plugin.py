@@ -9,7 +9,9 @@ its subjects, streams and keys are its own.
 On the session's own Valkey, ``redis_url`` logs in as a user allowed only the
 commands production grants the services (``deploy/valkey/users.acl``), so a
 service that starts sending a new command fails its tests, not production.
-Test code that needs more (INFO, SCRIPT FLUSH) uses ``redis_admin_url``.
+Test code that needs more (INFO, FUNCTION FLUSH) uses ``redis_admin_url``.
+Every Valkey the plugin starts or is given gets the project's function
+libraries loaded first, as an operator would (``alongside valkey provision``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ from collections.abc import Iterator
 import pytest
 
 from alongside.kit.testing.auth import TEST_SECRET
-from alongside.kit.testing.servers import NatsServer, ValkeyServer, restrict_to_service_commands
+from alongside.kit.testing.servers import (
+    NatsServer,
+    ValkeyServer,
+    provision_functions,
+    restrict_to_service_commands,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,12 +57,15 @@ def valkey_logins(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     """The session's Valkey: a login with the services' commands, and an admin's."""
     external = request.config.getoption("--redis-url")
     if external:
+        provision_functions(external)
         yield external, external
         return
     server = ValkeyServer()
     server.start()
     try:
-        yield restrict_to_service_commands(server)
+        logins = restrict_to_service_commands(server)
+        provision_functions(logins[1])
+        yield logins
     finally:
         server.close()
 
@@ -80,6 +90,7 @@ def own_valkey() -> Iterator[ValkeyServer]:
     """A Valkey of this test's own, for tests that stop and restart it."""
     server = ValkeyServer()
     server.start()
+    provision_functions(server.url)
     yield server
     server.close()
 

@@ -7,6 +7,7 @@ outages). Used by the pytest plugin and by ``make run``'s embedded stack.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -15,9 +16,14 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import redis
+import redis.asyncio as aioredis
+
+from alongside.kit.functions import provision
+from alongside.kit.libraries import catalogue
 
 
 def _venv_bin(name: str) -> str | None:
@@ -156,6 +162,23 @@ def restrict_to_service_commands(server: ValkeyServer) -> tuple[str, str]:
     finally:
         client.close()
     return server.url, f"redis://admin:{admin_password}@127.0.0.1:{server.port}/0"
+
+
+def provision_functions(url: str) -> list[str]:
+    """Load every Valkey function library of the project (``url`` logs in as
+    an operator), as ``alongside valkey provision`` does; returns the names
+    of those that were missing or stale. Callable with or without a running
+    event loop (it runs its own in a thread)."""
+
+    async def load() -> list[str]:
+        r = aioredis.Redis.from_url(url)
+        try:
+            return [state.library.name for state in await provision(r, catalogue())]
+        finally:
+            await r.aclose()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, load()).result()
 
 
 class ValkeyServer(_Server):

@@ -20,6 +20,7 @@ from alongside.kit.logging import get_logger
 from alongside.kit.runtime import Deps, Runtime
 from alongside.notifier.adapters.creator import NotificationCreator
 from alongside.notifier.adapters.due_index import DueIndex
+from alongside.notifier.adapters.functions import LIBRARY
 from alongside.notifier.adapters.inbox_reader import InboxReader
 from alongside.notifier.adapters.keys import NotifierKeys
 from alongside.notifier.adapters.revocations import RevocationStore
@@ -136,4 +137,6 @@ def build(
     settings: NotifierSettings, *, clock: Clock = system_clock, senders: Mapping[Channel, Sender] | None = None
 ) -> Runtime:
     notifier = Notifier(settings, clock, senders)
-    return Runtime(settings, notifier.register, notifier.consumers, policies=[POLICY], audited=AUDITED)
+    return Runtime(
+        settings, notifier.register, notifier.consumers, policies=[POLICY], audited=AUDITED, functions=[LIBRARY]
+    )

@@ -2,7 +2,7 @@
 
 The check (no record for this notification yet; preferences unchanged since
 the plan was made) and every write (record, inbox entry, jobs, outbox
-entries) run as one script: one round trip where WATCH, reads and MULTI/EXEC
+entries) run as one function call: one round trip where WATCH, reads and MULTI/EXEC
 take three, which is most of an event's cost. Outbox entries are laid out by
 the kit's own ``Outbox.append``, captured and handed to the script.
 """
@@ -20,8 +20,9 @@ import redis.asyncio as aioredis
 
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.outbox import Outbox
-from alongside.kit.redis import load_script
+from alongside.kit.functions import fcall
 from alongside.notifier.adapters.codec import encode_entry, encode_record, ms
+from alongside.notifier.adapters.functions import CREATE
 from alongside.notifier.adapters.keys import NotifierKeys, job_member
 from alongside.notifier.domain.model import Channel
 from alongside.notifier.service.model import InboxEntry, Job, NotificationRecord
@@ -54,8 +55,7 @@ class NotificationCreator:
     def __init__(
         self, r: aioredis.Redis, keys: NotifierKeys, outbox: Outbox, *, inbox_max: int, retention: timedelta
     ) -> None:
-        self._keys, self._outbox = keys, outbox
-        self._script = load_script(r, "alongside.notifier.adapters", "create_notification")
+        self._r, self._keys, self._outbox = r, keys, outbox
         self._inbox_max, self._retention = inbox_max, retention
 
     async def create(
@@ -94,7 +94,7 @@ class NotificationCreator:
             self._outbox.append(cast(aioredis.client.Pipeline, captured), tag, event)
         for fields in captured.entries:
             args += [len(fields), *(part for pair in fields.items() for part in pair)]
-        outcome, current = await self._script(keys=keys, args=args)
+        outcome, current = await fcall(self._r, CREATE.name, keys, args)
         result = Created(Outcome(outcome.decode()), current or b"")
         if result.outcome is Outcome.CREATED and events:
             await self._outbox.committed({tag})

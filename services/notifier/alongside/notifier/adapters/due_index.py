@@ -16,23 +16,27 @@ from datetime import datetime
 
 import redis.asyncio as aioredis
 
+from alongside.kit.functions import Function, fcall
 from alongside.notifier.adapters.codec import ms
 from alongside.notifier.adapters.keys import NotifierKeys, due_member, parse_due_member, parse_job_member
 from alongside.notifier.service.model import Job
 
-CLAIM = """
+# A Valkey function in the notifier's library (adapters/functions.py).
+CLAIM_DUE = Function(
+    "alongside_notifier_claim_due",
+    """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 for _, member in ipairs(due) do
   redis.call('ZADD', KEYS[1], ARGV[2], member)
 end
 return due
-"""
+""",
+)
 
 
 class DueIndex:
     def __init__(self, r: aioredis.Redis, keys: NotifierKeys) -> None:
         self._r, self._keys = r, keys
-        self._claim = r.register_script(CLAIM)
         # Set when a job is due now, so an idle worker in this process starts at once.
         self.wakeup = asyncio.Event()
 
@@ -44,7 +48,7 @@ class DueIndex:
             self.wakeup.set()
 
     async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[Job]:
-        members = await self._claim(keys=[self._keys.due], args=[ms(now), ms(lease_until), limit])
+        members = await fcall(self._r, CLAIM_DUE.name, [self._keys.due], [ms(now), ms(lease_until), limit])
         return [parse_due_member(m) for m in members]
 
     async def remove(self, job: Job) -> None:

@@ -6,7 +6,7 @@ calendar, and the writes (records, indexes, reminders, outbox entries and
 the idempotency record). The script applies all of it or none of it.
 
 The ``Committer`` sends the commits that arrive together in one pipeline
-(group commit): each is still its own script call, atomic on its own, but
+(group commit): each is still its own function call, atomic on its own, but
 a busy scheduler pays one round trip per batch rather than one per booking.
 """
 
@@ -19,7 +19,8 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from alongside.kit.events.envelope import Event
-from alongside.kit.redis import MAX_BATCH, PipelinedScript, load_script
+from alongside.kit.redis import MAX_BATCH, PipelinedFunction
+from alongside.scheduler.adapters.functions import COMMIT
 
 REFUSALS = ("time_off", "conflict", "daily_cap")
 
@@ -130,7 +131,7 @@ class Committer:
     """Runs commits, pipelining those that arrive while a batch is in flight."""
 
     def __init__(self, r: aioredis.Redis, max_batch: int = MAX_BATCH) -> None:
-        self._script = PipelinedScript(r, load_script(r, "alongside.scheduler.adapters", "commit"), max_batch)
+        self._script = PipelinedFunction(r, COMMIT.name, max_batch)
 
     @property
     def round_trips(self) -> int:

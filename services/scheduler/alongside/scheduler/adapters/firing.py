@@ -7,12 +7,13 @@ import json
 import redis.asyncio as aioredis
 
 from alongside.kit.events.envelope import Event
-from alongside.kit.redis import load_script
+from alongside.kit.functions import fcall
+from alongside.scheduler.adapters.functions import FIRE
 
 
 class Firing:
     def __init__(self, r: aioredis.Redis) -> None:
-        self._script = load_script(r, "alongside.scheduler.adapters", "fire")
+        self._r = r
 
     async def fire(self, reminders_key: str, outbox_key: str, entries: list[tuple[str, Event | None]]) -> int:
         """Claim each reminder id; append its event (None: drop silently). Returns events queued."""
@@ -24,4 +25,4 @@ class Firing:
                 args += [reminder_id, event.type, event.body, json.dumps(event.headers())]
         if not args:
             return 0
-        return int(await self._script(keys=[reminders_key, outbox_key], args=args))
+        return int(await fcall(self._r, FIRE.name, [reminders_key, outbox_key], args))
