@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alongside.kit.auth.jwks import JwksIssuer
 from alongside.kit.auth.tokens import Key, Minter, Verifier, key_from_pem
 from alongside.kit.settings import ConfigError, Settings
 
@@ -19,7 +20,20 @@ def verifier(settings: Settings) -> Verifier:
             raise ConfigError(f"AUTH_PUBLIC_KEYS: cannot load {path} ({type(exc).__name__})") from None
     if settings.auth_hs256_secret:
         keys.append(Key("HS256", settings.auth_hs256_secret))
-    return Verifier(keys, settings.auth_issuer, settings.auth_audience)
+    return Verifier(keys, settings.auth_issuer, settings.auth_audience, external=external_issuer(settings))
+
+
+def external_issuer(settings: Settings) -> JwksIssuer | None:
+    """The OpenID provider whose JWKS keys also verify tokens, if configured."""
+    if not settings.auth_oidc_issuer:
+        return None
+    return JwksIssuer(
+        settings.auth_oidc_issuer,
+        settings.auth_oidc_audience or settings.auth_audience,
+        jwks_url=settings.auth_jwks_url,
+        role_claim=settings.auth_role_claim,
+        min_refresh_s=settings.auth_jwks_refresh_seconds,
+    )
 
 
 def service_minter(settings: Settings) -> Minter | None:

@@ -69,8 +69,8 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         # method's wrapped handler is built once, on its first call.
         self._handlers: dict[str, grpc.RpcMethodHandler] = {}
 
-    def _authenticate(self, metadata: Metadata) -> Identity | None:
-        return None if self._auth is None else self._auth.authenticate(metadata)
+    async def _authenticate(self, metadata: Metadata) -> Identity | None:
+        return None if self._auth is None else await self._auth.authenticate_async(metadata)
 
     def _permit(self, method: str, who: Identity | None, binding: dict[str, Any]) -> None:
         """Authorise the call; bind the caller's role for the logs and identity
@@ -146,7 +146,7 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             try:
                 remaining = context.time_remaining()
                 budget = self._deadline if remaining is None else min(remaining, self._deadline)
-                who = self._authenticate(metadata)  # known to the audit record even if refused
+                who = await self._authenticate(metadata)  # known to the audit record even if refused
                 self._permit(method, who, binding)
                 with self._deadlines.within(budget):
                     response = await behaviour(request, context)
@@ -170,7 +170,7 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             code = grpc.StatusCode.OK
             who: Identity | None = None
             try:
-                who = self._authenticate(metadata)
+                who = await self._authenticate(metadata)
                 self._permit(method, who, binding)
                 await self._audit(method, request, metadata, code, who)  # the stream opens
                 async for item in behaviour(request, context):
