@@ -17,6 +17,7 @@ import secrets
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -67,6 +68,8 @@ class OidcProvider:
     user: tuple[str, str] = ("test-user", "intake")  # subject and role /authorize signs in
     ttl_s: int = 300
     jwks_down: bool = False  # the JWKS answers 503 while set
+    # Tests that play a broken or hostile provider rewrite the id token it issues.
+    id_token_filter: Callable[[str], str] | None = None
     keys: list[SigningKey] = field(default_factory=list)
     hits: Counter[str] = field(default_factory=Counter)  # requests per path
     _grants: dict[str, Grant] = field(default_factory=dict)
@@ -177,9 +180,10 @@ class OidcProvider:
             return 400, {"error": "invalid_grant", "error_description": "PKCE verifier does not match"}
         claims = {"sub": grant.subject, "role": grant.role}
         id_claims = {**claims, "aud": client_id, "nonce": grant.nonce, "auth_time": int(time.time())}
+        id_token = self.mint({k: v for k, v in id_claims.items() if v is not None})
         return 200, {
             "access_token": self.mint(claims),
-            "id_token": self.mint({k: v for k, v in id_claims.items() if v is not None}),
+            "id_token": self.id_token_filter(id_token) if self.id_token_filter else id_token,
             "token_type": "Bearer",
             "expires_in": self.ttl_s,
             "scope": "openid",
