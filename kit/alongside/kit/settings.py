@@ -123,10 +123,9 @@ class Settings:
             raise ConfigError("STREAM_REPLICAS must be between 1 and 5")
         if self.grace_seconds < 0 or self.default_deadline_seconds <= 0:
             raise ConfigError("GRACE_SECONDS must be >= 0 and DEFAULT_DEADLINE_SECONDS > 0")
-        if not self.auth_public_keys and not self.auth_hs256_secret and not self.auth_oidc_issuer:
-            raise ConfigError(
-                "AUTH_PUBLIC_KEYS, AUTH_HS256_SECRET or AUTH_OIDC_ISSUER must be set: every RPC needs a signed token"
-            )
+        if not self.auth_public_keys and not self.auth_hs256_secret:
+            # Even beside AUTH_OIDC_ISSUER: the services' own calls to each other carry their own tokens.
+            raise ConfigError("AUTH_PUBLIC_KEYS or AUTH_HS256_SECRET must be set: every RPC needs a signed token")
         self._validate_oidc()
         if self.auth_hs256_secret and len(self.auth_hs256_secret) < 32:
             raise ConfigError("AUTH_HS256_SECRET must be at least 32 characters")

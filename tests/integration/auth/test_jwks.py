@@ -55,6 +55,7 @@ async def test_settings_build_the_verifier_with_an_explicit_jwks_url(oidc_provid
     settings = Settings.from_env(
         {
             "SERVICE_NAME": "x",
+            "AUTH_HS256_SECRET": SECRET,
             "AUTH_OIDC_ISSUER": oidc_provider.issuer,
             "AUTH_JWKS_URL": oidc_provider.issuer + "/jwks",
             "AUTH_ROLE_CLAIM": "realm_access.roles",
@@ -215,15 +216,16 @@ async def test_discovery_must_name_the_configured_issuer(oidc_provider: OidcProv
     [
         ({"AUTH_OIDC_ISSUER": "http://idp.example.org"}, "AUTH_OIDC_ISSUER must be an https URL"),
         ({"AUTH_OIDC_ISSUER": "https://idp.example.org", "AUTH_JWKS_URL": "ftp://x/"}, "AUTH_JWKS_URL must be"),
-        ({"AUTH_JWKS_URL": "https://idp.example.org/jwks", "AUTH_HS256_SECRET": SECRET}, "needs AUTH_OIDC_ISSUER"),
+        ({"AUTH_JWKS_URL": "https://idp.example.org/jwks"}, "needs AUTH_OIDC_ISSUER"),
         ({"AUTH_OIDC_ISSUER": "https://idp.example.org", "AUTH_ROLE_CLAIM": " "}, "AUTH_ROLE_CLAIM"),
     ],
 )
 def test_bad_oidc_settings_fail_at_start(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        Settings.from_env({"SERVICE_NAME": "x", **env})
+        Settings.from_env({"SERVICE_NAME": "x", "AUTH_HS256_SECRET": SECRET, **env})
 
 
 def test_loopback_http_and_https_are_accepted() -> None:
     for issuer in ("http://127.0.0.1:8080", "http://localhost:1/realms/x", "http://[::1]:9", "https://idp.example"):
-        assert Settings.from_env({"SERVICE_NAME": "x", "AUTH_OIDC_ISSUER": issuer}).auth_oidc_issuer == issuer
+        env = {"SERVICE_NAME": "x", "AUTH_HS256_SECRET": SECRET, "AUTH_OIDC_ISSUER": issuer}
+        assert Settings.from_env(env).auth_oidc_issuer == issuer

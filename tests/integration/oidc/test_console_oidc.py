@@ -101,7 +101,9 @@ async def test_the_full_code_and_pkce_flow_signs_in_a_token_the_services_accept(
     assert (signed.subject, signed.role) == ("m-42", "manager")
     # The services, configured with the same provider, accept the token the console holds.
     services = auth_setup.verifier(
-        Settings.from_env({"SERVICE_NAME": "matcher", "AUTH_OIDC_ISSUER": console.provider.issuer})
+        Settings.from_env(
+            {"SERVICE_NAME": "matcher", "AUTH_HS256_SECRET": "s" * 32, "AUTH_OIDC_ISSUER": console.provider.issuer}
+        )
     )
     identity = await services.verify_async(signed.access_token)
     assert (identity.subject, identity.role) == ("m-42", "manager")

@@ -177,7 +177,7 @@ class Verifier:
 def _identity(claims: dict[str, Any], external: JwksIssuer | None) -> Identity:
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject.strip():
-        raise Unauthenticated("the token's subject is blank")
+        raise Unauthenticated("the token names no subject: an empty subject is no one")
     if external is not None:
         return Identity(subject, external.role(claims))
     role = str(claims["role"])
