@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from alongside.console.oidc import CALLBACK, COOKIE, FAILED, OidcSettings, OidcSignIn, SignedIn
+from alongside.console.oidc import CALLBACK, COOKIE, FAILED, SIGN_OUT, START, OidcSettings, OidcSignIn, SignedIn, routes
 from alongside.kit.auth import setup as auth_setup
 from alongside.kit.settings import ConfigError, Settings
 from alongside.kit.testing.oidc_provider import OidcProvider
@@ -209,3 +209,21 @@ def test_bad_settings_fail_at_start(tmp_path: Path, change: dict[str, str], mess
     with pytest.raises(ConfigError, match=message):
         OidcSettings.from_env({**env, **change})
     assert "s3cret" not in repr(OidcSettings.from_env(env))
+
+
+def test_the_console_seam_reads_the_rest_from_the_environment(tmp_path: Path) -> None:
+    secret = tmp_path / "s"
+    secret.write_text("s3cret")
+    env = {
+        "OIDC_CLIENT_ID": "console",
+        "OIDC_CLIENT_SECRET_FILE": str(secret),
+        "OIDC_REDIRECT_URL": "https://console.example.org" + CALLBACK,
+    }
+
+    class ConsoleSettings:  # the console's own settings carry the issuer
+        oidc_issuer = "https://idp.example.org"
+
+    assert [r.path for r in routes(ConsoleSettings(), env)] == [START, CALLBACK, SIGN_OUT]
+    assert OidcSettings.from_env({**env, "OIDC_ISSUER": "https://idp.example.org"}).secure_cookie
+    with pytest.raises(ConfigError, match="OIDC_CLIENT_ID is required"):
+        routes(ConsoleSettings(), {})
