@@ -20,7 +20,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from alongside.console.oidc import CALLBACK, COOKIE, FAILED, SIGN_OUT, START, OidcSettings, OidcSignIn, SignedIn, routes
+from alongside.console.oidc import CALLBACK, COOKIE, FAILED, SIGN_OUT, START, OidcSignIn, SignedIn, routes
+from alongside.console.oidc_settings import OidcSettings
 from alongside.kit.auth import setup as auth_setup
 from alongside.kit.settings import ConfigError, Settings
 from alongside.kit.testing.oidc_provider import OidcProvider

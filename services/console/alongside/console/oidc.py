@@ -22,8 +22,7 @@ import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import httpx
 from authlib.deprecate import AuthlibDeprecationWarning
@@ -32,11 +31,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from alongside.console.oidc_settings import OidcSettings
 from alongside.kit.auth.jwks import JwksIssuer
 from alongside.kit.auth.tokens import EXTERNAL_ALGORITHMS, Verifier
 from alongside.kit.errors import Unauthenticated
 from alongside.kit.logging import get_logger
-from alongside.kit.settings import ConfigError, _parse, check_fetch_url
+from alongside.kit.settings import check_fetch_url
 
 with warnings.catch_warnings():  # authlib would rather use httpx2; httpx is what we pin
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
@@ -49,58 +49,6 @@ START, CALLBACK, SIGN_OUT = "/signin/oidc", "/signin/oidc/callback", "/signout/o
 COOKIE = "alongside_oidc"
 PENDING_TTL_S = 600
 FAILED = "/sign-in?reason=failed"
-
-
-@dataclasses.dataclass(frozen=True)
-class OidcSettings:
-    """Field ``x`` is read from ``X``; the secret from ``OIDC_CLIENT_SECRET_FILE``."""
-
-    oidc_issuer: str
-    oidc_client_id: str
-    oidc_client_secret_file: str
-    oidc_redirect_url: str  # this console's CALLBACK, as registered at the provider
-    oidc_scopes: str = "openid"
-    oidc_post_logout_url: str = ""  # where the provider sends the browser after sign-out
-    # As the services read them, so the console accepts exactly the tokens they will.
-    auth_oidc_audience: str = "alongside"
-    auth_role_claim: str = "role"
-    client_secret: str = dataclasses.field(default="", repr=False)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str], **overrides: Any) -> Self:
-        values: dict[str, Any] = {}
-        for field in dataclasses.fields(cls):
-            if field.name == "client_secret":
-                continue
-            name = field.name.upper()
-            if field.name in overrides:
-                values[field.name] = overrides[field.name]
-            elif name in env:
-                values[field.name] = _parse(name, env[name], str)
-            elif field.default is dataclasses.MISSING:
-                raise ConfigError(f"{name} is required for OpenID Connect sign-in")
-        try:
-            secret = Path(values["oidc_client_secret_file"]).read_text().strip()
-        except OSError as exc:
-            raise ConfigError(f"OIDC_CLIENT_SECRET_FILE: cannot read it ({type(exc).__name__})") from None
-        settings = cls(**values, client_secret=secret)
-        settings.validate()
-        return settings
-
-    def validate(self) -> None:
-        for name in ("oidc_issuer", "oidc_redirect_url", *(["oidc_post_logout_url"] * bool(self.oidc_post_logout_url))):
-            try:
-                check_fetch_url(getattr(self, name))
-            except ValueError as exc:
-                raise ConfigError(f"{name.upper()} {exc}") from None
-        if not self.oidc_client_id.strip() or not self.client_secret:
-            raise ConfigError("OIDC_CLIENT_ID and a non-empty OIDC_CLIENT_SECRET_FILE are required")
-        if "openid" not in self.oidc_scopes.split():
-            raise ConfigError("OIDC_SCOPES must include openid")
-
-    @property
-    def secure_cookie(self) -> bool:
-        return self.oidc_redirect_url.startswith("https:")
 
 
 @dataclasses.dataclass(frozen=True)
