@@ -6,7 +6,7 @@ lives, which setuptools cannot discover across several roots by itself.
 
 from setuptools import find_namespace_packages, setup
 
-ROOTS = ["kit", "services/matcher", "services/scheduler", "services/notifier", "cli"]
+ROOTS = ["kit", "services/matcher", "services/scheduler", "services/notifier", "services/console", "cli"]
 
 packages: list[str] = []
 package_dir: dict[str, str] = {}

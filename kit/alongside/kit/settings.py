@@ -8,6 +8,7 @@ process fails at start-up rather than on first use.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import types
 import typing
@@ -68,6 +69,18 @@ class Settings:
     # This service's own signing key (PEM) for service-to-service tokens;
     # with only the HS256 secret, that secret signs them.
     auth_private_key: str = ""
+    # The programme's OpenID provider: its tokens verify by the keys it
+    # publishes (JWKS), at AUTH_JWKS_URL or found by discovery at
+    # AUTH_OIDC_ISSUER/.well-known/openid-configuration. Their ``iss`` must be
+    # AUTH_OIDC_ISSUER and their ``aud`` AUTH_OIDC_AUDIENCE (default:
+    # AUTH_AUDIENCE); the Alongside role is read from AUTH_ROLE_CLAIM. A token
+    # naming an unknown key id fetches the JWKS again, but no sooner than
+    # AUTH_JWKS_REFRESH_SECONDS after the last fetch.
+    auth_oidc_issuer: str = ""
+    auth_jwks_url: str = ""
+    auth_oidc_audience: str = ""
+    auth_role_claim: str = "role"
+    auth_jwks_refresh_seconds: float = 10.0
     # Transport security: server TLS, and mTLS when a client CA is given.
     tls_cert_file: str = ""
     tls_key_file: str = ""
@@ -115,9 +128,26 @@ class Settings:
         if self.grace_seconds < 0 or self.default_deadline_seconds <= 0:
             raise ConfigError("GRACE_SECONDS must be >= 0 and DEFAULT_DEADLINE_SECONDS > 0")
         if not self.auth_public_keys and not self.auth_hs256_secret:
+            # Even beside AUTH_OIDC_ISSUER: the services' own calls to each other carry their own tokens.
             raise ConfigError("AUTH_PUBLIC_KEYS or AUTH_HS256_SECRET must be set: every RPC needs a signed token")
+        self._validate_oidc()
         if self.auth_hs256_secret and len(self.auth_hs256_secret) < 32:
             raise ConfigError("AUTH_HS256_SECRET must be at least 32 characters")
+
+    def _validate_oidc(self) -> None:
+        if self.auth_jwks_url and not self.auth_oidc_issuer:
+            raise ConfigError("AUTH_JWKS_URL needs AUTH_OIDC_ISSUER: the issuer its tokens must name")
+        urls = [("AUTH_OIDC_ISSUER", self.auth_oidc_issuer), ("AUTH_JWKS_URL", self.auth_jwks_url)]
+        for name, url in urls:
+            try:
+                if url:
+                    check_fetch_url(url)
+            except ValueError as exc:
+                raise ConfigError(f"{name} {exc}") from None
+        if not self.auth_role_claim.strip():
+            raise ConfigError("AUTH_ROLE_CLAIM must name the claim that holds the role")
+        if not 0 <= self.auth_jwks_refresh_seconds <= 3600:
+            raise ConfigError("AUTH_JWKS_REFRESH_SECONDS must be between 0 and 3600")
 
 
 def _parse(name: str, raw: str, kind: Any) -> Any:
@@ -144,3 +174,22 @@ def _check_url(name: str, url: str, schemes: tuple[str, ...]) -> None:
         parsed = urlsplit(part.strip())
         if parsed.scheme not in schemes or not (parsed.netloc or parsed.path):
             raise ConfigError(f"{name} must be a URL with scheme {' or '.join(schemes)}")
+
+
+def check_fetch_url(url: str) -> None:
+    """``ValueError`` unless ``url`` is https, or http to a loopback host."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname and _loopback(parts.hostname):
+        return
+    raise ValueError("must be an https URL (http only to localhost)")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

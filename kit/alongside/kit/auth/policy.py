@@ -63,10 +63,12 @@ class Authorizer:
 
     def authenticate(self, metadata: Iterable[tuple[str, object]]) -> Identity:
         """Who is calling: the verified bearer token's subject and role."""
-        token = next((str(v) for k, v in metadata if k == "authorization"), "")
-        if not token.lower().startswith(BEARER):
-            raise Unauthenticated("this call needs 'authorization: Bearer <token>'")
-        return self._verifier.verify(token[len(BEARER) :].strip())
+        return self._verifier.verify(_bearer(metadata))
+
+    async def authenticate_async(self, metadata: Iterable[tuple[str, object]]) -> Identity:
+        """As ``authenticate``, fetching the OpenID provider's keys again if
+        the token names one not seen yet (``Verifier.verify_async``)."""
+        return await self._verifier.verify_async(_bearer(metadata))
 
     def permit(self, method: str, identity: Identity) -> contextvars.Token[Identity | None]:
         """Check the role table for ``method``; bind the identity for handlers."""
@@ -76,6 +78,13 @@ class Authorizer:
 
     def authorize(self, method: str, metadata: Iterable[tuple[str, object]]) -> contextvars.Token[Identity | None]:
         return self.permit(method, self.authenticate(metadata))
+
+
+def _bearer(metadata: Iterable[tuple[str, object]]) -> str:
+    token = next((str(v) for k, v in metadata if k == "authorization"), "")
+    if not token.lower().startswith(BEARER):
+        raise Unauthenticated("this call needs 'authorization: Bearer <token>'")
+    return token[len(BEARER) :].strip()
 
 
 def reset(token: contextvars.Token[Identity | None]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from alongside.kit.auth.jwks import JwksIssuer
 from alongside.kit.auth.signing import SignatureCheck, Signer
 from alongside.kit.auth.tokens import Key, Minter, Verifier, key_from_pem
 from alongside.kit.settings import ConfigError, Settings
@@ -25,7 +26,21 @@ def verification_keys(settings: Settings) -> list[Key]:
 
 
 def verifier(settings: Settings) -> Verifier:
-    return Verifier(verification_keys(settings), settings.auth_issuer, settings.auth_audience)
+    keys = verification_keys(settings)
+    return Verifier(keys, settings.auth_issuer, settings.auth_audience, external=external_issuer(settings))
+
+
+def external_issuer(settings: Settings) -> JwksIssuer | None:
+    """The OpenID provider whose JWKS keys also verify tokens, if configured."""
+    if not settings.auth_oidc_issuer:
+        return None
+    return JwksIssuer(
+        settings.auth_oidc_issuer,
+        settings.auth_oidc_audience or settings.auth_audience,
+        jwks_url=settings.auth_jwks_url,
+        role_claim=settings.auth_role_claim,
+        min_refresh_s=settings.auth_jwks_refresh_seconds,
+    )
 
 
 def signature_check(settings: Settings) -> SignatureCheck:

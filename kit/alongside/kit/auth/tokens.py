@@ -3,7 +3,8 @@ service-to-service calls.
 
 A token is a JWT with ``iss``, ``aud``, ``sub``, ``exp`` and ``role``. Keys
 are Ed25519 or RS256 public keys (production) or an HS256 secret
-(development). The accepted algorithm is fixed by the key, never taken from
+(development), plus, optionally, the programme's OpenID provider's keys from
+its JWKS (``alongside.kit.auth.jwks``). The accepted algorithm is fixed by the key, never taken from
 the token, so ``alg=none`` and algorithm-confusion tokens are refused.
 """
 
@@ -11,11 +12,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 
 from alongside.kit.errors import Unauthenticated
+
+if TYPE_CHECKING:
+    from alongside.kit.auth.jwks import JwksIssuer
 
 ROLES = ("intake", "manager", "peer", "admin")
 SERVICE_PREFIX = "service:"
@@ -23,6 +27,8 @@ CLOCK_SKEW_S = 30
 # Verified tokens are remembered until they expire, so a client's every call
 # does not pay for a signature check: a bounded map, oldest entry out first.
 CACHE_SIZE = 4096
+# What an outside issuer's JWKS keys may sign with (each key's type fixes one).
+EXTERNAL_ALGORITHMS = frozenset({"RS256", "ES256", "EdDSA"})
 
 
 @dataclass(frozen=True)
@@ -59,12 +65,28 @@ def check_role(role: str) -> None:
         raise ValueError(f"unknown role {role!r}: use one of {', '.join(ROLES)} or service:<name>")
 
 
+class UnknownKey(Unauthenticated):
+    """The token names a key the outside issuer has not published to us yet."""
+
+
 class Verifier:
-    def __init__(self, keys: list[Key], issuer: str, audience: str, leeway_s: float = CLOCK_SKEW_S) -> None:
-        if not keys:
+    """Checks tokens signed by Alongside's own keys (``keys``, for ``issuer``
+    and ``audience``) and, given ``external``, by an OpenID provider's JWKS
+    keys (for that provider's issuer and audience)."""
+
+    def __init__(
+        self,
+        keys: list[Key],
+        issuer: str,
+        audience: str,
+        leeway_s: float = CLOCK_SKEW_S,
+        external: JwksIssuer | None = None,
+    ) -> None:
+        if not keys and external is None:
             raise ValueError("at least one verification key is needed")
         self._keys, self._issuer, self._audience = keys, issuer, audience
         self._leeway = leeway_s
+        self._external = external
         self._verified: dict[str, tuple[Identity, float]] = {}
 
     def verify(self, token: str) -> Identity:
@@ -72,14 +94,39 @@ class Verifier:
 
         A token that verified once is trusted again until its ``exp`` (plus
         the clock-skew leeway), exactly as long as a fresh check would accept
-        it; keys are fixed for the verifier's life. Failures are not remembered.
+        it. Failures are not remembered. This never waits for the network:
+        a token from a key the provider has not published to us yet raises
+        ``UnknownKey`` (``verify_async`` fetches the keys again).
         """
+        known = self._remembered(token)
+        return known if known is not None else self._remember(token, *self._check(token))
+
+    async def verify_async(self, token: str) -> Identity:
+        """As ``verify``; on an unknown key id, fetch the provider's keys again
+        (rate limited, short timeout) and check once more."""
+        known = self._remembered(token)
+        if known is not None:
+            return known
+        external = self._external
+        if external is not None and external.stale():
+            external.refresh_soon()
+        try:
+            checked = self._check(token)
+        except UnknownKey:
+            if external is None or not await external.refresh():
+                raise
+            checked = self._check(token)
+        return self._remember(token, *checked)
+
+    def _remembered(self, token: str) -> Identity | None:
         known = self._verified.get(token)
         if known is not None:
             if time.time() <= known[1] + self._leeway:
                 return known[0]
             del self._verified[token]
-        identity, expires = self._check(token)
+        return None
+
+    def _remember(self, token: str, identity: Identity, expires: float) -> Identity:
         if len(self._verified) >= CACHE_SIZE:
             del self._verified[next(iter(self._verified))]
         self._verified[token] = (identity, expires)
@@ -90,19 +137,28 @@ class Verifier:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise Unauthenticated("the bearer token is malformed") from None
-        candidates = [k for k in self._keys if k.algorithm == header.get("alg")]
+        alg, kid = header.get("alg"), header.get("kid")
+        kid = kid if isinstance(kid, str) else None
+        candidates: list[tuple[Key, JwksIssuer | None]] = [(k, None) for k in self._keys if k.algorithm == alg]
+        external = self._external
+        unknown = False
+        if external is not None:
+            candidates += [(k, external) for k in external.keys_for(kid) if k.algorithm == alg]
+            unknown = alg in EXTERNAL_ALGORITHMS and not external.knows(kid)
         if not candidates:
+            if unknown:
+                raise UnknownKey("the token's signing key is not known")
             raise Unauthenticated("the token's signing algorithm is not accepted")
-        for key in candidates:
+        for key, issuer in candidates:
             try:
                 claims = jwt.decode(
                     token,
                     key.material,
                     algorithms=[key.algorithm],
-                    audience=self._audience,
-                    issuer=self._issuer,
+                    audience=self._audience if issuer is None else issuer.audience,
+                    issuer=self._issuer if issuer is None else issuer.issuer,
                     leeway=self._leeway,
-                    options={"require": ["exp", "iss", "aud", "sub", "role"]},
+                    options={"require": ["exp", "iss", "aud", "sub", *(["role"] if issuer is None else [])]},
                 )
             except jwt.ExpiredSignatureError:
                 raise Unauthenticated("the token has expired; get a new one") from None
@@ -112,13 +168,24 @@ class Verifier:
                 continue
             except jwt.PyJWTError:
                 raise Unauthenticated("the token is invalid") from None
-            role = str(claims["role"])
-            try:
-                check_role(role)
-            except ValueError:
-                raise Unauthenticated("the token carries an unknown role") from None
-            return Identity(str(claims["sub"]), role), float(claims["exp"])
+            return _identity(claims, issuer), float(claims["exp"])
+        if unknown:
+            raise UnknownKey("the token's signing key is not known")
         raise Unauthenticated("the token's signature does not verify")
+
+
+def _identity(claims: dict[str, Any], external: JwksIssuer | None) -> Identity:
+    subject = claims["sub"]
+    if not isinstance(subject, str) or not subject.strip():
+        raise Unauthenticated("the token names no subject: an empty subject is no one")
+    if external is not None:
+        return Identity(subject, external.role(claims))
+    role = str(claims["role"])
+    try:
+        check_role(role)
+    except ValueError:
+        raise Unauthenticated("the token carries an unknown role") from None
+    return Identity(subject, role)
 
 
 class Minter:

@@ -69,8 +69,8 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         # method's wrapped handler is built once, on its first call.
         self._handlers: dict[str, grpc.RpcMethodHandler] = {}
 
-    def _authenticate(self, metadata: Metadata) -> Identity | None:
-        return None if self._auth is None else self._auth.authenticate(metadata)
+    async def _authenticate(self, metadata: Metadata) -> Identity | None:
+        return None if self._auth is None else await self._auth.authenticate_async(metadata)
 
     def _permit(self, method: str, who: Identity | None, binding: dict[str, Any]) -> None:
         """Authorise the call; bind the caller's role for the logs and identity
@@ -138,7 +138,7 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             try:
                 remaining = context.time_remaining()
                 budget = self._deadline if remaining is None else min(remaining, self._deadline)
-                who = self._authenticate(metadata)
+                who = await self._authenticate(metadata)
                 if pending is not None:
                     pending.identity = who  # known to the audit record even if refused
                 self._permit(method, who, binding)
@@ -167,7 +167,7 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             code = grpc.StatusCode.OK
             pending = self._open(method, request, metadata)
             try:
-                who = self._authenticate(metadata)
+                who = await self._authenticate(metadata)
                 if pending is not None:
                     pending.identity = who
                 self._permit(method, who, binding)

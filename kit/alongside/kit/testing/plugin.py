@@ -23,6 +23,7 @@ from collections.abc import Iterator
 import pytest
 
 from alongside.kit.testing.auth import TEST_SECRET
+from alongside.kit.testing.oidc_provider import OidcProvider
 from alongside.kit.testing.servers import (
     NatsServer,
     ValkeyServer,
@@ -102,3 +103,10 @@ def own_nats() -> Iterator[NatsServer]:
     server.start()
     yield server
     server.close()
+
+
+@pytest.fixture
+def oidc_provider() -> Iterator[OidcProvider]:
+    """A throwaway OpenID provider on a loopback port, with its own RSA key."""
+    with OidcProvider() as provider:
+        yield provider
