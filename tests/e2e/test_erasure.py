@@ -38,6 +38,13 @@ async def count(js: JetStreamContext, stack: Stack, name: str, event_type: str) 
     return (info.state.subjects or {}).get(subject, 0)
 
 
+async def dead_letter_copy(js: JetStreamContext, stack: Stack, durable: str, event_type: str) -> None:
+    subject = f"{stack.namespace}.{event_type}"
+    original = await js.get_last_msg(stream(stack, event_type.split(".")[0].upper()), subject)
+    headers = {**(original.headers or {}), "Nats-Msg-Id": key(), "alongside-dlq-subject": subject}
+    await js.publish(f"{stack.namespace}.dlq.{durable}", original.data or b"", headers=headers)
+
+
 async def test_a_participant_erased_everywhere_with_every_confirmation(
     api: Api, stack: Stack, settled: Settled, redis_admin_url: str
 ) -> None:
@@ -78,6 +85,9 @@ async def test_a_participant_erased_everywhere_with_every_confirmation(
     js = nc.jetstream()
     try:
         assert await leaks.stream_leaks(js, stack.namespace, [ref]) != []  # planted where erasure must reach
+        # As the kit's consumers leave them when they give up: copies in DLQ.
+        for durable, event_type in (("notifier-match", "match.accepted"), ("notifier-session", "session.booked")):
+            await dead_letter_copy(js, stack, durable, event_type)
 
         manager = api.matcher("manager")
         erase = mpb.EraseParticipantRequest(idempotency_key=key(), participant_ref=ref)

@@ -126,6 +126,22 @@ async def publish_confirmation(running: Running, aggregate: str, erasure_id: str
     await deps.js.publish(event.nats_subject(running.namespace), event.body, headers=event.headers())
 
 
+async def dead_letter_copy(running: Running, durable: str, event_type: str) -> None:
+    """What the kit's consumer does with an event it gives up on: a copy in DLQ."""
+    deps = running.runtime.deps
+    assert deps is not None
+    subject = f"{running.namespace}.{event_type}"
+    name = stream_name(running.namespace, next(s for s in CATALOGUE if s.aggregate == event_type.split(".")[0]))
+    original = await deps.js.get_last_msg(name, subject)
+    headers = {
+        **(original.headers or {}),
+        "Nats-Msg-Id": f"dlq:{durable}:{uuid.uuid4().hex}",
+        "alongside-dlq-consumer": durable,
+        "alongside-dlq-subject": subject,
+    }
+    await deps.js.publish(f"{running.namespace}.dlq.{durable}", original.data or b"", headers=headers)
+
+
 async def erased_events(running: Running) -> int:
     deps = running.runtime.deps
     assert deps is not None
@@ -170,6 +186,7 @@ async def test_erasure_on_request_leaves_ids_only_and_every_service_confirms(
         return bool(await stream_leaks(m, [c["ref"]]))
 
     await eventually(relayed, what="match.accepted (with the reference) in the stream before erasure")
+    await dead_letter_copy(m, "scheduler-match", "match.accepted")
 
     erase = pb.EraseParticipantRequest(idempotency_key=f"e{tag}", participant_ref=c["ref"])
     erasure = (await m.stub.EraseParticipant(erase)).erasure

@@ -10,7 +10,7 @@ from grpc import aio
 
 from alongside.api.audit.v1 import audit_pb2, audit_pb2_grpc
 from alongside.api.matcher.v1 import events_pb2, matcher_pb2, matcher_pb2_grpc
-from alongside.kit.erasure import scrub_stream
+from alongside.kit.erasure import DLQ_SUBJECT_HEADER, scrub_stream
 from alongside.kit.events.consumer import Consumer
 from alongside.kit.events.streams import CATALOGUE, stream_name
 from alongside.kit.runtime import Deps, Runtime
@@ -29,6 +29,8 @@ from alongside.matcher.service.queries import Queries
 from alongside.matcher.service.roster import Roster
 from alongside.matcher.settings import MatcherSettings
 
+# The durables that read match.accepted, whose dead letters may hold a copy.
+MATCH_READERS = ("scheduler-match", "notifier-match")
 SERVICE_NAME = matcher_pb2.DESCRIPTOR.services_by_name["MatcherService"].full_name
 AUDIT_SERVICE_NAME = audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name
 
@@ -39,19 +41,27 @@ def utc_now() -> datetime:
 
 def accepted_scrubber(deps: Deps, namespace: str) -> ScrubStream:
     """Deletes the ``match.accepted`` events (they carry the participant's
-    reference, zone and windows) of the given matches from the match stream."""
-    stream = stream_name(namespace, next(s for s in CATALOGUE if s.name == "MATCH"))
+    reference, zone and windows) of the given matches from the match stream,
+    and their dead-letter copies."""
+    stream = {s.name: stream_name(namespace, s) for s in CATALOGUE}
+    accepted = f"{namespace}.match.accepted"
+    places = [(stream["MATCH"], accepted)]
+    places += [(stream["DLQ"], f"{namespace}.dlq.{durable}") for durable in MATCH_READERS]
 
     async def scrub(match_ids: set[str]) -> int:
-        def wanted(body: bytes) -> bool:
-            accepted = events_pb2.MatchAccepted()
+        def wanted(headers: dict[str, str], body: bytes) -> bool:
+            if headers.get(DLQ_SUBJECT_HEADER, accepted) != accepted:
+                return False
+            message = events_pb2.MatchAccepted()
             try:
-                accepted.ParseFromString(body)
+                message.ParseFromString(body)
             except Exception:  # noqa: BLE001 - not ours to judge here
                 return False
-            return accepted.match_id in match_ids
+            return message.match_id in match_ids
 
-        return await scrub_stream(deps.js, stream, f"{namespace}.match.accepted", wanted) if match_ids else 0
+        if not match_ids:
+            return 0
+        return sum([await scrub_stream(deps.js, name, subject, wanted) for name, subject in places])
 
     return scrub
 

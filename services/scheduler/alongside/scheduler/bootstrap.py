@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from grpc import aio
 
 from alongside.api.scheduler.v1 import events_pb2, scheduler_pb2, scheduler_pb2_grpc
-from alongside.kit.erasure import scrub_stream
+from alongside.kit.erasure import DLQ_SUBJECT_HEADER, scrub_stream
 from alongside.kit.events.consumer import Consumer
 from alongside.kit.events.streams import CATALOGUE, stream_name
 from alongside.kit.runtime import Deps, Runtime
@@ -40,19 +40,26 @@ def utc_now() -> datetime:
 
 def booked_scrubber(deps: Deps, namespace: str) -> ScrubStream:
     """Deletes the ``session.booked`` events (they carry the participant's
-    reference) of the given sessions from the session stream."""
-    stream = stream_name(namespace, next(s for s in CATALOGUE if s.name == "SESSION"))
+    reference) of the given sessions from the session stream, and the
+    notifier's dead-letter copies of them."""
+    stream = {s.name: stream_name(namespace, s) for s in CATALOGUE}
+    booked = f"{namespace}.session.booked"
+    places = [(stream["SESSION"], booked), (stream["DLQ"], f"{namespace}.dlq.notifier-session")]
 
     async def scrub(session_ids: set[str]) -> int:
-        def wanted(body: bytes) -> bool:
-            booked = events_pb2.SessionBooked()
+        def wanted(headers: dict[str, str], body: bytes) -> bool:
+            if headers.get(DLQ_SUBJECT_HEADER, booked) != booked:
+                return False
+            message = events_pb2.SessionBooked()
             try:
-                booked.ParseFromString(body)
+                message.ParseFromString(body)
             except Exception:  # noqa: BLE001 - not ours to judge here
                 return False
-            return booked.session_id in session_ids
+            return message.session_id in session_ids
 
-        return await scrub_stream(deps.js, stream, f"{namespace}.session.booked", wanted) if session_ids else 0
+        if not session_ids:
+            return 0
+        return sum([await scrub_stream(deps.js, name, subject, wanted) for name, subject in places])
 
     return scrub
 

@@ -152,8 +152,9 @@ class MatcherStore:
     async def erasure(self, erasure_id: str, via: Reader | None = None) -> pb.Erasure | None:
         return _parse(pb.Erasure, await (via or self.r).get(self.k.erasure(erasure_id)))
 
-    async def finished_before(self, until_ms: int, limit: int) -> list[str]:
-        ids = await self.r.zrangebyscore(self.k.finished, "-inf", until_ms, start=0, num=limit)
+    async def finished_before(self, until_ms: int) -> list[str]:
+        """Requests whose match closed by ``until_ms`` (ids only, oldest first)."""
+        ids = await self.r.zrangebyscore(self.k.finished, "-inf", until_ms)
         return [_text(i) for i in ids]
 
     async def waitlist(self, offset: int = 0, limit: int = -1) -> list[str]:

@@ -19,10 +19,12 @@ from collections.abc import Awaitable, Callable
 from alongside.api.matcher.v1 import events_pb2 as ev
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.kit.aio import wait_any
+from alongside.kit.erasure import unrelayed
 from alongside.kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from alongside.kit.ids import new_id
 from alongside.kit.logging import get_logger
 from alongside.kit.uow import Idempotency, Tx
+from alongside.matcher.adapters.store import TAG
 from alongside.matcher.domain.validation_rules import check_id
 from alongside.matcher.service.context import Context, emit, idem, parse_reply
 
@@ -147,15 +149,15 @@ class Erasures:
         return stale
 
     async def finish(self, erasure_id: str) -> bool:
-        """Scrub the match stream once the erasure's own event is relayed (the
-        outbox is in order, so every earlier event about the matches is in
-        the stream by then), then confirm for the matcher. False: try later."""
+        """Scrub the match stream once every ``match.accepted`` about the
+        erased matches has left the outbox for the stream, then confirm for
+        the matcher. False: try later."""
         store = self.ctx.store
-        if await store.r.exists(self.ctx.uow.outbox.key("roster")):
-            return False
         erasure = await store.erasure(erasure_id)
         if erasure is None:
             return True
+        if await unrelayed(store.r, self.ctx.uow.outbox.key(TAG), "match.accepted", erasure.match_ids):
+            return False
         try:
             deleted = await self._scrub_stream(set(erasure.match_ids))
         except Exception as exc:  # noqa: BLE001 - NATS down: the sweep tries again
@@ -192,19 +194,23 @@ class Erasures:
             left += not await self.finish(erasure_id.decode() if isinstance(erasure_id, bytes) else str(erasure_id))
         return left
 
-    async def sweep_retention(self, limit: int = 100) -> list[str]:
+    async def sweep_retention(self) -> list[str]:
         """Erase the participants past retention; the erasure ids made."""
-        store, made = self.ctx.store, list[str]()
+        store, made, seen = self.ctx.store, list[str](), set[str]()
         days = self.ctx.settings.retention_days
         if days <= 0:
             return made
         until_ms = int((self.ctx.clock().timestamp() - days * 86400) * 1000)
-        for request_id in await store.finished_before(until_ms, limit):
+        for request_id in await store.finished_before(until_ms):
             found = await store.request(request_id)
-            if found is None:
+            if found is None:  # erased meanwhile
                 await store.r.zrem(store.k.finished, request_id)
                 continue
-            erasure_id = await self._erase_if_due(found[0].participant.participant_ref, until_ms)
+            ref = found[0].participant.participant_ref
+            if ref in seen:  # another of their requests decided it already
+                continue
+            seen.add(ref)
+            erasure_id = await self._erase_if_due(ref, until_ms)
             if erasure_id:
                 made.append(erasure_id)
                 self.wakeup.set()

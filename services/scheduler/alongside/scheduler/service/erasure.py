@@ -5,7 +5,7 @@ sessions (``bymatch``) tell us the participant's reference; sessions booked
 for that reference by hand, with any peer, are found through each peer's
 ``byp:<ref>`` index. Then, in order:
 
-1. once the peers' outboxes are relayed, delete the ``session.booked``
+1. once their ``session.booked`` events have left the outbox, delete the ``session.booked``
    events of those sessions from the session stream (they carry the
    reference);
 2. per peer, one transaction clears the reference and the participant's zone
@@ -28,6 +28,7 @@ from typing import Any
 
 from alongside.api.matcher.v1 import events_pb2 as matcher_ev
 from alongside.api.scheduler.v1 import events_pb2 as ev
+from alongside.kit.erasure import unrelayed
 from alongside.kit.events.envelope import Event
 from alongside.kit.logging import get_logger
 from alongside.kit.uow import Idempotency, Tx
@@ -54,9 +55,9 @@ class Erasures:
         msg = incoming.parse(matcher_ev.ParticipantErased)
         erasure_id = require_ref(msg.erasure_id, "erasure_id")
         by_peer, refs = await self._sessions(msg)
-        for peer_id in by_peer:
-            if await self.ctx.store.r.exists(self.ctx.outbox.key(peer_tag(peer_id))):
-                raise OutboxBusy("a peer's outbox is not relayed yet; the event will be retried")
+        for peer_id, ids in by_peer.items():
+            if await unrelayed(self.ctx.store.r, self.ctx.outbox.key(peer_tag(peer_id)), "session.booked", ids):
+                raise OutboxBusy("a session.booked is not relayed yet; the event will be retried")
         await self._scrub_stream({sid for ids in by_peer.values() for sid in ids})
         for peer_id, ids in by_peer.items():
             await self._scrub_peer(peer_id, ids, refs)
