@@ -21,11 +21,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
 
 # Selects a message by its headers and body.
 Wanted = Callable[[dict[str, str], bytes], bool]
 DLQ_SUBJECT_HEADER = "alongside-dlq-subject"  # where a dead letter first came from (kit consumer)
+# JetStream's "no message found" and "sequence not found": already deleted.
+GONE = frozenset({10057, 10043})
 
 
 async def scrub_stream(js: JetStreamContext, stream: str, subject: str, wanted: Wanted) -> int:
@@ -43,8 +45,9 @@ async def scrub_stream(js: JetStreamContext, stream: str, subject: str, wanted: 
             try:
                 await js.delete_msg(stream, msg.seq)
                 deleted += 1
-            except NotFoundError:  # aged out or deleted meanwhile
-                pass
+            except APIError as exc:
+                if exc.err_code not in GONE:  # else aged out, or deleted meanwhile by another replica
+                    raise
         seq = msg.seq + 1
 
 

@@ -227,7 +227,7 @@ class Erasures:
                 return ""
         try:
             raw = await self._commit(ref, request_ids, pb.ERASURE_REASON_RETENTION, RETENTION)
-        except FailedPrecondition:
+        except (FailedPrecondition, NotFound):  # a match reopened; or another replica was first
             return ""
         return parse_reply(pb.EraseParticipantResponse, raw).erasure.erasure_id
 
