@@ -257,6 +257,13 @@ async def test_erasure_on_request_is_refused_where_the_programme_does_not_permit
         await m.stub.EraseParticipant(pb.EraseParticipantRequest(idempotency_key="e", participant_ref="ref-kept"))
     assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "ERASURE_ON_REQUEST" in (info.value.details() or "")
+    # Managers and admins only: intake staff may not erase, whatever the policy.
+    async with channel(f"127.0.0.1:{m.runtime.port}", role="intake", subject="staff-1") as chan:
+        with pytest.raises(grpc.aio.AioRpcError) as denied:
+            await matcher_pb2_grpc.MatcherServiceStub(chan).EraseParticipant(
+                pb.EraseParticipantRequest(idempotency_key="e2", participant_ref="ref-kept")
+            )
+    assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
 async def test_an_active_match_must_be_closed_first_and_nothing_is_erased(start: Start) -> None:
