@@ -38,6 +38,8 @@ SCHEDULER_ENV = {
     # A killed scheduler's unacknowledged match.accepted comes back this soon.
     "CONSUMER_ACK_WAIT_SECONDS": "5",
 }
+# Managers may erase a participant on request (tests/e2e/test_erasure.py).
+MATCHER_ENV = {"ERASURE_ON_REQUEST": "true"}
 NOTIFIER_ENV = {
     "SMTP_HOST": "127.0.0.1",
     "SMTP_TIMEOUT_SECONDS": "2",
@@ -67,7 +69,11 @@ class Stack:
     canaries: set[str] = field(default_factory=set)
 
     def service_env(self, name: str) -> dict[str, str]:
-        extra = {"scheduler": SCHEDULER_ENV, "notifier": {**NOTIFIER_ENV, "SMTP_PORT": str(self.sink.port)}}
+        extra = {
+            "matcher": MATCHER_ENV,
+            "scheduler": SCHEDULER_ENV,
+            "notifier": {**NOTIFIER_ENV, "SMTP_PORT": str(self.sink.port)},
+        }
         return {**self.env, "SERVICE_NAME": name, **extra.get(name, {})}
 
     def start(self, name: str) -> Child:

@@ -13,6 +13,7 @@ from alongside.cli import (
     intake,
     match,
     notifications,
+    participant,
     plan,
     roster,
     sessions,
@@ -63,6 +64,7 @@ app.command("status")(status.status)
 app.add_typer(roster.app, name="roster")
 app.add_typer(intake.app, name="intake")
 app.add_typer(match.app, name="match")
+app.add_typer(participant.app, name="participant")
 app.add_typer(batch.app, name="batch")
 app.add_typer(sessions.app, name="sessions")
 app.add_typer(calendar.app, name="calendar")

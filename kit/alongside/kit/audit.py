@@ -45,7 +45,7 @@ PURPOSE_HEADER = "x-purpose"
 PURPOSES = frozenset({"treatment", "payment", "operations", "audit", "research", "emergency"})
 DEFAULT_PURPOSE = "operations"
 # Request fields that name the object touched, most specific first.
-ID_FIELDS = ("session_id", "match_id", "request_id", "batch_id", "peer_id")
+ID_FIELDS = ("session_id", "match_id", "request_id", "batch_id", "peer_id", "erasure_id")
 MAX_BATCH = 256  # records in one message at most
 # The outbox (hash tag) of records written outside a transaction.
 CALL_TAG = "audit"

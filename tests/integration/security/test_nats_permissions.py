@@ -127,6 +127,30 @@ async def test_no_service_can_delete_or_purge_events(nats_as: NatsLogin, admin: 
     assert await messages(admin, "peer") == 1
 
 
+@pytest.mark.parametrize(
+    ("service", "own", "other"), [("matcher", "match", "session"), ("scheduler", "session", "match")]
+)
+async def test_erasure_deletes_single_messages_of_the_services_own_stream_and_dlq_only(
+    nats_as: NatsLogin, admin: NatsUser, service: str, own: str, other: str
+) -> None:
+    for aggregate in (own, other):
+        await admin.nc.jetstream().publish(f"{NAMESPACE}.{aggregate}.x", b"x")
+    user = await nats_as(service)
+    js = user.nc.jetstream(timeout=2)
+    assert (await js.get_msg(stream_of(own), 1)).data == b"x"
+    assert await js.delete_msg(stream_of(own), 1)
+    assert await messages(admin, own) == 0
+    # and the dead-letter copies of those events
+    await admin.nc.jetstream().publish(f"{NAMESPACE}.dlq.x", b"x")
+    assert await js.delete_msg(stream_of("dlq"), 1)
+    await user.nc.publish(f"$JS.API.STREAM.MSG.DELETE.{stream_of(other)}", b'{"seq": 1}')
+    await user.nc.flush()
+    await violation(user, f"STREAM.MSG.DELETE.{stream_of(other)}")
+    assert await messages(admin, other) == 1
+    with pytest.raises(NatsTimeout):
+        await js.purge_stream(stream_of(own))
+
+
 async def test_unknown_users_and_wrong_passwords_are_refused(secure_nats: SecureNatsServer) -> None:
     wrong = secure_nats.url_for("matcher").replace(secure_nats.passwords["matcher"], "guess")
     for url in (secure_nats.url, wrong):

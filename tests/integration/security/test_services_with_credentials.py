@@ -38,6 +38,8 @@ DURABLES = [
     ("ALONGSIDE_MATCH", "scheduler-match"),
     ("ALONGSIDE_MATCH", "notifier-match"),
     ("ALONGSIDE_SESSION", "notifier-session"),
+    ("ALONGSIDE_SESSION", "matcher-session"),
+    ("ALONGSIDE_NOTIFICATION", "matcher-notification"),
 ]
 # What a service logs when NATS or Valkey refuses it something.
 TROUBLE = {"task.crashed", "nats.error", "outbox.relay_failed", "consumer.retry", "consumer.dead_lettered"}

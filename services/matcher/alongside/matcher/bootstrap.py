@@ -9,22 +9,29 @@ from datetime import UTC, datetime
 from grpc import aio
 
 from alongside.api.audit.v1 import audit_pb2, audit_pb2_grpc
-from alongside.api.matcher.v1 import matcher_pb2, matcher_pb2_grpc
+from alongside.api.matcher.v1 import events_pb2, matcher_pb2, matcher_pb2_grpc
+from alongside.kit.erasure import DLQ_SUBJECT_HEADER, scrub_stream
+from alongside.kit.events.consumer import Consumer
+from alongside.kit.events.streams import CATALOGUE, stream_name
 from alongside.kit.auth import setup as auth_setup
 from alongside.kit.runtime import Deps, Runtime
 from alongside.matcher.adapters.roster_cache import RosterCache
 from alongside.matcher.adapters.store import MatcherStore
+from alongside.matcher.entrypoints import confirmations
 from alongside.matcher.entrypoints.audit_api import AUDIT_POLICY, AuditServicer
 from alongside.matcher.entrypoints.grpc_api import MatcherServicer
 from alongside.matcher.entrypoints.policy import AUDITED, POLICY
 from alongside.matcher.service.batch import Batch
 from alongside.matcher.service.context import Context
 from alongside.matcher.service.disclosure import Disclosure
+from alongside.matcher.service.erasure import Erasures, ScrubStream
 from alongside.matcher.service.intake import Intake, Rematch
 from alongside.matcher.service.queries import Queries
 from alongside.matcher.service.roster import Roster
 from alongside.matcher.settings import MatcherSettings
 
+# The durables that read match.accepted, whose dead letters may hold a copy.
+MATCH_READERS = ("scheduler-match", "notifier-match")
 SERVICE_NAME = matcher_pb2.DESCRIPTOR.services_by_name["MatcherService"].full_name
 AUDIT_SERVICE_NAME = audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name
 
@@ -33,17 +40,53 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def accepted_scrubber(deps: Deps, namespace: str) -> ScrubStream:
+    """Deletes the ``match.accepted`` events (they carry the participant's
+    reference, zone and windows) of the given matches from the match stream,
+    and their dead-letter copies."""
+    stream = {s.name: stream_name(namespace, s) for s in CATALOGUE}
+    accepted = f"{namespace}.match.accepted"
+    places = [(stream["MATCH"], accepted)]
+    places += [(stream["DLQ"], f"{namespace}.dlq.{durable}") for durable in MATCH_READERS]
+
+    async def scrub(match_ids: set[str]) -> int:
+        def wanted(headers: dict[str, str], body: bytes) -> bool:
+            if headers.get(DLQ_SUBJECT_HEADER, accepted) != accepted:
+                return False
+            message = events_pb2.MatchAccepted()
+            try:
+                message.ParseFromString(body)
+            except Exception:  # noqa: BLE001 - not ours to judge here
+                return False
+            return message.match_id in match_ids
+
+        if not match_ids:
+            return 0
+        return sum([await scrub_stream(deps.js, name, subject, wanted) for name, subject in places])
+
+    return scrub
+
+
 def build(settings: MatcherSettings, clock: Callable[[], datetime] = utc_now) -> Runtime:
+    made: list[Erasures] = []
+
     def register(deps: Deps, server: aio.Server) -> Sequence[str]:
         store = MatcherStore(deps.redis, deps.keys)
         ctx = Context(store, deps.uow, RosterCache(store), settings, clock)
         intake = Intake(ctx)
         rematch = Rematch(ctx, intake)
-        deps.tasks.append(rematch.run)
-        servicer = MatcherServicer(Roster(ctx), intake, Queries(ctx), Batch(ctx, intake), rematch, Disclosure(ctx))
+        erasures = Erasures(ctx, accepted_scrubber(deps, settings.namespace))
+        made.append(erasures)
+        deps.tasks.extend((rematch.run, erasures.run))
+        servicer = MatcherServicer(
+            Roster(ctx), intake, Queries(ctx), Batch(ctx, intake), rematch, Disclosure(ctx), erasures
+        )
         matcher_pb2_grpc.add_MatcherServiceServicer_to_server(servicer, server)
         audit = AuditServicer(deps.js, settings.namespace, auth_setup.signature_check(settings))
         audit_pb2_grpc.add_AuditServiceServicer_to_server(audit, server)
         return (SERVICE_NAME, AUDIT_SERVICE_NAME)
 
-    return Runtime(settings, register, policies=[POLICY, AUDIT_POLICY], audited=AUDITED)
+    def consumers(deps: Deps) -> Sequence[Consumer]:
+        return confirmations.consumers(deps, made[-1])
+
+    return Runtime(settings, register, consumers=consumers, policies=[POLICY, AUDIT_POLICY], audited=AUDITED)

@@ -22,6 +22,15 @@ class MatcherSettings(Settings):
     batch_wait_weight_per_week: float = 1.0
     # Re-shortlist at most this many waiting requests after capacity frees up.
     rematch_limit: int = 500
+    # Erasure (docs/matcher.md). Whether the programme erases a participant
+    # when they ask; off by default, as many programmes must keep records.
+    erasure_on_request: bool = False
+    # Days after a participant's last match closed before their data is
+    # erased by the sweep; 0 keeps it until erased on request.
+    retention_days: float = 0.0
+    # How often the sweep looks for participants past retention, and retries
+    # erasures whose stream scrub has not finished.
+    erasure_sweep_seconds: float = 3600.0
 
     def validate(self) -> None:
         super().validate()
@@ -31,3 +40,7 @@ class MatcherSettings(Settings):
             raise ConfigError("BATCH_TIME_LIMIT_SECONDS must be positive")
         if self.rematch_limit < 0:
             raise ConfigError("REMATCH_LIMIT must not be negative")
+        if self.retention_days < 0:
+            raise ConfigError("RETENTION_DAYS must not be negative")
+        if self.erasure_sweep_seconds <= 0:
+            raise ConfigError("ERASURE_SWEEP_SECONDS must be positive")

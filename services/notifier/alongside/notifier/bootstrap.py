@@ -20,6 +20,7 @@ from alongside.kit.logging import get_logger
 from alongside.kit.runtime import Deps, Runtime
 from alongside.notifier.adapters.creator import NotificationCreator
 from alongside.notifier.adapters.due_index import DueIndex
+from alongside.notifier.adapters.erasures import ErasureStore
 from alongside.notifier.adapters.functions import LIBRARY
 from alongside.notifier.adapters.inbox_reader import InboxReader
 from alongside.notifier.adapters.keys import NotifierKeys
@@ -33,6 +34,7 @@ from alongside.notifier.entrypoints.grpc_api import NotifierServicer
 from alongside.notifier.entrypoints.policy import AUDITED, POLICY
 from alongside.notifier.service.attempt import Attempt
 from alongside.notifier.service.delivery import DeliveryWorker
+from alongside.notifier.service.erasure import Erasures
 from alongside.notifier.service.hooks import CrashHook
 from alongside.notifier.service.inbox import Inbox
 from alongside.notifier.service.model import Clock, system_clock
@@ -55,6 +57,7 @@ class Notifier:
         self._senders = senders
         self.notify: Notify | None = None
         self.revocations: Revocations | None = None
+        self.erasures: Erasures | None = None
 
     def register(self, deps: Deps, server: aio.Server) -> Sequence[str]:
         s, clock = self.settings, self.clock
@@ -67,6 +70,7 @@ class Notifier:
         crash = CrashHook(s.test_hook_crash_at)
         self.notify = Notify(creator, store, due, clock, crash, announce_inbox=s.inbox_sent_events)
         self.revocations = Revocations(deps.uow, RevocationStore(deps.redis, keys), due, clock)
+        self.erasures = Erasures(deps.uow, ErasureStore(deps.redis, keys), due)
         senders = dict(self._senders) if self._senders is not None else self._real_senders()
         attempt = Attempt(deps.uow, store, due, senders, s.retry_policy(), clock, crash)
         worker = DeliveryWorker(
@@ -99,7 +103,8 @@ class Notifier:
 
     def consumers(self, deps: Deps) -> Sequence[Consumer]:
         assert self.notify is not None and self.revocations is not None, "register runs first"
-        return make_consumers(deps, self.settings, self.notify, self.revocations)
+        assert self.erasures is not None
+        return make_consumers(deps, self.settings, self.notify, self.revocations, self.erasures)
 
     def _real_senders(self) -> dict[Channel, Sender]:
         s = self.settings

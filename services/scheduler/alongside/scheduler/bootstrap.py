@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 
 from grpc import aio
 
-from alongside.api.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
+from alongside.api.scheduler.v1 import events_pb2, scheduler_pb2, scheduler_pb2_grpc
+from alongside.kit.erasure import DLQ_SUBJECT_HEADER, scrub_stream
 from alongside.kit.events.consumer import Consumer
+from alongside.kit.events.streams import CATALOGUE, stream_name
 from alongside.kit.runtime import Deps, Runtime
 from alongside.scheduler.adapters.commit import Committer
 from alongside.scheduler.adapters.firing import Firing
@@ -24,6 +26,7 @@ from alongside.scheduler.service.booking import Booking
 from alongside.scheduler.service.calendar import Calendar
 from alongside.scheduler.service.changes import Changes
 from alongside.scheduler.service.context import Context
+from alongside.scheduler.service.erasure import Erasures, ScrubStream
 from alongside.scheduler.service.plan import Planner
 from alongside.scheduler.service.queries import Queries
 from alongside.scheduler.service.reminders import ReminderLoop
@@ -34,6 +37,32 @@ SERVICE_NAME = scheduler_pb2.DESCRIPTOR.services_by_name["SchedulerService"].ful
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def booked_scrubber(deps: Deps, namespace: str) -> ScrubStream:
+    """Deletes the ``session.booked`` events (they carry the participant's
+    reference) of the given sessions from the session stream, and the
+    notifier's dead-letter copies of them."""
+    stream = {s.name: stream_name(namespace, s) for s in CATALOGUE}
+    booked = f"{namespace}.session.booked"
+    places = [(stream["SESSION"], booked), (stream["DLQ"], f"{namespace}.dlq.notifier-session")]
+
+    async def scrub(session_ids: set[str]) -> int:
+        def wanted(headers: dict[str, str], body: bytes) -> bool:
+            if headers.get(DLQ_SUBJECT_HEADER, booked) != booked:
+                return False
+            message = events_pb2.SessionBooked()
+            try:
+                message.ParseFromString(body)
+            except Exception:  # noqa: BLE001 - not ours to judge here
+                return False
+            return message.session_id in session_ids
+
+        if not session_ids:
+            return 0
+        return sum([await scrub_stream(deps.js, name, subject, wanted) for name, subject in places])
+
+    return scrub
 
 
 def build(settings: SchedulerSettings, clock: Callable[[], datetime] = utc_now) -> Runtime:
@@ -53,6 +82,7 @@ def build(settings: SchedulerSettings, clock: Callable[[], datetime] = utc_now) 
 
     def make_consumers(deps: Deps) -> Sequence[Consumer]:
         ctx = context(deps)
-        return consumers(deps, settings, Calendar(ctx), MatchEvents(ctx, Booking(ctx)))
+        erasures = Erasures(ctx, booked_scrubber(deps, settings.namespace))
+        return consumers(deps, settings, Calendar(ctx), MatchEvents(ctx, Booking(ctx)), erasures)
 
     return Runtime(settings, register, make_consumers, policies=[POLICY], audited=AUDITED, functions=[LIBRARY])

@@ -9,6 +9,7 @@ Values are the API's own protobuf messages, which are versioned contracts.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -44,6 +45,26 @@ class MatcherKeys:
 
     def batch(self, batch_id: str) -> str:
         return self._key("batch", batch_id)
+
+    def by_ref(self, participant_ref: str) -> str:
+        """The participant's request ids; the key names a digest, never the reference."""
+        return self._key("byref", hashlib.sha256(participant_ref.encode()).hexdigest()[:32])
+
+    def erasure(self, erasure_id: str) -> str:
+        return self._key("erasure", erasure_id)
+
+    @property
+    def finished(self) -> str:
+        """Requests whose match closed, scored by when (ms): the retention sweep's index."""
+        return self._key("finished")
+
+    @property
+    def erasures_pending(self) -> str:
+        """Erasures whose stream scrub has not finished, scored by when they were committed."""
+        return self._key("erasures-pending")
+
+    def idem_pattern(self, scope: str) -> str:
+        return self._key("idem", scope, "*")
 
     @property
     def peers(self) -> str:
@@ -109,6 +130,10 @@ class MatcherStore:
         assert submitted is not None and state is not None
         return submitted, state
 
+    async def request_state(self, request_id: str) -> pb.MatchRequest | None:
+        """The request's state alone: also an erased request's tombstone."""
+        return _parse(pb.MatchRequest, await self.r.hget(self.k.request(request_id), "state"))
+
     async def consent_revoked_ms(self, request_id: str, via: Reader | None = None) -> int | None:
         """When the request's consent was revoked (ms since the epoch), None if it stands."""
         raw = await (via or self.r).hget(self.k.request(request_id), "consent_revoked")
@@ -119,6 +144,18 @@ class MatcherStore:
 
     async def batch(self, batch_id: str, via: Reader | None = None) -> pb.BatchRun | None:
         return _parse(pb.BatchRun, await (via or self.r).get(self.k.batch(batch_id)))
+
+    async def request_ids_of(self, participant_ref: str, via: Reader | None = None) -> list[str]:
+        ids = await (via or self.r).smembers(self.k.by_ref(participant_ref))
+        return sorted(_text(i) for i in ids)
+
+    async def erasure(self, erasure_id: str, via: Reader | None = None) -> pb.Erasure | None:
+        return _parse(pb.Erasure, await (via or self.r).get(self.k.erasure(erasure_id)))
+
+    async def finished_before(self, until_ms: int) -> list[str]:
+        """Requests whose match closed by ``until_ms`` (ids only, oldest first)."""
+        ids = await self.r.zrangebyscore(self.k.finished, "-inf", until_ms)
+        return [_text(i) for i in ids]
 
     async def waitlist(self, offset: int = 0, limit: int = -1) -> list[str]:
         end = -1 if limit < 0 else offset + limit - 1
@@ -141,7 +178,22 @@ class MatcherStore:
         fields: dict[Any, Any] = {"state": state.SerializeToString(deterministic=True)}
         if submitted is not None:
             fields["input"] = submitted.SerializeToString(deterministic=True)
+            pipe.sadd(self.k.by_ref(submitted.participant.participant_ref), request_id)
         pipe.hset(self.k.request(request_id), mapping=fields)
+
+    def put_finished(self, pipe: Pipeline, request_id: str, at_ms: int) -> None:
+        pipe.zadd(self.k.finished, {request_id: at_ms})
+
+    def put_erased_request(self, pipe: Pipeline, tombstone: pb.MatchRequest, erasure_id: str) -> None:
+        """Replace the whole request (its input, shortlist texts, consent) by ids and dates."""
+        key = self.k.request(tombstone.request_id)
+        pipe.delete(key)
+        pipe.hset(key, mapping={"state": tombstone.SerializeToString(deterministic=True), "erased": erasure_id})
+        pipe.zrem(self.k.waitlist, tombstone.request_id)
+        pipe.zrem(self.k.finished, tombstone.request_id)
+
+    def put_erasure(self, pipe: Pipeline, erasure: pb.Erasure) -> None:
+        pipe.set(self.k.erasure(erasure.erasure_id), erasure.SerializeToString(deterministic=True))
 
     def put_consent_revoked(self, pipe: Pipeline, request_id: str, at_ms: int) -> None:
         pipe.hset(self.k.request(request_id), "consent_revoked", str(at_ms))
@@ -171,3 +223,7 @@ def _parse(kind: type[M], raw: Any) -> M | None:
     message = kind()
     message.ParseFromString(raw)
     return message
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

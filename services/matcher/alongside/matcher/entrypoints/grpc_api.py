@@ -6,9 +6,10 @@ from typing import Any
 
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
-from alongside.kit.auth.policy import require_own
+from alongside.kit.auth.policy import current_identity, require_own
 from alongside.matcher.service.batch import Batch
 from alongside.matcher.service.disclosure import Disclosure
+from alongside.matcher.service.erasure import Erasures
 from alongside.matcher.service.intake import Intake, Rematch
 from alongside.matcher.service.queries import Queries
 from alongside.matcher.service.roster import Roster
@@ -18,10 +19,17 @@ Ctx = Any  # grpc.aio.ServicerContext; errors are mapped by the kit's intercepto
 
 class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
     def __init__(
-        self, roster: Roster, intake: Intake, queries: Queries, batch: Batch, rematch: Rematch, consent: Disclosure
+        self,
+        roster: Roster,
+        intake: Intake,
+        queries: Queries,
+        batch: Batch,
+        rematch: Rematch,
+        consent: Disclosure,
+        erasures: Erasures,
     ) -> None:
         self.roster, self.intake, self.queries, self.batch, self.rematch = roster, intake, queries, batch, rematch
-        self.consent = consent
+        self.consent, self.erasures = consent, erasures
 
     async def UpsertPeer(self, request: pb.UpsertPeerRequest, context: Ctx) -> pb.UpsertPeerResponse:
         reply = await self.roster.upsert(request)
@@ -84,3 +92,9 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
 
     async def ConfirmBatch(self, request: pb.ConfirmBatchRequest, context: Ctx) -> pb.ConfirmBatchResponse:
         return await self.batch.confirm(request)
+
+    async def EraseParticipant(self, request: pb.EraseParticipantRequest, context: Ctx) -> pb.EraseParticipantResponse:
+        return await self.erasures.erase(request, requested_by=current_identity().subject)
+
+    async def GetErasure(self, request: pb.GetErasureRequest, context: Ctx) -> pb.GetErasureResponse:
+        return pb.GetErasureResponse(erasure=await self.erasures.get(request.erasure_id))

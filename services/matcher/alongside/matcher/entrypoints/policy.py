@@ -28,6 +28,8 @@ TABLE: dict[str, set[str]] = {
     "RevokeConsent": STAFF,
     "RunBatchMatch": MANAGERS,
     "ConfirmBatch": MANAGERS,
+    "EraseParticipant": MANAGERS,
+    "GetErasure": MANAGERS,
 }
 
 SERVICE = matcher_pb2.DESCRIPTOR.services_by_name["MatcherService"]
@@ -47,5 +49,7 @@ AUDITED = POLICY.methods(
         "ConfirmBatch",
         "GetAssignment",
         "RevokeConsent",
+        "EraseParticipant",
+        "GetErasure",
     )
 )

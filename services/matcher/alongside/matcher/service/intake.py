@@ -176,6 +176,7 @@ class Intake:
             tx.begin()
             store.put_match(tx.pipe, match)
             store.add_load(tx.pipe, match.peer_id, -match.acuity)
+            store.put_finished(tx.pipe, match.request_id, match.closed_at.ToMilliseconds())
             closed = ev.MatchClosed(
                 match_id=match.match_id,
                 request_id=match.request_id,

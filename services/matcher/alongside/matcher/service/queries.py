@@ -49,10 +49,10 @@ class Queries:
         return pb.ListPeersResponse(peers=out, next_page_token=after if more else "")
 
     async def intake(self, request_id: str) -> pb.MatchRequest:
-        found = await self.ctx.store.request(request_id) if request_id else None
+        found = await self.ctx.store.request_state(request_id) if request_id else None
         if found is None:
             raise NotFound("match request not found")
-        return found[1]
+        return found
 
     async def match(self, match_id: str) -> pb.Match:
         match = await self.ctx.store.match(match_id) if match_id else None

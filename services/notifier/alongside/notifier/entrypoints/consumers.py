@@ -11,7 +11,8 @@ from alongside.kit.events.consumer import Consumer, ConsumerSpec
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.streams import CATALOGUE, StreamSpec
 from alongside.kit.runtime import Deps
-from alongside.notifier.entrypoints.events import MATCH_EVENTS, SESSION_EVENTS, to_revocation, to_trigger
+from alongside.notifier.entrypoints.events import MATCH_EVENTS, SESSION_EVENTS, to_erasure, to_revocation, to_trigger
+from alongside.notifier.service.erasure import Erasures
 from alongside.notifier.service.notify import Notify
 from alongside.notifier.service.revocation import Revocations
 from alongside.notifier.settings import NotifierSettings
@@ -39,8 +40,14 @@ def specs(settings: NotifierSettings) -> list[ConsumerSpec]:
     return [spec("notifier-match", "MATCH", MATCH_EVENTS), spec("notifier-session", "SESSION", SESSION_EVENTS)]
 
 
-def make_consumers(deps: Deps, settings: NotifierSettings, notify: Notify, revocations: Revocations) -> list[Consumer]:
+def make_consumers(
+    deps: Deps, settings: NotifierSettings, notify: Notify, revocations: Revocations, erasures: Erasures
+) -> list[Consumer]:
     async def handle(event: Event) -> None:
+        erasure = to_erasure(event)
+        if erasure is not None:
+            await erasures.handle(erasure.erasure_id, erasure.matches)
+            return
         revocation = to_revocation(event)
         if revocation is not None:
             await revocations.handle(revocation.peer_id, revocation.match_id)

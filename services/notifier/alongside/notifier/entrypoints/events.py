@@ -24,7 +24,8 @@ from alongside.notifier.domain.notification import Trigger
 from alongside.notifier.domain.validation import check_id
 
 CONSENT_REVOKED = "match.consent_revoked"
-MATCH_EVENTS = ("match.accepted", "match.closed", CONSENT_REVOKED)
+PARTICIPANT_ERASED = "match.participant_erased"
+MATCH_EVENTS = ("match.accepted", "match.closed", CONSENT_REVOKED, PARTICIPANT_ERASED)
 SESSION_EVENTS = ("session.booked", "session.rescheduled", "session.cancelled", "session.reminder_due")
 
 BODIES: dict[str, type[Message]] = {
@@ -81,6 +82,24 @@ def to_revocation(event: Event) -> Revocation | None:
     if not body.match_id and not body.peer_id:
         return None
     return Revocation(_required_id(body.peer_id, "peer_id"), _required_id(body.match_id, "match_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    erasure_id: str
+    matches: list[tuple[str, str]]  # (peer id, match id)
+
+
+def to_erasure(event: Event) -> Erasure | None:
+    """The erasure and its (peer, match) pairs; None for another event."""
+    if event.type.removeprefix("alongside.") != PARTICIPANT_ERASED:
+        return None
+    try:
+        body = event.parse(match_events.ParticipantErased)
+    except DecodeError:
+        raise Permanent("the event body does not parse") from None
+    matches = [(_required_id(m.peer_id, "peer_id"), _required_id(m.match_id, "match_id")) for m in body.matches]
+    return Erasure(_required_id(body.erasure_id, "erasure_id"), matches)
 
 
 def _required_id(value: str, what: str) -> str:

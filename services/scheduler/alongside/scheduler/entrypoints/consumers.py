@@ -17,6 +17,7 @@ from alongside.kit.events.streams import CATALOGUE
 from alongside.kit.runtime import Deps
 from alongside.scheduler.service.auto import MatchEvents
 from alongside.scheduler.service.calendar import Calendar
+from alongside.scheduler.service.erasure import Erasures
 from alongside.scheduler.settings import SchedulerSettings
 
 PEER = next(s for s in CATALOGUE if s.name == "PEER")
@@ -47,7 +48,9 @@ def peer_routes(calendar: Calendar) -> dict[str, Handler]:
     return {"peer.upserted": upserted, "peer.status_changed": status_changed}
 
 
-def consumers(deps: Deps, settings: SchedulerSettings, calendar: Calendar, matches: MatchEvents) -> Sequence[Consumer]:
+def consumers(
+    deps: Deps, settings: SchedulerSettings, calendar: Calendar, matches: MatchEvents, erasures: Erasures
+) -> Sequence[Consumer]:
     backoff = settings.consumer_backoff_seconds
     peer_spec = ConsumerSpec(
         durable="scheduler-peer",
@@ -59,14 +62,18 @@ def consumers(deps: Deps, settings: SchedulerSettings, calendar: Calendar, match
     match_spec = ConsumerSpec(
         durable="scheduler-match",
         stream=MATCH,
-        events=("match.accepted", "match.closed"),
+        events=("match.accepted", "match.closed", "match.participant_erased"),
         # Room for the availability retries, after which the handler gives up itself.
         max_deliver=settings.availability_retry_limit + 2,
         backoff_base_s=backoff,
         # How soon an event a crashed replica held is handed to another.
         ack_wait_s=settings.consumer_ack_wait_seconds,
     )
-    match_routes: dict[str, Handler] = {"match.accepted": matches.accepted, "match.closed": matches.closed}
+    match_routes: dict[str, Handler] = {
+        "match.accepted": matches.accepted,
+        "match.closed": matches.closed,
+        "match.participant_erased": erasures.erased,
+    }
     return [
         Consumer(
             deps.nc, deps.js, deps.redis, deps.keys, settings.namespace, peer_spec, dispatch(peer_routes(calendar))
