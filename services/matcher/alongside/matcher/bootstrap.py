@@ -10,10 +10,10 @@ from grpc import aio
 
 from alongside.api.audit.v1 import audit_pb2, audit_pb2_grpc
 from alongside.api.matcher.v1 import events_pb2, matcher_pb2, matcher_pb2_grpc
+from alongside.kit.auth import setup as auth_setup
 from alongside.kit.erasure import DLQ_SUBJECT_HEADER, scrub_stream
 from alongside.kit.events.consumer import Consumer
 from alongside.kit.events.streams import CATALOGUE, stream_name
-from alongside.kit.auth import setup as auth_setup
 from alongside.kit.runtime import Deps, Runtime
 from alongside.matcher.adapters.roster_cache import RosterCache
 from alongside.matcher.adapters.store import MatcherStore
