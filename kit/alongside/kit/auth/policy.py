@@ -22,6 +22,7 @@ def current_identity() -> Identity:
     identity = _identity.get()
     if identity is None:
         raise Unauthenticated("this call needs a bearer token")
+    _require_subject(identity)
     return identity
 
 
@@ -70,6 +71,7 @@ class Authorizer:
 
     def permit(self, method: str, identity: Identity) -> contextvars.Token[Identity | None]:
         """Check the role table for ``method``; bind the identity for handlers."""
+        _require_subject(identity)
         if identity.role not in self._rules.get(method, frozenset()):
             raise PermissionDenied(f"the role {_shown(identity.role)} may not call this")
         return _identity.set(identity)
@@ -86,10 +88,23 @@ def _shown(role: str) -> str:
     return "service" if role.startswith(SERVICE_PREFIX) else role
 
 
+def _require_subject(identity: Identity) -> None:
+    """A blank subject is no one: it must never match an owner, nor pass as staff."""
+    if not identity.subject.strip():
+        raise Unauthenticated("the token names no subject: an empty subject is no one")
+
+
 def require_own(peer_id: str, what: str) -> None:
-    """Object-level rule: a caller with the peer role reaches only their own ``what``."""
+    """Object-level rule: a caller with the peer role reaches only their own ``what``.
+
+    Compared against a non-empty identity: a blank subject is refused outright,
+    and an object with no owner (``peer_id`` blank) belongs to no peer.
+    """
     identity = optional_identity()
-    if identity is not None and identity.role == "peer" and identity.subject != peer_id:
+    if identity is None or identity.role != "peer":
+        return
+    _require_subject(identity)
+    if not peer_id.strip() or identity.subject != peer_id:
         raise PermissionDenied(f"a peer may reach only their own {what}")
 
 
