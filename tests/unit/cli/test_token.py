@@ -32,3 +32,13 @@ def test_a_named_subject_gets_a_token_that_verifies() -> None:
 def test_an_unknown_role_is_still_named() -> None:
     result = RUNNER.invoke(app, ["token", "issue", "--role", "root", "--sub", "x"], env=ENV)
     assert result.exit_code == 2 and "--role" in result.output
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("ALONGSIDE_SUBJECT", ""), ("ALONGSIDE_SUBJECT", "  "), ("ALONGSIDE_ROLE", "root")]
+)
+def test_the_development_token_names_someone_too(variable: str, value: str) -> None:
+    env = {**ENV, "ALONGSIDE_MATCHER": "127.0.0.1:9", "ALONGSIDE_TOKEN": None, variable: value}
+    result = RUNNER.invoke(app, ["roster", "list"], env=env)
+    assert result.exit_code == 2, result.output
+    assert variable in result.output and "Traceback" not in result.output
