@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from alongside.kit.auth import policy
-from alongside.kit.auth.policy import Authorizer, Policy, current_identity, require_own
+from alongside.kit.auth.policy import Authorizer, Policy, current_identity, is_staff, optional_identity, require_own
 from alongside.kit.auth.tokens import ROLES, Identity, Key, Minter, Verifier, key_from_pem
 from alongside.kit.errors import PermissionDenied, Unauthenticated
 
@@ -90,6 +90,15 @@ def test_require_own_refuses_a_blank_subject_even_for_an_ownerless_object(bound:
             require_own(owner, "sessions")
     with pytest.raises(Unauthenticated, match="subject"):
         current_identity()
+    with pytest.raises(Unauthenticated, match="subject"):
+        optional_identity()
+
+
+@pytest.mark.parametrize("role", ["intake", "manager", "admin"])
+def test_a_blank_subject_is_not_staff(bound: list[object], role: str) -> None:
+    bound.append(policy._identity.set(Identity("", role)))
+    with pytest.raises(Unauthenticated, match="subject"):
+        is_staff()
 
 
 def test_require_own_compares_against_the_owner(bound: list[object]) -> None:

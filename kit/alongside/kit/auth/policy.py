@@ -27,7 +27,11 @@ def current_identity() -> Identity:
 
 
 def optional_identity() -> Identity | None:
-    return _identity.get()
+    """The caller, or None where no authorizer runs; never a blank subject."""
+    identity = _identity.get()
+    if identity is not None:
+        _require_subject(identity)
+    return identity
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,6 @@ def require_own(peer_id: str, what: str) -> None:
     identity = optional_identity()
     if identity is None or identity.role != "peer":
         return
-    _require_subject(identity)
     if not peer_id.strip() or identity.subject != peer_id:
         raise PermissionDenied(f"a peer may reach only their own {what}")
 
