@@ -106,7 +106,7 @@ async def make_objects(admin: Stubs, own: Stubs, peer_id: str) -> Owned:
             return False
         return True
 
-    await eventually(calendar_known, what="the peer's calendar reaches the scheduler")
+    await eventually(calendar_known, timeout=20.0, what="the peer's calendar reaches the scheduler")
     booked = await admin.scheduler.BookSession(
         spb.BookSessionRequest(
             idempotency_key=f"book-{peer_id}",
@@ -124,7 +124,7 @@ async def make_objects(admin: Stubs, own: Stubs, peer_id: str) -> Owned:
         return len(inbox) >= 2
 
     # The new assignment and the booked session: at least two, newest first.
-    await eventually(notified, what="notifications in A's inbox")
+    await eventually(notified, timeout=20.0, what="notifications in A's inbox")
     return Owned(peer_id, accepted.match.match_id, booked.session.session_id, inbox[-1])
 
 

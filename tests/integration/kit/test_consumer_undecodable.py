@@ -35,7 +35,7 @@ async def test_an_undecodable_body_is_dead_lettered_on_the_first_delivery(kit: K
     async def dead() -> bool:
         return (await kit.js.stream_info(dlq)).state.messages == 1
 
-    await eventually(dead, timeout=5.0, what="the undecodable event in the DLQ")
+    await eventually(dead, timeout=10.0, what="the undecodable event in the DLQ")
     stop.set()
     await task
     copy = await kit.js.get_msg(dlq, (await kit.js.stream_info(dlq)).state.first_seq)

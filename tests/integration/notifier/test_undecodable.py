@@ -33,7 +33,7 @@ async def test_an_undecodable_body_is_dead_lettered_at_once(start_notifier: Star
     async def all_dead() -> bool:
         return (await notifier.js.stream_info(dlq)).state.messages == len(sent)
 
-    await eventually(all_dead, timeout=5.0, what="every undecodable event in the DLQ")
+    await eventually(all_dead, timeout=10.0, what="every undecodable event in the DLQ")
     info = await notifier.js.stream_info(dlq)
     for seq in range(info.state.first_seq, info.state.last_seq + 1):
         headers = dict((await notifier.js.get_msg(dlq, seq)).headers or {})
