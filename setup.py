@@ -6,7 +6,7 @@ lives, which setuptools cannot discover across several roots by itself.
 
 from setuptools import find_namespace_packages, setup
 
-ROOTS = ["kit", "services/matcher", "services/scheduler", "services/notifier", "cli"]
+ROOTS = ["kit", "services/matcher", "services/scheduler", "services/notifier", "services/console", "cli"]
 
 packages: list[str] = []
 package_dir: dict[str, str] = {}
@@ -15,4 +15,6 @@ for root in ROOTS:
         packages.append(package)
         package_dir[package] = f"{root}/{package.replace('.', '/')}"
 
-setup(packages=packages, package_dir=package_dir, package_data={"": ["*.lua", "*.json", "py.typed", "*.pyi"]})
+# The console's templates, static files (vendored JS with its licence) and catalogues ship too.
+DATA = ["*.lua", "*.json", "py.typed", "*.pyi", "*.html", "*.js", "*.css", "*.po", "*.txt"]
+setup(packages=packages, package_dir=package_dir, package_data={"": DATA})

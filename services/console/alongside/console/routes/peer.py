@@ -1,0 +1,152 @@
+"""Peers: my sessions (agenda, in my time zone, with the ICS feed), attended or
+no-show, and my inbox, live over server-sent events.
+
+Whose calendar or inbox may be read is the services' call, made with the
+person's own token: another peer's calendar is PERMISSION_DENIED there, and
+a 403 page here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from itertools import groupby
+
+import grpc
+from grpc import aio
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from alongside.api.scheduler.v1 import scheduler_pb2 as spb
+from alongside.console import sessions, views
+from alongside.console.routes.common import SignInRequired, person, redirect
+from alongside.console.rpc import Calls, key
+
+PAST_DAYS, AHEAD_DAYS = 7, 35
+HEARTBEAT_S = 5.0
+READERS = ("peer", "manager", "admin")
+
+
+async def my_calendar(request: Request) -> Response:
+    session, _ = person(request)
+    return redirect(request, f"/calendar/{session.subject}")
+
+
+async def _zone(calls: Calls, peer_id: str) -> str:
+    with contextlib.suppress(aio.AioRpcError):
+        return (await calls.contact_preferences(peer_id)).time_zone
+    return ""
+
+
+async def calendar(request: Request) -> Response:
+    _, calls = person(request, *READERS)
+    peer_id = request.path_params["peer_id"]
+    now = datetime.now(UTC)
+    found = await calls.sessions(peer_id, now - timedelta(days=PAST_DAYS), now + timedelta(days=AHEAD_DAYS))
+    zone = await _zone(calls, peer_id)
+    found.sort(key=lambda s: s.start.seconds)
+    days = [(day, list(items)) for day, items in groupby(found, key=lambda s: s.peer_local_start[:10])]
+    context = {"peer_id": peer_id, "days": days, "zone": zone, "now": now.timestamp(), "key": key(),
+               "status_name": spb.SessionStatus.Name}
+    return views.render(request, "calendar.html", context)
+
+
+async def feed(request: Request) -> Response:
+    _, calls = person(request, *READERS)
+    ics = await calls.calendar_feed(request.path_params["peer_id"])
+    return Response(ics, media_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="sessions.ics"'})
+
+
+async def mark(request: Request) -> Response:
+    _, calls = person(request, *READERS)
+    form = await request.form()
+    session_id = str(form.get("session_id", ""))
+    attended = form.get("outcome") == "attended"
+    try:
+        updated = await calls.mark(session_id, attended, str(form.get("idempotency_key", "")) or key())
+    except aio.AioRpcError as exc:
+        if exc.code() != grpc.StatusCode.FAILED_PRECONDITION:
+            raise
+        updated = await calls.session(session_id)
+    context = {"s": updated, "now": datetime.now(UTC).timestamp(), "key": key(), "status_name": spb.SessionStatus.Name,
+               "peer_id": updated.peer_id}
+    return views.render(request, "calendar.html", context, fragment="session")
+
+
+async def inbox(request: Request) -> Response:
+    session, calls = person(request, "peer")
+    items = await calls.notifications(session.subject)
+    return views.render(request, "inbox.html", {"items": items, "after": items[0].notification_id if items else ""})
+
+
+async def acknowledge(request: Request) -> Response:
+    session, calls = person(request, "peer")
+    form = await request.form()
+    note_id = str(form.get("notification_id", ""))
+    await calls.acknowledge(session.subject, [note_id], str(form.get("idempotency_key", "")) or key())
+    items = [n for n in await calls.notifications(session.subject) if n.notification_id == note_id]
+    if not items:
+        return Response("")
+    return views.render(request, "inbox.html", {"n": items[0]}, fragment="item")
+
+
+async def stream(request: Request) -> Response:
+    """New inbox items as server-sent events, until the session ends (sign-out or idle).
+
+    The browser sends Last-Event-ID when it reconnects, so nothing is shown twice.
+    Without a session: 204, which tells EventSource to stop reconnecting.
+    """
+    try:
+        session, calls = person(request, "peer")
+    except SignInRequired:
+        return Response(status_code=204)
+    after = request.headers.get("last-event-id") or request.query_params.get("after", "")
+    store = request.app.state.store
+    return StreamingResponse(
+        _events(request, session, calls, after, lambda: store.alive(session)),
+        media_type="text/event-stream",
+        headers={"X-Accel-Buffering": "no"},
+    )
+
+
+async def _events(request: Request, session: sessions.Session, calls: Calls, after: str,
+                  alive: Callable[[], bool]) -> AsyncIterator[str]:
+    call = calls.watch(session.subject, after)
+    pending: asyncio.Future[object] | None = None
+    try:
+        while alive():
+            if pending is None:
+                pending = asyncio.ensure_future(call.read())
+            done, _ = await asyncio.wait({pending}, timeout=HEARTBEAT_S)
+            if not done:
+                yield ": still here\n\n"
+                continue
+            reply, pending = pending.result(), None
+            if reply is aio.EOF:
+                return
+            note = reply.notification  # type: ignore[union-attr]
+            html = views.html(request, "inbox.html", {"n": note}, fragment="item")
+            data = "".join(f"data: {line}\n" for line in html.splitlines())
+            yield f"id: {note.notification_id}\nevent: notification\n{data}\n"
+    except aio.AioRpcError:
+        return
+    finally:
+        if pending is not None:
+            pending.cancel()
+        call.cancel()
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/calendar", my_calendar),
+        Route("/calendar/{peer_id}", calendar),
+        Route("/calendar/{peer_id}/sessions.ics", feed),
+        Route("/sessions/mark", mark, methods=["POST"]),
+        Route("/inbox", inbox),
+        Route("/inbox/ack", acknowledge, methods=["POST"]),
+        Route("/inbox/stream", stream),
+    ]

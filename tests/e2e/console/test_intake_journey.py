@@ -1,0 +1,116 @@
+"""Intake in the browser: sign in as intake -> new intake (validated as you
+type, availability dragged on the week grid) -> shortlist with explanations
+-> accept. Meanwhile the peer's inbox is open: the notification appears
+without a reload, and the session the scheduler booked by itself is on the
+peer's calendar."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from playwright.async_api import expect
+
+from ..api import Api
+from ..cohort import Cohort
+from .conftest import Browse
+
+
+async def fill_intake(window: Browse, cohort: Cohort, ref: str) -> None:
+    """The whole form, the way a person would: type, click, drag."""
+    page = window.page
+    await page.locator("#field-participant_ref").fill(ref)
+    await page.locator("#age_band-ADULT").check()
+    await page.locator("#field-time_zone").fill(cohort.zone)
+    await drag_day(window, datetime.now(ZoneInfo(cohort.zone)).isoweekday())
+    await page.locator("#peer_types-RECOVERY_COACH").check()
+    await page.locator("#field-pref_certifications").fill(cohort.cert)
+    await page.locator("#pref_certifications-required").check()
+
+
+async def drag_day(window: Browse, day: int) -> None:
+    """Press on the day's first hour and drag down to its last: all 24 ticked."""
+    page = window.page
+    first, last = page.locator(f"#slot-{day}-0"), page.locator(f"#slot-{day}-23")
+    await first.scroll_into_view_if_needed()
+    box = await first.bounding_box()
+    assert box is not None
+    await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await page.mouse.down()
+    await last.scroll_into_view_if_needed()
+    end = await last.bounding_box()
+    assert end is not None
+    await page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=30)
+    await page.mouse.up()
+    for hour in (0, 11, 23):
+        await expect(page.locator(f"#slot-{day}-{hour}")).to_be_checked()
+
+
+async def test_intake_to_accept_then_the_peer_sees_it_live(api: Api, open_window) -> None:  # type: ignore[no-untyped-def]
+    cohort = Cohort()
+    peer = cohort.peer(1)
+    await api.enrol(cohort, peer)
+
+    # The peer's inbox is open before anything happens.
+    peer_window: Browse = await open_window()
+    await peer_window.sign_in("peer", peer.peer_id)
+    await peer_window.visit("/inbox")
+    await expect(peer_window.page.locator("#inbox li")).to_have_count(0)
+    await peer_window.page.evaluate("window.notReloaded = true")
+
+    staff: Browse = await open_window()
+    await staff.sign_in("intake", f"staff-{cohort.tag}")
+    await expect(staff.page).to_have_url(staff.base + "/intake/new")
+    await staff.settled()
+    page = staff.page
+
+    # Validation as you type, in the API's words, inline and in the summary.
+    await page.locator("#field-participant_ref").fill("not a ref!")
+    error = page.locator("#error-participant_ref")
+    await expect(error).to_contain_text("must be 1-64 characters of letters, digits and . _ : -")
+    await expect(page.locator(".error-summary a[href='#field-participant_ref']")).to_be_visible()
+    await staff.shot("intake-form-errors")
+    await fill_intake(staff, cohort, f"ref-{cohort.tag}-a")
+    await expect(error).to_be_empty()
+    await expect(page.locator(".error-summary")).to_have_count(0)
+    # The grid by keyboard: arrow keys move, Space ticks.
+    other_day = datetime.now(ZoneInfo(cohort.zone)).isoweekday() % 7 + 1
+    await page.locator(f"#slot-{other_day}-8").focus()
+    await page.keyboard.press("ArrowDown")
+    await page.keyboard.press("Space")
+    await expect(page.locator(f"#slot-{other_day}-9")).to_be_focused()
+    await expect(page.locator(f"#slot-{other_day}-9")).to_be_checked()
+    await staff.shot("intake-form")
+
+    await page.get_by_role("button", name="Find peers").click()
+    await expect(page.get_by_role("heading", name="Shortlist")).to_be_visible()
+    await staff.settled()
+    candidate = page.locator(f"#candidate-{peer.peer_id}")
+    await expect(candidate).to_contain_text(peer.display_name)
+    await expect(candidate.locator(".contrib-bar rect.seg")).not_to_have_count(0)
+    await expect(candidate.locator(".contributions li")).not_to_have_count(0)
+    await staff.shot("shortlist")
+
+    await candidate.get_by_role("button", name=f"Accept {peer.display_name}").click()
+    await expect(page.get_by_role("heading", name="Match accepted")).to_be_visible()
+    await staff.settled()
+
+    # The peer: told without a reload, then the session on the calendar.
+    inbox = peer_window.page.locator("#inbox li")
+    await expect(inbox.filter(has_text="new assignment")).to_have_count(1, timeout=20_000)
+    assert await peer_window.page.evaluate("window.notReloaded") is True
+    await expect(inbox.filter(has_text="session")).not_to_have_count(0, timeout=20_000)
+    await peer_window.settled()
+    await peer_window.shot("inbox")
+    unread = inbox.locator("button", has_text="Mark as read")
+    before = await unread.count()
+    await unread.first.click()
+    await expect(unread).to_have_count(before - 1)
+
+    await peer_window.visit("/calendar")
+    sessions = peer_window.page.locator(".agenda .session")
+    await expect(sessions).to_have_count(1)
+    await expect(sessions.first).to_contain_text(f"ref-{cohort.tag}-a")
+    await expect(sessions.first).to_contain_text("Booked")
+    await expect(peer_window.page.get_by_role("link", name="Download the calendar feed (ICS)")).to_be_visible()
+    await peer_window.shot("calendar")
