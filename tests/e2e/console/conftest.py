@@ -124,8 +124,9 @@ class Browse:
         await self.visit("/sign-in")
         await self.page.locator(f"#role-{role}").check()
         await self.page.locator("#field-subject").fill(subject)
-        await self.page.locator("form[action='/sign-in/dev'] button[type=submit]").click()
-        await self.page.wait_for_load_state("domcontentloaded")
+        async with self.page.expect_navigation():
+            await self.page.locator("form[action='/sign-in/dev'] button[type=submit]").click()
+        await self.settled()
 
     async def shot(self, name: str) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)

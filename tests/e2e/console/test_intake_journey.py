@@ -32,13 +32,14 @@ async def drag_day(window: Browse, day: int) -> None:
     """Press on the day's first hour and drag down to its last: all 24 ticked."""
     page = window.page
     first, last = page.locator(f"#slot-{day}-0"), page.locator(f"#slot-{day}-23")
+    # The whole grid on screen first: a scroll in the middle of a drag would move it under the pointer.
+    await last.scroll_into_view_if_needed()
     await first.scroll_into_view_if_needed()
     box = await first.bounding_box()
+    end = await last.bounding_box()
     assert box is not None
     await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     await page.mouse.down()
-    await last.scroll_into_view_if_needed()
-    end = await last.bounding_box()
     assert end is not None
     await page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=30)
     await page.mouse.up()
