@@ -31,7 +31,7 @@ async def test_the_funnel_shows_the_step_that_emptied_the_list(api: Api, open_wi
     await expect(emptied).to_have_count(1)
     await expect(emptied).to_have_attribute("aria-current", "step")
     await expect(emptied).to_contain_text("This step emptied the list")
-    await expect(emptied).to_contain_text("Speaks Tigrinya: 0 of 2")
+    await expect(emptied).to_contain_text("Speaks Tigrinya: 0 of")  # of every peer in the shared roster so far
     # The emptied step ends the funnel; the checks after it were not reached.
     await expect(page.locator(".funnel .step").last).to_have_class("step emptied")
     await window.shot("waiting-list-funnel")

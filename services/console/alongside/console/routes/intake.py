@@ -113,6 +113,12 @@ async def accept(request: Request) -> Response:
     form = await request.form()
     request_id = request.path_params["request_id"]
     match = await calls.accept(request_id, str(form.get("peer_id", "")), str(form.get("idempotency_key", "")) or key())
+    return redirect(request, f"/intake/matches/{match.match_id}")
+
+
+async def show_match(request: Request) -> Response:
+    _, calls = person(request, *STAFF)
+    match = await calls.match(request.path_params["match_id"])
     names = await _names(calls, mpb.MatchRequest(candidates=[mpb.Candidate(peer_id=match.peer_id)]))
     return views.render(request, "intake_accepted.html", {"match": match, "name": names.get(match.peer_id, "")})
 
@@ -149,4 +155,5 @@ def routes() -> list[Route]:
         Route("/intake/requests/{request_id}", show_request),
         Route("/intake/requests/{request_id}/accept", accept, methods=["POST"]),
         Route("/intake/requests/{request_id}/decline", decline, methods=["POST"]),
+        Route("/intake/matches/{match_id}", show_match),
     ]
