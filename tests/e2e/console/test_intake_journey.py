@@ -115,3 +115,22 @@ async def test_intake_to_accept_then_the_peer_sees_it_live(api: Api, open_window
     await expect(sessions.first).to_contain_text("Booked")
     await expect(peer_window.page.get_by_role("link", name="Download the calendar feed (ICS)")).to_be_visible()
     await peer_window.shot("calendar")
+
+
+async def test_declining_a_candidate_refreshes_the_shortlist_in_place(api: Api, open_window) -> None:  # type: ignore[no-untyped-def]
+    cohort = Cohort()
+    await api.enrol(cohort, cohort.peer(1), cohort.peer(2), email=False)
+    staff: Browse = await open_window()
+    await staff.sign_in("intake", f"staff-{cohort.tag}")
+    page = staff.page
+    await fill_intake(staff, cohort, f"ref-{cohort.tag}-d")
+    await page.get_by_role("button", name="Find peers").click()
+    candidates = page.locator(".candidate")
+    await expect(candidates).to_have_count(2)
+    first = await candidates.first.get_attribute("id")
+    await page.evaluate("window.notReloaded = true")
+    await candidates.first.get_by_role("button", name="Decline").click()
+    await expect(candidates).to_have_count(1)
+    assert await candidates.first.get_attribute("id") != first
+    assert await page.evaluate("window.notReloaded") is True  # swapped by htmx, not a new page
+    await staff.settled()

@@ -4,6 +4,7 @@
 // 2. The intake form: remember which fields were touched, so validation as you type
 //    shows errors only for those.
 // 3. The week grid: click or drag across hours; arrow keys move, Space toggles.
+// 4. The live inbox shows each notification once.
 (function () {
   "use strict";
 
@@ -20,6 +21,13 @@
     // The live inbox does not count as activity, on the server either.
     var path = e.detail && e.detail.pathInfo ? e.detail.pathInfo.requestPath : "";
     if (path.indexOf("/inbox/stream") !== 0) restartIdle();
+  });
+
+  // The live inbox: when the stream reconnects from scratch it may send again what is
+  // already shown (each event's id is the notification's): show it once.
+  body.addEventListener("htmx:sseBeforeMessage", function (e) {
+    var id = e.detail && e.detail.lastEventId;
+    if (id && document.getElementById("note-" + id)) e.preventDefault();
   });
 
   // A page that comes back with errors (after a submit) starts at its error summary.
