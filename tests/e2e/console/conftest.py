@@ -128,9 +128,10 @@ class Browse:
             await self.page.locator("form[action='/sign-in/dev'] button[type=submit]").click()
         await self.settled()
 
-    async def shot(self, name: str) -> None:
+    async def shot(self, name: str, *, full_page: bool = True) -> None:
+        """docs/console/<name>.png, for docs/console.md."""
         SHOTS.mkdir(parents=True, exist_ok=True)
-        await self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        await self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 @pytest.fixture

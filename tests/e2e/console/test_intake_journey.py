@@ -70,7 +70,7 @@ async def test_intake_to_accept_then_the_peer_sees_it_live(api: Api, open_window
     error = page.locator("#error-participant_ref")
     await expect(error).to_contain_text("must be 1-64 characters of letters, digits and . _ : -")
     await expect(page.locator(".error-summary a[href='#field-participant_ref']")).to_be_visible()
-    await staff.shot("intake-form-errors")
+    await staff.shot("intake-form-errors", full_page=False)
     await fill_intake(staff, cohort, f"ref-{cohort.tag}-a")
     await expect(error).to_be_empty()
     await expect(page.locator(".error-summary")).to_have_count(0)
