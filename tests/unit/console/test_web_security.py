@@ -126,3 +126,12 @@ def test_the_participant_reference_never_reaches_a_url_or_a_log(
     assert 'method="post" action="/intake"' in page
     logged = capsys.readouterr()
     assert "REF-CANARY-77" not in logged.out + logged.err
+
+
+def test_a_form_from_a_session_that_went_idle_leads_to_sign_in_not_a_bare_403(client: TestClient, clock: Clock) -> None:
+    token = sign_in(client)
+    clock.now += 61
+    reply = client.post("/sign-out", data={"csrf_token": token}, follow_redirects=False)
+    assert reply.status_code == 303 and reply.headers["location"] == "/sign-in?reason=idle"
+    htmx = client.post("/sign-out", headers={"x-csrf-token": token, "hx-request": "true"})
+    assert htmx.status_code == 403  # a new anonymous session now: this token was never its own

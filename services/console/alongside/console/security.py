@@ -12,7 +12,7 @@ import hmac
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alongside.console import sessions
@@ -81,6 +81,9 @@ class CsrfProtect:
             given = value if isinstance(value, str) else ""
             replay = _replaying(body, receive)
         if not given or not hmac.compare_digest(given.encode(), session.csrf.encode()):
+            if scope.get(sessions.EXPIRED_KEY):  # the session ended while the page was open: sign in again
+                await _to_sign_in(scope, receive, send)
+                return
             await _refuse(scope, receive, send, "this form has expired or did not come from the console")
             return
         await self.app(scope, replay, send)
@@ -98,6 +101,15 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, why: str) -> None:
     await PlainTextResponse(f"Refused: {why}. Go back, reload the page and try again.", status_code=403)(
         scope, receive, send
     )
+
+
+async def _to_sign_in(scope: Scope, receive: Receive, send: Send) -> None:
+    url = "/sign-in?reason=idle"
+    if Request(scope).headers.get("hx-request") == "true":
+        response: Response = Response(status_code=200, headers={"HX-Redirect": url})
+    else:
+        response = RedirectResponse(url, status_code=303)
+    await response(scope, receive, send)
 
 
 async def _read(receive: Receive) -> tuple[bytes, bool]:

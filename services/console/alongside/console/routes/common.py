@@ -48,7 +48,7 @@ async def sign_in_required(request: Request, exc: Exception) -> Response:
 
 
 async def forbidden(request: Request, exc: Exception) -> Response:
-    return views.render(request, "error.html", {"kind": "forbidden"}, status=403)
+    return error_page(request, "forbidden", 403)
 
 
 STATUS_PAGES = {
@@ -65,7 +65,7 @@ async def rpc_failed(request: Request, exc: Exception) -> Response:
     """A service said no (or could not be reached): a page that says what to do, never the data."""
     assert isinstance(exc, aio.AioRpcError)
     code = exc.code()
-    log.info("rpc refused", code=code.name, path=request.scope.get("route_path", ""))
+    log.info("rpc refused", code=code.name, path=request.url.path)
     if code == grpc.StatusCode.UNAUTHENTICATED:
         session = sessions.current(request)
         request.app.state.store.drop(session)
@@ -73,4 +73,14 @@ async def rpc_failed(request: Request, exc: Exception) -> Response:
         return redirect(request, "/sign-in?reason=token")
     status, kind = STATUS_PAGES.get(code, (503, "unavailable"))
     message = field_of(exc)[1] if kind in ("invalid", "refused") else ""
-    return views.render(request, "error.html", {"kind": kind, "message": message}, status=status)
+    return error_page(request, kind, status, message)
+
+
+def error_page(request: Request, kind: str, status: int, message: str = "") -> Response:
+    """The error page; for an htmx request, its content in place of the page's main
+    (htmx swaps nothing on an error status, so the person would see nothing happen)."""
+    context = {"kind": kind, "message": message}
+    if views.is_htmx(request):
+        headers = {"HX-Retarget": "#main", "HX-Reswap": "innerHTML"}
+        return views.render(request, "error.html", context, fragment="content", headers=headers)
+    return views.render(request, "error.html", context, status=status)
