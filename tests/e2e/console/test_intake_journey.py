@@ -115,6 +115,11 @@ async def test_intake_to_accept_then_the_peer_sees_it_live(api: Api, open_window
     await expect(sessions.first).to_contain_text("Booked")
     await expect(peer_window.page.get_by_role("link", name="Download the calendar feed (ICS)")).to_be_visible()
     await peer_window.shot("calendar")
+    await peer_window.page.get_by_role("link", name="Week", exact=True).click()
+    await expect(peer_window.page.locator(".week-view .session")).to_have_count(1)
+    await expect(peer_window.page.locator(".week-view .session")).to_contain_text(f"ref-{cohort.tag}-a")
+    await peer_window.settled()
+    await peer_window.shot("calendar-week")
 
 
 async def test_declining_a_candidate_refreshes_the_shortlist_in_place(api: Api, open_window) -> None:  # type: ignore[no-untyped-def]

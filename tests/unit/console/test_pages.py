@@ -143,3 +143,17 @@ def test_an_expired_token_signs_the_person_out(fake: tuple[TestClient, FakeBacke
     reply = client.get("/calendar/peer-1", follow_redirects=False)
     assert reply.headers["location"] == "/sign-in?reason=token"
     assert client.get("/calendar/peer-1", follow_redirects=False).headers["location"] == "/sign-in"
+
+
+def test_the_week_view_puts_each_session_under_its_local_day(fake: tuple[TestClient, FakeBackends]) -> None:
+    client, backends = fake
+    backends.sessions = [
+        session("s-mon", datetime(2030, 1, 7, 8, tzinfo=UTC), "2030-01-07T09:00:00+01:00"),
+        session("s-sun", datetime(2030, 1, 13, 22, 30, tzinfo=UTC), "2030-01-13T23:30:00+01:00"),
+    ]
+    sign_in_as_peer(client)
+    page = client.get("/calendar/peer-1?view=week&week=2030-01-09").text
+    cells = re.findall(r"<td>(.*?)</td>", page, flags=re.S)
+    assert len(cells) == 7
+    assert "09:00" in cells[0] and "23:30" in cells[6] and all("ref-7" not in c for c in cells[1:6])
+    assert "week=2030-01-14" in page and "week=2029-12-31" in page  # next and previous Mondays

@@ -56,6 +56,14 @@ def longdate(value: str) -> str:
         return value
 
 
+def shortdate(value: str) -> str:
+    """'2026-12-07' as 'Mon 7 Dec' in the page's language."""
+    try:
+        return format_date(date.fromisoformat(value), format="EEE d MMM", locale=i18n.current())
+    except ValueError:
+        return value
+
+
 def segments(contributions: Any) -> list[dict[str, Any]]:
     """Stacked-bar segments (x, width in 0-100) for a candidate's contributions,
     scaled so that full marks on every criterion fill the bar."""
@@ -68,7 +76,7 @@ def segments(contributions: Any) -> list[dict[str, Any]]:
     return out
 
 
-env.filters.update(clock=clock, longdate=longdate, segments=segments)
+env.filters.update(clock=clock, longdate=longdate, shortdate=shortdate, segments=segments)
 env.globals.update(new_key=key, status_word=STATUS_WORDS.get)
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import groupby
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import grpc
 from grpc import aio
@@ -42,16 +43,44 @@ async def _zone(calls: Calls, peer_id: str) -> str:
 
 
 async def calendar(request: Request) -> Response:
+    """Agenda (the next weeks) or one week (``?view=week&week=YYYY-MM-DD``), in the peer's zone."""
     _, calls = person(request, *READERS)
     peer_id = request.path_params["peer_id"]
-    now = datetime.now(UTC)
-    found = await calls.sessions(peer_id, now - timedelta(days=PAST_DAYS), now + timedelta(days=AHEAD_DAYS))
     zone = await _zone(calls, peer_id)
-    found.sort(key=lambda s: s.start.seconds)
-    days = [(day, list(items)) for day, items in groupby(found, key=lambda s: s.peer_local_start[:10])]
-    context = {"peer_id": peer_id, "days": days, "zone": zone, "now": now.timestamp(), "key": key(),
-               "status_name": spb.SessionStatus.Name}
+    now = datetime.now(UTC)
+    week: date | None = _week_start(request.query_params.get("week", ""), now, zone)
+    if week is not None and request.query_params.get("view") == "week":
+        start, end = _at_midnight(week, zone) - timedelta(days=1), _at_midnight(week, zone) + timedelta(days=8)
+    else:
+        week, start, end = None, now - timedelta(days=PAST_DAYS), now + timedelta(days=AHEAD_DAYS)
+    found = sorted(await calls.sessions(peer_id, start, end), key=lambda s: s.start.seconds)
+    by_day = {day: list(items) for day, items in groupby(found, key=lambda s: s.peer_local_start[:10])}
+    context = {"peer_id": peer_id, "zone": zone, "now": now.timestamp(), "status_name": spb.SessionStatus.Name,
+               "days": list(by_day.items()), "week": week, "by_day": by_day}
+    if week is not None:
+        context |= {"week_days": [(week + timedelta(days=i)).isoformat() for i in range(7)],
+                    "previous": (week - timedelta(days=7)).isoformat(), "next": (week + timedelta(days=7)).isoformat()}
     return views.render(request, "calendar.html", context)
+
+
+def _week_start(raw: str, now: datetime, zone: str) -> date:
+    """The Monday of the week holding ``raw`` (a date), or of today in the peer's zone."""
+    try:
+        day = date.fromisoformat(raw) if raw else now.astimezone(_tz(zone)).date()
+    except ValueError:
+        day = now.astimezone(_tz(zone)).date()
+    return day - timedelta(days=day.weekday())
+
+
+def _tz(zone: str) -> tzinfo:
+    try:
+        return ZoneInfo(zone) if zone else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _at_midnight(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time(0), _tz(zone)).astimezone(UTC)
 
 
 async def feed(request: Request) -> Response:
@@ -72,7 +101,7 @@ async def mark(request: Request) -> Response:
         if exc.code() != grpc.StatusCode.FAILED_PRECONDITION:
             raise
         updated = await calls.session(session_id)
-    context = {"s": updated, "now": datetime.now(UTC).timestamp(), "key": key(), "status_name": spb.SessionStatus.Name,
+    context = {"s": updated, "now": datetime.now(UTC).timestamp(), "status_name": spb.SessionStatus.Name,
                "peer_id": updated.peer_id}
     return views.render(request, "calendar.html", context, fragment="session")
 
