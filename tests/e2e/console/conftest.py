@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from alongside.kit.testing.auth import TEST_SECRET
 from alongside.kit.testing.processes import Child
 
 from ..conftest import Stack
+from ..observe import leaks
 
 HERE = Path(__file__).parent
 AXE = HERE / "axe.min.js"
@@ -72,6 +73,15 @@ def console(stack: Stack) -> Iterator[Console]:
     finally:
         stack.retired_output.append(child.output())  # the privacy checks read its log too
         child.close()
+
+
+@pytest.fixture(autouse=True)
+def console_logs_no_personal_data(console: Console, stack: Stack) -> Iterator[set[str]]:
+    """After every test: the console's log holds no planted name, address or
+    participant reference (tests add their references to the yielded set)."""
+    planted: set[str] = set()
+    yield planted
+    assert leaks(console.child.output(), stack.canaries | planted) == [], "personal data in the console's log"
 
 
 @pytest.fixture(scope="session")
@@ -134,8 +144,11 @@ class Browse:
         await self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
+OpenWindow = Callable[..., Awaitable["Browse"]]
+
+
 @pytest.fixture
-async def open_window(browser: Browser, console: Console, axe_source: str) -> AsyncIterator[Any]:
+async def open_window(browser: Browser, console: Console, axe_source: str) -> AsyncIterator[OpenWindow]:
     """``await open_window()`` -> a fresh window (its own cookies) on the console."""
     windows: list[Browse] = []
 

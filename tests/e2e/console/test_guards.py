@@ -13,12 +13,12 @@ from alongside.kit.testing.processes import Child
 from ..api import Api
 from ..cohort import Cohort
 from ..conftest import Stack
-from .conftest import Browse, Console, console_env
+from .conftest import Browse, Console, OpenWindow, console_env
 
 IDLE_S = 3
 
 
-async def test_a_peer_who_opens_another_peers_calendar_gets_403_and_no_data(api: Api, open_window) -> None:  # type: ignore[no-untyped-def]
+async def test_a_peer_who_opens_another_peers_calendar_gets_403_and_no_data(api: Api, open_window: OpenWindow) -> None:
     cohort = Cohort()
     mine, theirs = cohort.peer(1), cohort.peer(2)
     await api.enrol(cohort, mine, theirs)
@@ -43,7 +43,7 @@ async def test_a_peer_who_opens_another_peers_calendar_gets_403_and_no_data(api:
     assert (await window.visit(f"/calendar/{me}")).status == 200
 
 
-async def test_a_form_posted_without_its_csrf_token_is_refused(api: Api, open_window) -> None:  # type: ignore[no-untyped-def]
+async def test_a_form_posted_without_its_csrf_token_is_refused(api: Api, open_window: OpenWindow) -> None:
     cohort = Cohort()
     window: Browse = await open_window()
     await window.sign_in("intake", f"staff-{cohort.tag}")
@@ -69,7 +69,7 @@ def impatient_console(stack: Stack) -> Iterator[Console]:
         child.close()
 
 
-async def test_the_session_expires_when_idle(open_window, impatient_console: Console) -> None:  # type: ignore[no-untyped-def]
+async def test_the_session_expires_when_idle(open_window: OpenWindow, impatient_console: Console) -> None:
     window: Browse = await open_window(impatient_console.url)
     await window.sign_in("intake", "staff-idle")
     page = window.page

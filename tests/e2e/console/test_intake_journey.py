@@ -13,7 +13,7 @@ from playwright.async_api import expect
 
 from ..api import Api
 from ..cohort import Cohort
-from .conftest import Browse
+from .conftest import Browse, OpenWindow
 
 
 async def fill_intake(window: Browse, cohort: Cohort, ref: str) -> None:
@@ -47,7 +47,7 @@ async def drag_day(window: Browse, day: int) -> None:
         await expect(page.locator(f"#slot-{day}-{hour}")).to_be_checked()
 
 
-async def test_intake_to_accept_then_the_peer_sees_it_live(api: Api, open_window) -> None:  # type: ignore[no-untyped-def]
+async def test_intake_to_accept_then_the_peer_sees_it_live(api: Api, open_window: OpenWindow) -> None:
     cohort = Cohort()
     peer = cohort.peer(1)
     await api.enrol(cohort, peer)
@@ -122,7 +122,7 @@ async def test_intake_to_accept_then_the_peer_sees_it_live(api: Api, open_window
     await peer_window.shot("calendar-week")
 
 
-async def test_declining_a_candidate_refreshes_the_shortlist_in_place(api: Api, open_window) -> None:  # type: ignore[no-untyped-def]
+async def test_declining_a_candidate_refreshes_the_shortlist_in_place(api: Api, open_window: OpenWindow) -> None:
     cohort = Cohort()
     await api.enrol(cohort, cohort.peer(1), cohort.peer(2), email=False)
     staff: Browse = await open_window()

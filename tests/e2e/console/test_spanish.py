@@ -7,11 +7,11 @@ from playwright.async_api import expect
 
 from ..api import Api
 from ..cohort import Cohort
-from .conftest import Browse
+from .conftest import Browse, OpenWindow
 from .test_intake_journey import fill_intake
 
 
-async def test_the_intake_journey_in_spanish(api: Api, open_window) -> None:  # type: ignore[no-untyped-def]
+async def test_the_intake_journey_in_spanish(api: Api, open_window: OpenWindow) -> None:
     cohort = Cohort()
     peer = cohort.peer(1)
     await api.enrol(cohort, peer, email=False)

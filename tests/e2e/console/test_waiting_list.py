@@ -8,11 +8,11 @@ from playwright.async_api import expect
 
 from ..api import Api
 from ..cohort import Cohort
-from .conftest import Browse
+from .conftest import Browse, OpenWindow
 from .test_intake_journey import fill_intake
 
 
-async def test_the_funnel_shows_the_step_that_emptied_the_list(api: Api, open_window) -> None:  # type: ignore[no-untyped-def]
+async def test_the_funnel_shows_the_step_that_emptied_the_list(api: Api, open_window: OpenWindow) -> None:
     cohort = Cohort()
     await api.enrol(cohort, cohort.peer(1), cohort.peer(2), email=False)
 

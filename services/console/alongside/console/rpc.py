@@ -89,6 +89,11 @@ class Calls:
         reply = await self._unary(self._b.matcher, "AcceptMatch", req)
         return reply.match  # type: ignore[no-any-return]
 
+    async def import_roster(self, data: bytes, dry_run: bool, idempotency_key: str) -> mpb.ImportRosterResponse:
+        req = mpb.ImportRosterRequest(idempotency_key=idempotency_key, csv=data, dry_run=dry_run)
+        reply: mpb.ImportRosterResponse = await self._unary(self._b.matcher, "ImportRoster", req)
+        return reply
+
     async def match(self, match_id: str) -> mpb.Match:
         reply = await self._unary(self._b.matcher, "GetMatch", mpb.GetMatchRequest(match_id=match_id))
         return reply.match  # type: ignore[no-any-return]
