@@ -76,7 +76,7 @@ def console(stack: Stack) -> Iterator[Console]:
 
 
 @pytest.fixture(autouse=True)
-def console_logs_no_personal_data(console: Console, stack: Stack) -> Iterator[set[str]]:
+def planted(console: Console, stack: Stack) -> Iterator[set[str]]:
     """After every test: the console's log holds no planted name, address or
     participant reference (tests add their references to the yielded set)."""
     planted: set[str] = set()

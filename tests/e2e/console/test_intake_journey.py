@@ -47,8 +47,11 @@ async def drag_day(window: Browse, day: int) -> None:
         await expect(page.locator(f"#slot-{day}-{hour}")).to_be_checked()
 
 
-async def test_intake_to_accept_then_the_peer_sees_it_live(api: Api, open_window: OpenWindow) -> None:
+async def test_intake_to_accept_then_the_peer_sees_it_live(
+    api: Api, open_window: OpenWindow, planted: set[str]
+) -> None:
     cohort = Cohort()
+    planted.add(f"ref-{cohort.tag}-a")
     peer = cohort.peer(1)
     await api.enrol(cohort, peer)
 
@@ -122,8 +125,11 @@ async def test_intake_to_accept_then_the_peer_sees_it_live(api: Api, open_window
     await peer_window.shot("calendar-week")
 
 
-async def test_declining_a_candidate_refreshes_the_shortlist_in_place(api: Api, open_window: OpenWindow) -> None:
+async def test_declining_a_candidate_refreshes_the_shortlist_in_place(
+    api: Api, open_window: OpenWindow, planted: set[str]
+) -> None:
     cohort = Cohort()
+    planted.add(f"ref-{cohort.tag}-d")
     await api.enrol(cohort, cohort.peer(1), cohort.peer(2), email=False)
     staff: Browse = await open_window()
     await staff.sign_in("intake", f"staff-{cohort.tag}")

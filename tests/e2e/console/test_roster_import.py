@@ -16,9 +16,7 @@ from .conftest import Browse, OpenWindow
 HEADER = "peer_id,display_name,types,certifications,languages,time_zone,availability,capacity"
 
 
-async def test_a_bad_row_is_shown_then_fixed_then_imported(
-    api: Api, open_window: OpenWindow, console_logs_no_personal_data: set[str]
-) -> None:
+async def test_a_bad_row_is_shown_then_fixed_then_imported(api: Api, open_window: OpenWindow) -> None:
     cohort = Cohort()
     names = [cohort.display_name(n) for n in (1, 2)]
     api.canaries.update(names)

@@ -11,8 +11,11 @@ from .conftest import Browse, OpenWindow
 from .test_intake_journey import fill_intake
 
 
-async def test_the_intake_journey_in_spanish(api: Api, open_window: OpenWindow) -> None:
+async def test_the_intake_journey_in_spanish(
+    api: Api, open_window: OpenWindow, planted: set[str]
+) -> None:
     cohort = Cohort()
+    planted.update({f"ref-{cohort.tag}-es"})
     peer = cohort.peer(1)
     await api.enrol(cohort, peer, email=False)
 

@@ -12,8 +12,11 @@ from .conftest import Browse, OpenWindow
 from .test_intake_journey import fill_intake
 
 
-async def test_the_funnel_shows_the_step_that_emptied_the_list(api: Api, open_window: OpenWindow) -> None:
+async def test_the_funnel_shows_the_step_that_emptied_the_list(
+    api: Api, open_window: OpenWindow, planted: set[str]
+) -> None:
     cohort = Cohort()
+    planted.update({f"ref-{cohort.tag}-w"})
     await api.enrol(cohort, cohort.peer(1), cohort.peer(2), email=False)
 
     window: Browse = await open_window()
