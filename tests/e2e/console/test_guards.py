@@ -84,3 +84,20 @@ async def test_the_session_expires_when_idle(open_window: OpenWindow, impatient_
     response = await window.visit("/intake/new")
     assert response.url.endswith("/sign-in")
     await expect(page.get_by_role("heading", name="Sign in to Alongside")).to_be_visible()
+
+
+async def test_without_consent_the_peer_sees_no_participant_details(api: Api, open_window: OpenWindow) -> None:
+    cohort = Cohort()
+    peer = cohort.peer(1)
+    await api.enrol(cohort, peer, email=False)
+    request = await api.submit(cohort.intake("noconsent"))  # no consent recorded
+    match = await api.accept(request.request_id, peer.peer_id)
+
+    window: Browse = await open_window()
+    await window.sign_in("peer", peer.peer_id)
+    await window.visit(f"/assignments/{match.match_id}")
+    page = window.page
+    await expect(page.get_by_role("heading", name="No participant details can be shown")).to_be_visible()
+    await expect(page.get_by_text("Consent not given.")).to_be_visible()
+    assert f"ref-{cohort.tag}-noconsent" not in await page.content()
+    await window.shot("assignment-no-consent")

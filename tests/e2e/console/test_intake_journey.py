@@ -75,6 +75,8 @@ async def test_intake_to_accept_then_the_peer_sees_it_live(
     await expect(page.locator(".error-summary a[href='#field-participant_ref']")).to_be_visible()
     await staff.shot("intake-form-errors", full_page=False)
     await fill_intake(staff, cohort, f"ref-{cohort.tag}-a")
+    await page.locator("#field-consent_scope").fill("peer-support")
+    await page.locator("#consent_recipients-assigned-peer").check()
     await expect(error).to_be_empty()
     await expect(page.locator(".error-summary")).to_have_count(0)
     # The grid by keyboard: arrow keys move, Space ticks.
@@ -110,6 +112,13 @@ async def test_intake_to_accept_then_the_peer_sees_it_live(
     before = await unread.count()
     await unread.first.click()
     await expect(unread).to_have_count(before - 1)
+
+    # The assignment, from the inbox: the participant's details under consent, with the Part 2 notice.
+    await inbox.get_by_role("link", name="Open the assignment").first.click()
+    await expect(peer_window.page.get_by_role("heading", name="Confidential: 42 CFR Part 2")).to_be_visible()
+    await expect(peer_window.page.locator(".facts")).to_contain_text(f"ref-{cohort.tag}-a")
+    await peer_window.settled()
+    await peer_window.shot("assignment")
 
     await peer_window.visit("/calendar")
     sessions = peer_window.page.locator(".agenda .session")

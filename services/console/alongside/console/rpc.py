@@ -98,6 +98,10 @@ class Calls:
         reply = await self._unary(self._b.matcher, "GetMatch", mpb.GetMatchRequest(match_id=match_id))
         return reply.match  # type: ignore[no-any-return]
 
+    async def assignment(self, match_id: str) -> mpb.Assignment:
+        reply = await self._unary(self._b.matcher, "GetAssignment", mpb.GetAssignmentRequest(match_id=match_id))
+        return reply.assignment  # type: ignore[no-any-return]
+
     async def decline(self, request_id: str, peer_id: str, idempotency_key: str) -> mpb.MatchRequest:
         req = mpb.DeclineMatchRequest(idempotency_key=idempotency_key, request_id=request_id, peer_id=peer_id)
         reply = await self._unary(self._b.matcher, "DeclineMatch", req)

@@ -21,8 +21,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from alongside.api.matcher.v1 import matcher_pb2 as mpb
 from alongside.api.scheduler.v1 import scheduler_pb2 as spb
 from alongside.console import sessions, views
+from alongside.console.intake_form import CHOICES, DAY_NAMES
 from alongside.console.routes.common import SignInRequired, person, redirect
 from alongside.console.rpc import Calls, key
 
@@ -169,12 +171,26 @@ async def _events(request: Request, session: sessions.Session, calls: Calls, aft
         call.cancel()
 
 
+async def assignment(request: Request) -> Response:
+    """What the peer may know about an assigned participant: only under active consent,
+    always with the 42 CFR Part 2 notice (the matcher decides; the console shows)."""
+    _, calls = person(request, *READERS)
+    found = await calls.assignment(request.path_params["match_id"])
+    windows = [(DAY_NAMES[w.day], f"{w.start_minute // 60:02d}:{w.start_minute % 60:02d}",
+                f"{w.end_minute // 60:02d}:{w.end_minute % 60:02d}") for w in found.participant.availability
+               if w.day in DAY_NAMES]
+    context = {"a": found, "windows": windows, "choices": CHOICES, "age_band": mpb.AgeBand.Name,
+               "modality": mpb.Modality.Name}
+    return views.render(request, "assignment.html", context)
+
+
 def routes() -> list[Route]:
     return [
         Route("/calendar", my_calendar),
         Route("/calendar/{peer_id}", calendar),
         Route("/calendar/{peer_id}/sessions.ics", feed),
         Route("/sessions/mark", mark, methods=["POST"]),
+        Route("/assignments/{match_id}", assignment),
         Route("/inbox", inbox),
         Route("/inbox/ack", acknowledge, methods=["POST"]),
         Route("/inbox/stream", stream),
