@@ -151,6 +151,10 @@ class Calls:
         reply = await self._unary(self._b.notifier, "GetContactPreferences", req)
         return reply.preferences  # type: ignore[no-any-return]
 
+    async def set_contact_preferences(self, prefs: npb.ContactPreferences, idempotency_key: str) -> None:
+        req = npb.SetContactPreferencesRequest(idempotency_key=idempotency_key, preferences=prefs)
+        await self._unary(self._b.notifier, "SetContactPreferences", req)
+
     async def notifications(self, peer_id: str, page_size: int = 50) -> list[npb.Notification]:
         req = npb.ListNotificationsRequest(peer_id=peer_id, page_size=page_size)
         return list((await self._unary(self._b.notifier, "ListNotifications", req)).notifications)
