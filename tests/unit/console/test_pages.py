@@ -53,6 +53,11 @@ class FakeCalls:
         return found
 
 
+    async def confirm_batch(self, batch_id: str, request_ids: list[str], idempotency_key: str) -> Any:
+        self.b.seen.append((self.token, "ConfirmBatch", ",".join(request_ids)))
+        raise AssertionError("not expected in these tests")
+
+
 class FakeBackends(Backends):
     def __init__(self, settings: ConsoleSettings) -> None:
         super().__init__(settings)
@@ -157,3 +162,14 @@ def test_the_week_view_puts_each_session_under_its_local_day(fake: tuple[TestCli
     assert len(cells) == 7
     assert "09:00" in cells[0] and "23:30" in cells[6] and all("ref-7" not in c for c in cells[1:6])
     assert "week=2030-01-14" in page and "week=2029-12-31" in page  # next and previous Mondays
+
+
+def test_confirming_a_batch_with_nothing_ticked_confirms_nothing(fake: tuple[TestClient, FakeBackends]) -> None:
+    client, backends = fake
+    token = re.findall(r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").text)[0]
+    client.post("/sign-in/dev", data={"role": "manager", "subject": "m-1", "csrf_token": token},
+                follow_redirects=False)
+    csrf = re.findall(r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").text)[0]
+    reply = client.post("/batch/confirm", data={"batch_id": "b-1", "csrf_token": csrf})
+    assert reply.status_code == 400 and "Nothing was confirmed" in reply.text
+    assert [s for s in backends.seen if s[1] == "ConfirmBatch"] == []  # an empty list would confirm them all

@@ -94,6 +94,21 @@ class Calls:
         reply: mpb.ImportRosterResponse = await self._unary(self._b.matcher, "ImportRoster", req)
         return reply
 
+    async def run_batch(self, request_ids: list[str], policy: mpb.BatchPolicy, time_limit_s: float,
+                        idempotency_key: str) -> mpb.BatchRun:
+        req = mpb.RunBatchMatchRequest(idempotency_key=idempotency_key, request_ids=request_ids,
+                                       time_limit_seconds=time_limit_s, policy=policy)
+        # The solver may use its whole time limit: the deadline allows for it.
+        reply = await self._b.matcher.RunBatchMatch(req, timeout=self._timeout + time_limit_s, metadata=self._metadata)
+        return reply.run  # type: ignore[no-any-return]
+
+    async def confirm_batch(
+        self, batch_id: str, request_ids: list[str], idempotency_key: str
+    ) -> mpb.ConfirmBatchResponse:
+        req = mpb.ConfirmBatchRequest(idempotency_key=idempotency_key, batch_id=batch_id, request_ids=request_ids)
+        reply: mpb.ConfirmBatchResponse = await self._unary(self._b.matcher, "ConfirmBatch", req)
+        return reply
+
     async def match(self, match_id: str) -> mpb.Match:
         reply = await self._unary(self._b.matcher, "GetMatch", mpb.GetMatchRequest(match_id=match_id))
         return reply.match  # type: ignore[no-any-return]
