@@ -55,11 +55,24 @@ class SessionStore:
         self._sessions: OrderedDict[str, Session] = OrderedDict()
 
     def new(self, language: str = "en") -> Session:
+        self._sweep()
         session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), self.clock(), language)
         self._sessions[session.sid] = session
         while len(self._sessions) > self.limit:
             self._sessions.popitem(last=False)
         return session
+
+    def _sweep(self) -> None:
+        """Drop idle sessions: the least recently seen come first, so stop at the first live one."""
+        cutoff = self.clock() - self.idle_timeout_s
+        while self._sessions:
+            oldest = next(iter(self._sessions.values()))
+            if oldest.last_seen >= cutoff:
+                return
+            del self._sessions[oldest.sid]
+
+    def __len__(self) -> int:
+        return len(self._sessions)
 
     def get(self, sid: str) -> tuple[Session | None, bool]:
         """The live session with this id, and whether one was dropped as expired."""
