@@ -14,6 +14,7 @@ import structlog
 import uvicorn
 
 from alongside.console.app import create_app
+from alongside.console.rpc import channel_credentials
 from alongside.console.settings import ConsoleSettings
 from alongside.kit import logging
 from alongside.kit.settings import ConfigError
@@ -22,6 +23,7 @@ from alongside.kit.settings import ConfigError
 def main() -> int:
     try:
         settings = ConsoleSettings.from_env()
+        channel_credentials(settings)  # unreadable TLS files stop start-up here, named
     except ConfigError as exc:
         print(f"alongside-console: configuration error: {exc}", file=sys.stderr)
         return 2

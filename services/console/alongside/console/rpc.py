@@ -22,6 +22,7 @@ from alongside.api.notifier.v1 import notifier_pb2_grpc
 from alongside.api.scheduler.v1 import scheduler_pb2 as spb
 from alongside.api.scheduler.v1 import scheduler_pb2_grpc
 from alongside.console.settings import ConsoleSettings
+from alongside.kit.grpc import tls
 
 CORRELATION_HEADER = "x-correlation-id"
 
@@ -43,7 +44,12 @@ class Backends:
 
     def open(self) -> None:
         s = self.settings
-        channels = [aio.insecure_channel(a) for a in (s.matcher_addr, s.scheduler_addr, s.notifier_addr)]
+        addresses = (s.matcher_addr, s.scheduler_addr, s.notifier_addr)
+        credentials = channel_credentials(s)
+        if credentials is None:
+            channels = [aio.insecure_channel(a) for a in addresses]
+        else:
+            channels = [aio.secure_channel(a, credentials) for a in addresses]
         self._channels = channels
         self.matcher = matcher_pb2_grpc.MatcherServiceStub(channels[0])
         self.scheduler = scheduler_pb2_grpc.SchedulerServiceStub(channels[1])
@@ -183,6 +189,14 @@ class Calls:
         No deadline: the caller cancels it."""
         req = npb.WatchNotificationsRequest(peer_id=peer_id, after_id=after_id)
         return self._b.notifier.WatchNotifications(req, metadata=self._metadata)
+
+
+def channel_credentials(settings: ConsoleSettings) -> grpc.ChannelCredentials | None:
+    """TLS (or mTLS) credentials for the channels to the services, None for plaintext.
+    Bad files stop start-up with ``ConfigError`` naming the variable."""
+    if not settings.tls:
+        return None
+    return tls.channel_credentials(settings.tls_ca_file, settings.tls_client_cert_file, settings.tls_client_key_file)
 
 
 def status_of(exc: BaseException) -> grpc.StatusCode | None:

@@ -46,6 +46,12 @@ class ConsoleSettings:
     oidc_provider_name: str = ""
     # Most sessions held at once; the least recently used goes first beyond it.
     max_sessions: int = 10_000
+    # TLS to the services (the kit's client credentials): SERVICES_TLS with the system's roots,
+    # or TLS_CA_FILE; TLS_CLIENT_CERT_FILE and TLS_CLIENT_KEY_FILE for mTLS. Plaintext otherwise.
+    services_tls: bool = False
+    tls_ca_file: str = ""
+    tls_client_cert_file: str = ""
+    tls_client_key_file: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Self:
@@ -78,6 +84,10 @@ class ConsoleSettings:
             return ipaddress.ip_address(self.host).is_loopback
         except ValueError:
             return False
+
+    @property
+    def tls(self) -> bool:
+        return self.services_tls or bool(self.tls_ca_file or self.tls_client_cert_file or self.tls_client_key_file)
 
     @property
     def secure_cookies(self) -> bool:
