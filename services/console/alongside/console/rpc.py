@@ -119,6 +119,16 @@ class Calls:
         reply = await self._unary(self._b.matcher, "GetMatch", mpb.GetMatchRequest(match_id=match_id))
         return reply.match  # type: ignore[no-any-return]
 
+    async def peers(self, page_token: str, page_size: int = 100, **filters: Any) -> mpb.ListPeersResponse:
+        req = mpb.ListPeersRequest(page_size=page_size, page_token=page_token, **filters)
+        reply: mpb.ListPeersResponse = await self._unary(self._b.matcher, "ListPeers", req)
+        return reply
+
+    async def set_peer_status(self, peer_id: str, status: int, idempotency_key: str) -> mpb.Peer:
+        req = mpb.SetPeerStatusRequest(idempotency_key=idempotency_key, peer_id=peer_id, status=status)  # type: ignore[arg-type]
+        reply = await self._unary(self._b.matcher, "SetPeerStatus", req)
+        return reply.peer  # type: ignore[no-any-return]
+
     async def assignment(self, match_id: str) -> mpb.Assignment:
         reply = await self._unary(self._b.matcher, "GetAssignment", mpb.GetAssignmentRequest(match_id=match_id))
         return reply.assignment  # type: ignore[no-any-return]

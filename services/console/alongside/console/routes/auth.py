@@ -19,7 +19,7 @@ from alongside.console.routes.common import redirect
 from alongside.kit.auth.tokens import Minter
 
 DEV_ROLES = ("intake", "manager", "peer")
-HOME = {"intake": "/intake/new", "manager": "/intake/requests", "admin": "/intake/requests", "peer": "/calendar"}
+HOME = {"intake": "/intake/new", "manager": "/roster", "admin": "/roster", "peer": "/calendar"}
 REASONS = ("idle", "token", "signed-out")
 
 
