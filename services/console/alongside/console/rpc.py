@@ -15,6 +15,8 @@ from typing import Any
 import grpc
 from grpc import aio
 
+from alongside.api.audit.v1 import audit_pb2 as apb
+from alongside.api.audit.v1 import audit_pb2_grpc
 from alongside.api.matcher.v1 import matcher_pb2 as mpb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
 from alongside.api.notifier.v1 import notifier_pb2 as npb
@@ -39,6 +41,7 @@ class Backends:
         self.settings = settings
         self._channels: list[aio.Channel] = []
         self.matcher: Any = None
+        self.audit: Any = None
         self.scheduler: Any = None
         self.notifier: Any = None
 
@@ -52,6 +55,7 @@ class Backends:
             channels = [aio.secure_channel(a, credentials) for a in addresses]
         self._channels = channels
         self.matcher = matcher_pb2_grpc.MatcherServiceStub(channels[0])
+        self.audit = audit_pb2_grpc.AuditServiceStub(channels[0])  # the matcher serves the audit trail
         self.scheduler = scheduler_pb2_grpc.SchedulerServiceStub(channels[1])
         self.notifier = notifier_pb2_grpc.NotifierServiceStub(channels[2])
 
@@ -128,6 +132,11 @@ class Calls:
         req = mpb.SetPeerStatusRequest(idempotency_key=idempotency_key, peer_id=peer_id, status=status)  # type: ignore[arg-type]
         reply = await self._unary(self._b.matcher, "SetPeerStatus", req)
         return reply.peer  # type: ignore[no-any-return]
+
+    async def audit_records(self, page_token: str, page_size: int = 50, **filters: str) -> apb.ListAuditRecordsResponse:
+        req = apb.ListAuditRecordsRequest(page_size=page_size, page_token=page_token, **filters)
+        reply: apb.ListAuditRecordsResponse = await self._unary(self._b.audit, "ListAuditRecords", req)
+        return reply
 
     async def assignment(self, match_id: str) -> mpb.Assignment:
         reply = await self._unary(self._b.matcher, "GetAssignment", mpb.GetAssignmentRequest(match_id=match_id))
