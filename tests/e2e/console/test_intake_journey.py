@@ -73,12 +73,14 @@ async def test_intake_to_accept_then_the_peer_sees_it_live(
     error = page.locator("#error-participant_ref")
     await expect(error).to_contain_text("must be 1-64 characters of letters, digits and . _ : -")
     await expect(page.locator(".error-summary a[href='#field-participant_ref']")).to_be_visible()
+    await expect(page.locator("#field-participant_ref")).to_have_attribute("aria-invalid", "true")
     await staff.shot("intake-form-errors", full_page=False)
     await fill_intake(staff, cohort, f"ref-{cohort.tag}-a")
     await page.locator("#field-consent_scope").fill("peer-support")
     await page.locator("#consent_recipients-assigned-peer").check()
     await expect(error).to_be_empty()
     await expect(page.locator(".error-summary")).to_have_count(0)
+    assert await page.locator("#field-participant_ref").get_attribute("aria-invalid") is None
     # The grid by keyboard: arrow keys move, Space ticks.
     other_day = datetime.now(ZoneInfo(cohort.zone)).isoweekday() % 7 + 1
     await page.locator(f"#slot-{other_day}-8").focus()

@@ -46,6 +46,19 @@
   var summary = document.querySelector(".error-summary");
   if (summary) summary.focus();
 
+  // After validation as you type, each field with an error is marked as a full page marks it.
+  document.addEventListener("htmx:afterSettle", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("p.field-error[id^='error-']"), function (p) {
+      var failed = p.textContent.trim() !== "";
+      var group = p.closest(".group");
+      if (group) group.classList.toggle("has-error", failed);
+      var control = document.getElementById("field-" + p.id.slice(6));
+      if (control && control.tagName !== "FIELDSET") {
+        if (failed) control.setAttribute("aria-invalid", "true"); else control.removeAttribute("aria-invalid");
+      }
+    });
+  });
+
   var form = document.getElementById("intake-form");
   if (form) {
     var touched = form.querySelector("input[name=touched]");
