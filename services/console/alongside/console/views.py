@@ -7,9 +7,11 @@ same template (``fragment``) so one template serves both entry points
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import contextlib
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 from babel.dates import format_date
@@ -64,6 +66,14 @@ def shortdate(value: str) -> str:
         return value
 
 
+def local_time(stamp: Any, zone: str) -> str:
+    """A protobuf Timestamp as wall-clock time in ``zone`` (UTC when unknown), e.g. '2026-12-07 14:30 CET'."""
+    moment: datetime = stamp.ToDatetime(tzinfo=UTC)
+    with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
+        moment = moment.astimezone(ZoneInfo(zone)) if zone else moment
+    return moment.strftime("%Y-%m-%d %H:%M %Z")
+
+
 def segments(contributions: Any) -> list[dict[str, Any]]:
     """Stacked-bar segments (x, width in 0-100) for a candidate's contributions,
     scaled so that full marks on every criterion fill the bar."""
@@ -76,7 +86,7 @@ def segments(contributions: Any) -> list[dict[str, Any]]:
     return out
 
 
-env.filters.update(clock=clock, longdate=longdate, shortdate=shortdate, segments=segments)
+env.filters.update(clock=clock, longdate=longdate, shortdate=shortdate, segments=segments, local_time=local_time)
 env.globals.update(new_key=key, status_word=STATUS_WORDS.get)
 
 

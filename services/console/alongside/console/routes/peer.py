@@ -103,6 +103,8 @@ async def mark(request: Request) -> Response:
         if exc.code() != grpc.StatusCode.FAILED_PRECONDITION:
             raise
         updated = await calls.session(session_id)
+    if not views.is_htmx(request):
+        return redirect(request, f"/calendar/{updated.peer_id}")
     context = {"s": updated, "now": datetime.now(UTC).timestamp(), "status_name": spb.SessionStatus.Name,
                "peer_id": updated.peer_id}
     return views.render(request, "calendar.html", context, fragment="session")
@@ -110,8 +112,9 @@ async def mark(request: Request) -> Response:
 
 async def inbox(request: Request) -> Response:
     session, calls = person(request, "peer")
-    items = await calls.notifications(session.subject)
-    return views.render(request, "inbox.html", {"items": items, "after": items[0].notification_id if items else ""})
+    items, zone = await asyncio.gather(calls.notifications(session.subject), _zone(calls, session.subject))
+    context = {"items": items, "after": items[0].notification_id if items else "", "zone": zone}
+    return views.render(request, "inbox.html", context)
 
 
 async def acknowledge(request: Request) -> Response:
@@ -119,10 +122,13 @@ async def acknowledge(request: Request) -> Response:
     form = await request.form()
     note_id = str(form.get("notification_id", ""))
     await calls.acknowledge(session.subject, [note_id], str(form.get("idempotency_key", "")) or key())
+    if not views.is_htmx(request):
+        return redirect(request, "/inbox")
     items = [n for n in await calls.notifications(session.subject) if n.notification_id == note_id]
     if not items:
         return Response("")
-    return views.render(request, "inbox.html", {"n": items[0]}, fragment="item")
+    zone = await _zone(calls, session.subject)
+    return views.render(request, "inbox.html", {"n": items[0], "zone": zone}, fragment="item")
 
 
 async def stream(request: Request) -> Response:
@@ -146,6 +152,7 @@ async def stream(request: Request) -> Response:
 
 async def _events(request: Request, session: sessions.Session, calls: Calls, after: str,
                   alive: Callable[[], bool]) -> AsyncIterator[str]:
+    zone = await _zone(calls, session.subject)
     call = calls.watch(session.subject, after)
     pending: asyncio.Future[object] | None = None
     try:
@@ -160,7 +167,7 @@ async def _events(request: Request, session: sessions.Session, calls: Calls, aft
             if reply is aio.EOF:
                 return
             note = reply.notification  # type: ignore[union-attr]
-            html = views.html(request, "inbox.html", {"n": note}, fragment="item")
+            html = views.html(request, "inbox.html", {"n": note, "zone": zone}, fragment="item")
             data = "".join(f"data: {line}\n" for line in html.splitlines())
             yield f"id: {note.notification_id}\nevent: notification\n{data}\n"
     except aio.AioRpcError:
