@@ -10,6 +10,7 @@ from alongside.api.common.v1 import types_pb2
 from ..api import Api
 from ..cohort import Cohort
 from .conftest import Browse, OpenWindow
+from .test_intake_journey import drag_day
 
 
 async def test_a_manager_puts_a_peer_on_leave(api: Api, open_window: OpenWindow) -> None:
@@ -42,3 +43,18 @@ async def test_a_manager_puts_a_peer_on_leave(api: Api, open_window: OpenWindow)
 
     await window.visit("/roster?status=ON_LEAVE&language=ti")
     await expect(page.locator("#results")).to_contain_text(peer.peer_id)
+
+    # Edit: the matcher's rule beside the field, then availability on the week grid.
+    await window.visit(f"/roster/peers/{peer.peer_id}/edit")
+    await page.locator("#field-capacity").fill("5000")
+    await page.get_by_role("button", name="Save the peer").click()
+    await expect(page.locator("#error-capacity")).to_contain_text("must be between 0 and 1000")
+    await window.settled()
+    await page.locator("#field-capacity").fill("4")
+    await drag_day(window, 2)  # all of Tuesday
+    await page.get_by_role("button", name="Save the peer").click()
+    await expect(page.get_by_text("Peer saved.")).to_be_visible()
+    await expect(page.locator(".facts")).to_contain_text("0 of 4 units")
+    await expect(page.locator(".facts")).to_contain_text("Tuesday 00:00\u201324:00")
+    await expect(page.locator(".facts")).to_contain_text("Monday 09:00\u201312:00")  # kept
+    await window.settled()

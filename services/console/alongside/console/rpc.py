@@ -128,6 +128,11 @@ class Calls:
         reply: mpb.ListPeersResponse = await self._unary(self._b.matcher, "ListPeers", req)
         return reply
 
+    async def upsert_peer(self, peer: mpb.Peer, idempotency_key: str) -> mpb.Peer:
+        req = mpb.UpsertPeerRequest(idempotency_key=idempotency_key, peer=peer)
+        reply = await self._unary(self._b.matcher, "UpsertPeer", req)
+        return reply.peer  # type: ignore[no-any-return]
+
     async def set_peer_status(self, peer_id: str, status: int, idempotency_key: str) -> mpb.Peer:
         req = mpb.SetPeerStatusRequest(idempotency_key=idempotency_key, peer_id=peer_id, status=status)  # type: ignore[arg-type]
         reply = await self._unary(self._b.matcher, "SetPeerStatus", req)

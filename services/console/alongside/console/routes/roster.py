@@ -108,7 +108,7 @@ async def roster(request: Request) -> Response:
 
 async def show_peer(request: Request) -> Response:
     _, calls = person(request, *MANAGERS)
-    saved = request.query_params.get("saved") == "status"
+    saved = request.query_params.get("saved", "")
     peer = await calls.peer(request.path_params["peer_id"])
     windows = [(DAY_NAMES[w.day], f"{w.start_minute // 60:02d}:{w.start_minute % 60:02d}",
                 f"{w.end_minute // 60:02d}:{w.end_minute % 60:02d}") for w in peer.availability if w.day in DAY_NAMES]
