@@ -9,6 +9,7 @@ import typer
 from alongside.cli import (
     batch,
     calendar,
+    console,
     demo,
     intake,
     match,
@@ -61,6 +62,7 @@ def main(
 
 
 app.command("status")(status.status)
+app.command("console")(console.console)
 app.add_typer(roster.app, name="roster")
 app.add_typer(intake.app, name="intake")
 app.add_typer(match.app, name="match")
