@@ -10,10 +10,10 @@ from grpc import aio
 
 from alongside.api.audit.v1 import audit_pb2, audit_pb2_grpc
 from alongside.api.matcher.v1 import events_pb2, matcher_pb2, matcher_pb2_grpc
+from alongside.kit.auth import setup as auth_setup
 from alongside.kit.erasure import DLQ_SUBJECT_HEADER, scrub_stream
 from alongside.kit.events.consumer import Consumer
 from alongside.kit.events.streams import CATALOGUE, stream_name
-from alongside.kit.auth import setup as auth_setup
 from alongside.kit.runtime import Deps, Runtime
 from alongside.matcher.adapters.roster_cache import RosterCache
 from alongside.matcher.adapters.store import MatcherStore
@@ -28,6 +28,7 @@ from alongside.matcher.service.erasure import Erasures, ScrubStream
 from alongside.matcher.service.intake import Intake, Rematch
 from alongside.matcher.service.queries import Queries
 from alongside.matcher.service.roster import Roster
+from alongside.matcher.service.stats import ProgrammeStatsQuery
 from alongside.matcher.settings import MatcherSettings
 
 # The durables that read match.accepted, whose dead letters may hold a copy.
@@ -79,7 +80,14 @@ def build(settings: MatcherSettings, clock: Callable[[], datetime] = utc_now) ->
         made.append(erasures)
         deps.tasks.extend((rematch.run, erasures.run))
         servicer = MatcherServicer(
-            Roster(ctx), intake, Queries(ctx), Batch(ctx, intake), rematch, Disclosure(ctx), erasures
+            Roster(ctx),
+            intake,
+            Queries(ctx),
+            Batch(ctx, intake),
+            rematch,
+            Disclosure(ctx),
+            erasures,
+            ProgrammeStatsQuery(ctx),
         )
         matcher_pb2_grpc.add_MatcherServiceServicer_to_server(servicer, server)
         audit = AuditServicer(deps.js, settings.namespace, auth_setup.signature_check(settings))

@@ -14,6 +14,7 @@ slot (also on Redis Cluster):
 ``byp:<ref>``      zset  the same, for one participant
 ``bymatch:<id>``   set   session ids of one match
 ``rem``            zset  pending reminder ids, score due_ms
+``intake``         hash  match id -> "requested_ms|URGENCY" (dashboard)
 ``outbox``         stream  the kit's transactional outbox
 ``idem:*``         hash  idempotency records (the kit's layout)
 =================  ====  ==================================================
@@ -115,6 +116,10 @@ class SchedulerKeys:
 
     def reminders(self, peer_id: str) -> str:
         return self.peer(peer_id, "rem")
+
+    def intake(self, peer_id: str) -> str:
+        """When each of the peer's matches was requested, from ``match.accepted``."""
+        return self.peer(peer_id, "intake")
 
     def idem(self, tag: str, scope: str, key: str) -> str:
         """The kit's ``UnitOfWork`` idempotency layout, so both can share records."""
