@@ -17,6 +17,7 @@ from alongside.cli import (
     plan,
     roster,
     sessions,
+    stats,
     status,
     streams,
     token,
@@ -61,6 +62,7 @@ def main(
 
 
 app.command("status")(status.status)
+app.command("stats")(stats.stats)
 app.add_typer(roster.app, name="roster")
 app.add_typer(intake.app, name="intake")
 app.add_typer(match.app, name="match")
