@@ -73,9 +73,9 @@ def show(out: Output, p: mpb.GetProgrammeStatsResponse, s: spb.GetSessionStatsRe
             g.dimension,
             g.value,
             g.requests,
-            g.matched,
-            g.preference_met,
-            f"{g.required_met}/{g.required}",
+            n(g.matched),
+            n(g.preference_met),
+            f"{n(g.required_met)}/{n(g.required)}",
             *days(g.wait)[1:],
         )
         for g in p.equity

@@ -78,10 +78,10 @@ def stats_out(stats: ProgrammeStats, rng: StatsRange, k: int) -> pb.GetProgramme
             dimension=g.dimension,
             value=g.value,
             requests=g.requests,
-            matched=g.matched,
-            preference_met=g.preference_met,
-            required=g.required,
-            required_met=g.required_met,
+            matched=count_out(g.matched),
+            preference_met=count_out(g.preference_met),
+            required=count_out(g.required),
+            required_met=count_out(g.required_met),
             wait=summary_out(g.wait),
         )
     return out

@@ -65,11 +65,11 @@ class Caseload:
 class EquityGroup:
     dimension: str
     value: str
-    requests: int
-    matched: int
-    preference_met: int
-    required: int
-    required_met: int
+    requests: int  # never below k: smaller groups are merged
+    matched: Count
+    preference_met: Count
+    required: Count
+    required_met: Count
     wait: Summary
 
 
@@ -175,9 +175,9 @@ def _group(dimension: str, value: str, rows: list[IntakeFact], named: set[str], 
         dimension=dimension,
         value=value,
         requests=len(rows),
-        matched=len(matched),
-        preference_met=len(met),
-        required=len(required),
-        required_met=sum(1 for r in required if r.matched_ms is not None),
+        matched=cell(len(matched), k),
+        preference_met=cell(len(met), k),
+        required=cell(len(required), k),
+        required_met=cell(sum(1 for r in required if r.matched_ms is not None), k),
         wait=summarise(waits, k),
     )
