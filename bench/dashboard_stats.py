@@ -12,8 +12,8 @@ Setup, throwaway NATS and Valkey:
   closed through CloseMatch after 8 to 24 weeks. Every record is the
   matcher's own, written by its own use cases.
 - scheduler: a year of weekly sessions per match is WRITTEN DIRECTLY in the
-  scheduler's Redis layout (session protobufs, the time index, the intake
-  record ``match.accepted`` leaves), not booked through BookSession: a year
+  scheduler's Redis layout (session protobufs, the time index, each
+  session's dashboard fact, the intake record ``match.accepted`` leaves), not booked through BookSession: a year
   of bookings would need a year of clock-driven rules for nothing the stats
   read. Past sessions are 80 % attended, 10 % no-show, 10 % cancelled. The
   scheduler runs in its own namespace so it does not book the matcher's
@@ -148,6 +148,8 @@ async def write_sessions(redis: Any, namespace: str, made: Made, now: datetime, 
             session.end.FromDatetime(start + HOUR)
             pipe.hset(keys.sessions(match.peer_id), sid, session.SerializeToString())
             pipe.zadd(keys.idx(match.peer_id), {f"{int(start.timestamp() * 1000):013d}|{sid}": 0})
+            letter = spb.SessionStatus.Name(status).removeprefix("SESSION_STATUS_")[0]
+            pipe.hset(keys.facts(match.peer_id), sid, f"{int(start.timestamp() * 1000)}|{letter}|{match.match_id}")
             made.sessions += 1
             start, index = start + timedelta(weeks=1), index + 1
         if n % 200 == 0:

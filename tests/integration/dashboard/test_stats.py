@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import grpc
 import pytest
@@ -22,9 +23,14 @@ from alongside.api.scheduler.v1 import scheduler_pb2_grpc
 from alongside.kit.runtime import Runtime
 from alongside.kit.testing.auth import TEST_AUTH, channel
 from alongside.kit.testing.wait import eventually
+from alongside.matcher.adapters.stats_facts import read_request
+from alongside.matcher.adapters.store import MatcherStore
 from alongside.matcher.bootstrap import build as build_matcher
+from alongside.matcher.service.stats_backfill import StatsBackfill as MatcherBackfill
 from alongside.matcher.settings import MatcherSettings
+from alongside.scheduler.adapters.store import SchedulerStore
 from alongside.scheduler.bootstrap import build as build_scheduler
+from alongside.scheduler.service.stats_backfill import StatsBackfill as SchedulerBackfill
 from alongside.scheduler.settings import SchedulerSettings
 
 from ..matcher.conftest import intake, peer
@@ -59,7 +65,9 @@ class Services:
 async def services(nats_url: str, redis_url: str, namespace: str) -> AsyncIterator[Services]:
     clock = Clock(NOW)
     common = {**TEST_AUTH, "nats_url": nats_url, "redis_url": redis_url, "namespace": namespace}
-    matcher = build_matcher(MatcherSettings.from_env({}, **common, stats_min_cell_size=K), clock=clock)
+    matcher = build_matcher(
+        MatcherSettings.from_env({}, **common, stats_min_cell_size=K, erasure_on_request=True), clock=clock
+    )
     scheduler = build_scheduler(
         SchedulerSettings.from_env({}, **common, stats_min_cell_size=K, consumer_backoff_seconds=0.2), clock=clock
     )
@@ -154,12 +162,56 @@ async def test_a_small_journey_shows_in_the_aggregates_and_nothing_names_anyone(
     assert first.urgency == "ROUTINE" and first.duration.count.value == 4  # the cancelled one had no session
     assert first.duration.p50_seconds > 0
 
+    await backfill_gives_the_same(services, programme, sessions)
+
     ids = {p.peer_id for p in peers} | {r.request_id for r in requests} | {x.match_id for x in matches}
     ids |= {f.session_id for f in firsts} | {waiting.request_id}
     for reply in (programme, sessions):
         raw = reply.SerializeToString()
         for planted in canaries | ids:
             assert planted.encode() not in raw, planted
+
+
+async def backfill_gives_the_same(
+    services: Services, programme: mpb.GetProgrammeStatsResponse, sessions: spb.GetSessionStatsResponse
+) -> None:
+    """Records stored before the dashboard's facts existed: the backfill writes the same facts."""
+    m_deps, s_deps = services.matcher.deps, services.scheduler.deps
+    assert m_deps is not None and s_deps is not None
+    matcher_store, scheduler_store = MatcherStore(m_deps.redis, m_deps.keys), SchedulerStore(s_deps.redis, s_deps.keys)
+    k = matcher_store.k
+    await m_deps.redis.delete(k.stats_requests, k.stats_tags, k.stats_matches)
+    for peer_id in await scheduler_store.members(scheduler_store.k.peers):
+        await s_deps.redis.delete(scheduler_store.k.facts(peer_id))
+    assert (await MatcherBackfill(matcher_store).once())[0] == 7
+    assert await SchedulerBackfill(scheduler_store).once() == 5
+    m, s = services.stub("manager")
+    assert await m.GetProgrammeStats(mpb.GetProgrammeStatsRequest(**WEEK)) == programme
+    assert await s.GetSessionStats(spb.GetSessionStatsRequest(**WEEK)) == sessions
+
+
+async def test_erasure_deletes_the_stated_languages_and_cultures(services: Services) -> None:
+    tag = uuid.uuid4().hex[:8]
+    m, _ = services.stub("manager")
+    culture = mpb.Preference(values=[f"culture-{tag}"], strength=mpb.STRENGTH_PREFERRED)
+    submitted = intake(f"{tag}-e", preferences=mpb.Preferences(languages=SO, cultures=culture))
+    request = (await m.SubmitMatchRequest(submitted)).request
+    assert m_deps(services) is not None
+    store = MatcherStore(m_deps(services).redis, m_deps(services).keys)
+    assert f"culture-{tag}".encode() in (await store.r.hget(store.k.stats_tags, request.request_id) or b"")
+    erase = mpb.EraseParticipantRequest(
+        idempotency_key=f"erase-{tag}",
+        participant_ref=submitted.participant.participant_ref,
+        reason=mpb.ERASURE_REASON_ON_REQUEST,
+    )
+    await m.EraseParticipant(erase)
+    assert await store.r.hget(store.k.stats_tags, request.request_id) is None
+    fact = read_request(await store.r.hget(store.k.stats_requests, request.request_id))
+    assert fact.status == mpb.REQUEST_STATUS_ERASED
+
+
+def m_deps(services: Services) -> Any:
+    return services.matcher.deps
 
 
 @pytest.mark.parametrize("role", ["intake", "peer"])

@@ -12,38 +12,46 @@ from collections.abc import Mapping
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.kit.stats import StatsRange
 from alongside.kit.stats_proto import BUCKETS_OUT, count_out, summary_out, ts_out, urgencies_out
-from alongside.matcher.adapters.stats_reader import StoredRequest
+from alongside.matcher.adapters.stats_facts import Tags
+from alongside.matcher.adapters.stats_reader import Facts
 from alongside.matcher.domain.programme_stats import IntakeFact, ProgrammeStats
 
 OPEN = {pb.REQUEST_STATUS_SHORTLISTED, pb.REQUEST_STATUS_WAITLISTED, pb.REQUEST_STATUS_PROPOSED}
+NO_TAGS = Tags(frozenset(), False, frozenset(), False)
 
 
 def urgency_name(value: int) -> str:
     return pb.Urgency.Name(value).removeprefix("URGENCY_") if value in pb.Urgency.values() else "UNSPECIFIED"
 
 
-def intake_fact(
-    stored: StoredRequest, matches: Mapping[str, pb.Match], peers: Mapping[str, pb.Peer]
-) -> IntakeFact | None:
-    """One request's facts; None when it stopped waiting is unknown (withdrawn, erased unmatched)."""
-    state, submitted = stored.state, stored.submitted
-    match = matches.get(state.match_id) if state.match_id else None
-    if match is None and state.status not in OPEN:
-        return None
-    peer = peers.get(match.peer_id) if match is not None else None
-    prefs = submitted.preferences if submitted is not None else pb.Preferences()
-    return IntakeFact(
-        created_ms=state.created_at.ToMilliseconds(),
-        urgency=urgency_name(state.urgency),
-        matched_ms=match.accepted_at.ToMilliseconds() if match is not None else None,
-        waitlisted=state.status == pb.REQUEST_STATUS_WAITLISTED,
-        languages=frozenset(v.lower() for v in prefs.languages.values),
-        languages_required=prefs.languages.strength == pb.STRENGTH_REQUIRED,
-        cultures=frozenset(v.lower() for v in prefs.cultures.values),
-        cultures_required=prefs.cultures.strength == pb.STRENGTH_REQUIRED,
-        peer_languages=frozenset(peer.languages) if peer is not None else frozenset(),
-        peer_cultures=frozenset(peer.cultures) if peer is not None else frozenset(),
-    )
+def intake_facts(facts: Facts, peers: Mapping[str, pb.Peer]) -> list[IntakeFact]:
+    """One fact per request whose waiting is known to have ended or to go on.
+
+    Left out: requests no longer open that never had a match (erased before
+    one): when they stopped waiting is not stored.
+    """
+    out = []
+    for request_id, r in facts.requests.items():
+        match = facts.matches.get(r.match_id) if r.match_id else None
+        if match is None and r.status not in OPEN:
+            continue
+        peer = peers.get(match[1]) if match is not None else None
+        tags = facts.tags.get(request_id, NO_TAGS)
+        out.append(
+            IntakeFact(
+                created_ms=r.created_ms,
+                urgency=urgency_name(r.urgency),
+                matched_ms=match[0] if match is not None else None,
+                waitlisted=r.status == pb.REQUEST_STATUS_WAITLISTED,
+                languages=tags.languages,
+                languages_required=tags.languages_required,
+                cultures=tags.cultures,
+                cultures_required=tags.cultures_required,
+                peer_languages=frozenset(peer.languages) if peer is not None else frozenset(),
+                peer_cultures=frozenset(peer.cultures) if peer is not None else frozenset(),
+            )
+        )
+    return out
 
 
 def loads_of(peers: Mapping[str, pb.Peer], loads: Mapping[str, int]) -> list[tuple[int, int]]:

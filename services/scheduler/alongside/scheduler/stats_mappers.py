@@ -1,4 +1,4 @@
-"""The dashboard's stored records -> domain facts -> response, in one place.
+"""The dashboard's stored facts -> domain columns -> response, in one place.
 
 Only a session's start, status and match id are read; the response carries
 counts and percentiles, nothing that names a person.
@@ -6,33 +6,30 @@ counts and percentiles, nothing that names a person.
 
 from __future__ import annotations
 
+import numpy as np
+
 from alongside.api.scheduler.v1 import scheduler_pb2 as pb
 from alongside.kit.stats import StatsRange
 from alongside.kit.stats_proto import BUCKETS_OUT, count_out, ts_out, urgencies_out
-from alongside.scheduler.domain.model import SessionStatus
-from alongside.scheduler.domain.session_stats import IntakeTime, SessionFact, SessionStats
-
-_STATUS = {
-    pb.SESSION_STATUS_BOOKED: SessionStatus.BOOKED,
-    pb.SESSION_STATUS_CANCELLED: SessionStatus.CANCELLED,
-    pb.SESSION_STATUS_ATTENDED: SessionStatus.ATTENDED,
-    pb.SESSION_STATUS_NO_SHOW: SessionStatus.NO_SHOW,
-}
+from alongside.scheduler.domain.session_stats import IntakeTime, Sessions, SessionStats
 
 
-def session_facts(raws: list[bytes]) -> list[SessionFact]:
-    out = []
-    record = pb.Session()
-    for raw in raws:
-        record.ParseFromString(raw)
-        status = _STATUS.get(record.status)
-        if status is not None:
-            start_ms = record.start.seconds * 1000 + record.start.nanos // 1_000_000
-            out.append(SessionFact(start_ms, status, record.match_id))
-    return out
+def sessions_of(facts: list[bytes]) -> Sessions:
+    """``start_ms|letter|match`` values as columns, parsed in bulk."""
+    if not facts:
+        return Sessions(np.zeros(0, np.int64), np.zeros(0, np.uint8), np.zeros(0, np.bytes_))
+    parts = b"|".join(facts).split(b"|")
+    letters = b"".join(parts[1::3])
+    if len(parts) != 3 * len(facts) or len(letters) != len(facts):
+        raise ValueError("a session fact is malformed")
+    return Sessions(
+        np.array(parts[0::3]).astype(np.int64),
+        np.frombuffer(letters, dtype=np.uint8),
+        np.array(parts[2::3], dtype=np.bytes_),
+    )
 
 
-def intake_times(raws: dict[str, bytes]) -> dict[str, IntakeTime]:
+def intake_times(raws: dict[bytes, bytes]) -> dict[bytes, IntakeTime]:
     out = {}
     for match_id, raw in raws.items():
         stamp, _, urgency = raw.decode().partition("|")

@@ -7,7 +7,7 @@ from alongside.kit.stats_proto import range_in
 from alongside.matcher.adapters.stats_reader import StatsReader
 from alongside.matcher.domain.programme_stats import programme_stats
 from alongside.matcher.service.context import Context
-from alongside.matcher.stats_mappers import intake_fact, loads_of, stats_out
+from alongside.matcher.stats_mappers import intake_facts, loads_of, stats_out
 
 
 class ProgrammeStatsQuery:
@@ -19,9 +19,7 @@ class ProgrammeStatsQuery:
         now_ms = int(self.ctx.clock().timestamp() * 1000)
         rng = range_in(req, now_ms)
         k = self.ctx.settings.stats_min_cell_size
-        stored = await self.reader.requests(await self.reader.request_ids())
-        matches = await self.reader.matches([s.state.match_id for s in stored if s.state.match_id])
+        facts = await self.reader.facts()
         peers, loads = await self.reader.roster()
-        facts = [f for s in stored if (f := intake_fact(s, matches, peers)) is not None]
-        stats = programme_stats(facts, loads_of(peers, loads), rng, now_ms, k)
+        stats = programme_stats(intake_facts(facts, peers), loads_of(peers, loads), rng, now_ms, k)
         return stats_out(stats, rng, k)

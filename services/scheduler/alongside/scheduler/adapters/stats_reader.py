@@ -1,5 +1,8 @@
-"""Reads the scheduler's own keys for the dashboard: every peer's sessions
-and intake times, one pipelined round trip per chunk of peers."""
+"""Reads the scheduler's own keys for the dashboard: each peer's session
+facts (``start_ms|status letter|match id``, written with every session) and
+intake records, one pipelined round trip per chunk of peers. The session
+protobufs themselves are never read: parsing tens of thousands of them took
+most of a second (docs/benchmarks.md)."""
 
 from __future__ import annotations
 
@@ -18,21 +21,17 @@ class StatsReader:
     async def peers(self) -> list[str]:
         return await self.store.members(self.store.k.peers)
 
-    async def sessions_and_intakes(self, peer_ids: Sequence[str]) -> tuple[list[bytes], dict[str, bytes]]:
-        """Every stored session (raw protobuf) and every match's intake record."""
-        sessions: list[bytes] = []
-        intakes: dict[str, bytes] = {}
+    async def facts_and_intakes(self, peer_ids: Sequence[str]) -> tuple[list[bytes], dict[bytes, bytes]]:
+        """Every session's fact, and every match's intake record."""
+        facts: list[bytes] = []
+        intakes: dict[bytes, bytes] = {}
         for n in range(0, len(peer_ids), CHUNK):
             async with self.store.r.pipeline(transaction=False) as pipe:
                 for peer_id in peer_ids[n : n + CHUNK]:
-                    pipe.hvals(self.store.k.sessions(peer_id))
+                    pipe.hvals(self.store.k.facts(peer_id))
                     pipe.hgetall(self.store.k.intake(peer_id))
                 rows: list[Any] = await pipe.execute()
             for values, found in zip(rows[::2], rows[1::2], strict=True):
-                sessions.extend(values)
-                intakes.update({_text(k): v for k, v in found.items()})
-        return sessions, intakes
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+                facts.extend(values)
+                intakes.update(found)
+        return facts, intakes

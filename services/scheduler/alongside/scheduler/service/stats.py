@@ -7,7 +7,7 @@ from alongside.kit.stats_proto import range_in
 from alongside.scheduler.adapters.stats_reader import StatsReader
 from alongside.scheduler.domain.session_stats import session_stats
 from alongside.scheduler.service.context import Context
-from alongside.scheduler.stats_mappers import intake_times, session_facts, stats_out
+from alongside.scheduler.stats_mappers import intake_times, sessions_of, stats_out
 
 
 class SessionStatsQuery:
@@ -18,6 +18,6 @@ class SessionStatsQuery:
     async def get(self, req: pb.GetSessionStatsRequest) -> pb.GetSessionStatsResponse:
         rng = range_in(req, int(self.ctx.clock().timestamp() * 1000))
         k = self.ctx.settings.stats_min_cell_size
-        raws, intakes = await self.reader.sessions_and_intakes(await self.reader.peers())
-        stats = session_stats(session_facts(raws), intake_times(intakes), rng, k)
+        facts, intakes = await self.reader.facts_and_intakes(await self.reader.peers())
+        stats = session_stats(sessions_of(facts), intake_times(intakes), rng, k)
         return stats_out(stats, rng, k)
