@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alongside.kit.stats import DAY_MS, WEEK_MS, Bucket, Count, StatsRange
-from alongside.matcher.domain.programme_stats import IntakeFact, caseload, equity, programme_stats
+from alongside.matcher.domain.programme_stats import IntakeFact, Intakes, caseload, equity, programme_stats
 
 MONDAY = 4 * DAY_MS + 100 * WEEK_MS  # some Monday, 00:00 UTC
 RNG = StatsRange(MONDAY, MONDAY + 3 * WEEK_MS, Bucket.WEEK)
@@ -18,7 +18,7 @@ def test_the_waiting_list_is_rebuilt_from_intake_and_match_times() -> None:
         IntakeFact(MONDAY + 3 * day, "URGENT"),  # still waiting
         IntakeFact(MONDAY + 10 * day, "URGENT", waitlisted=True),
     ]
-    stats = programme_stats(intakes, [], RNG, NOW, k=2)
+    stats = programme_stats(Intakes.of(intakes), [], RNG, NOW, k=2)
     week0, week1, week2 = stats.waiting
     assert week0.waiting == Count(2, False)  # the first and the third at the end of week 0
     assert week0.submitted == Count(3, False) and week0.matched == Count(0, True)  # one match: suppressed
@@ -30,7 +30,7 @@ def test_the_waiting_list_is_rebuilt_from_intake_and_match_times() -> None:
 def test_time_to_match_by_urgency_counts_matches_accepted_in_the_range() -> None:
     intakes = [IntakeFact(MONDAY - DAY_MS, "ROUTINE", matched_ms=MONDAY + h * 3_600_000) for h in (1, 2, 3)]
     intakes.append(IntakeFact(MONDAY - 9 * WEEK_MS, "ROUTINE", matched_ms=MONDAY - WEEK_MS))  # before the range
-    stats = programme_stats(intakes, [], RNG, NOW, k=3)
+    stats = programme_stats(Intakes.of(intakes), [], RNG, NOW, k=3)
     summary = stats.time_to_match["ROUTINE"]
     assert summary.count == Count(3, False)
     assert summary.p50_s == 86400 + 2 * 3600
@@ -38,7 +38,7 @@ def test_time_to_match_by_urgency_counts_matches_accepted_in_the_range() -> None
 
 def test_waitlisted_now_is_suppressed_below_k() -> None:
     intakes = [IntakeFact(MONDAY, "ROUTINE", waitlisted=True)]
-    assert programme_stats(intakes, [], RNG, NOW, k=5).waitlisted_now.count == Count(0, True)
+    assert programme_stats(Intakes.of(intakes), [], RNG, NOW, k=5).waitlisted_now.count == Count(0, True)
 
 
 def test_caseload_is_a_histogram_of_use_and_hides_small_bins() -> None:

@@ -55,3 +55,12 @@ def test_stored_facts_parse_in_bulk_and_a_malformed_one_is_refused() -> None:
     assert first_sessions(parsed) == {b"m1": 100}
     with pytest.raises(ValueError):
         sessions_of([b"100|AB|m1"])
+
+
+def test_intake_records_parse_in_bulk_and_a_bad_one_is_skipped() -> None:
+    from alongside.scheduler.stats_mappers import intake_times
+
+    good = {b"m1": b"100|ROUTINE", b"m2": b"-5|URGENT"}
+    assert intake_times(good) == {b"m1": IntakeTime(100, "ROUTINE"), b"m2": IntakeTime(-5, "URGENT")}
+    assert intake_times({**good, b"m3": b"junk"}) == intake_times(good)
+    assert intake_times({}) == {}

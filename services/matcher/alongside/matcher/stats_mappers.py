@@ -9,49 +9,81 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
+
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.kit.stats import StatsRange
 from alongside.kit.stats_proto import BUCKETS_OUT, count_out, summary_out, ts_out, urgencies_out
-from alongside.matcher.adapters.stats_facts import Tags
+from alongside.matcher.adapters.stats_facts import read_tags
 from alongside.matcher.adapters.stats_reader import Facts
-from alongside.matcher.domain.programme_stats import IntakeFact, ProgrammeStats
+from alongside.matcher.domain.programme_stats import NEVER, IntakeFact, Intakes, ProgrammeStats
 
 OPEN = {pb.REQUEST_STATUS_SHORTLISTED, pb.REQUEST_STATUS_WAITLISTED, pb.REQUEST_STATUS_PROPOSED}
-NO_TAGS = Tags(frozenset(), False, frozenset(), False)
+NO_PEER: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
 
 
-def urgency_name(value: int) -> str:
-    return pb.Urgency.Name(value).removeprefix("URGENCY_") if value in pb.Urgency.values() else "UNSPECIFIED"
+URGENCY = {v: pb.Urgency.Name(v).removeprefix("URGENCY_") for v in pb.Urgency.values()}
 
 
-def intake_facts(facts: Facts, peers: Mapping[str, pb.Peer]) -> list[IntakeFact]:
-    """One fact per request whose waiting is known to have ended or to go on.
+def intakes_of(facts: Facts, peers: Mapping[str, pb.Peer]) -> Intakes:
+    """The requests as columns, parsed in bulk (a year is thousands of them).
 
     Left out: requests no longer open that never had a match (erased before
     one): when they stopped waiting is not stored.
     """
-    out = []
-    for request_id, r in facts.requests.items():
-        match = facts.matches.get(r.match_id) if r.match_id else None
-        if match is None and r.status not in OPEN:
+    ids = list(facts.requests)
+    parts = b"|".join(facts.requests.values()).split(b"|") if ids else []
+    if len(parts) != 4 * len(ids):
+        raise ValueError("a request fact is malformed")
+    accepted, peer_of = _matches(facts.matches)
+    match_ids = parts[3::4]
+    matched = np.fromiter((accepted.get(m, NEVER) for m in match_ids), dtype=np.int64, count=len(ids))
+    status = np.fromiter(map(int, parts[2::4]), dtype=np.int64, count=len(ids))
+    keep = (matched != NEVER) | np.isin(status, list(OPEN))
+    created = np.fromiter(map(int, parts[0::4]), dtype=np.int64, count=len(ids))
+    urgency = [URGENCY.get(int(u), "UNSPECIFIED") for u in parts[1::4]]
+    peer_tags = {i: (frozenset(p.languages), frozenset(p.cultures)) for i, p in peers.items()}
+    kept = keep.tolist()
+    stated = []
+    for n, request_id in enumerate(ids):
+        raw = facts.tags.get(request_id)
+        if raw is None or not kept[n]:
             continue
-        peer = peers.get(match[1]) if match is not None else None
-        tags = facts.tags.get(request_id, NO_TAGS)
-        out.append(
+        tags = read_tags(raw)
+        if not tags.languages and not tags.cultures:
+            continue
+        languages, cultures = peer_tags.get(peer_of.get(match_ids[n], ""), NO_PEER)
+        done = int(matched[n])
+        stated.append(
             IntakeFact(
-                created_ms=r.created_ms,
-                urgency=urgency_name(r.urgency),
-                matched_ms=match[0] if match is not None else None,
-                waitlisted=r.status == pb.REQUEST_STATUS_WAITLISTED,
+                created_ms=int(created[n]),
+                urgency=urgency[n],
+                matched_ms=None if done == NEVER else done,
                 languages=tags.languages,
                 languages_required=tags.languages_required,
                 cultures=tags.cultures,
                 cultures_required=tags.cultures_required,
-                peer_languages=frozenset(peer.languages) if peer is not None else frozenset(),
-                peer_cultures=frozenset(peer.cultures) if peer is not None else frozenset(),
+                peer_languages=languages,
+                peer_cultures=cultures,
             )
         )
-    return out
+    return Intakes(
+        created[keep],
+        matched[keep],
+        [u for u, k in zip(urgency, kept, strict=True) if k],
+        (status == pb.REQUEST_STATUS_WAITLISTED)[keep],
+        stated,
+    )
+
+
+def _matches(raws: Mapping[bytes, bytes]) -> tuple[dict[bytes, int], dict[bytes, str]]:
+    """match id -> when it was accepted, and -> its peer (peer ids never hold "|")."""
+    ids = list(raws)
+    parts = b"|".join(raws.values()).split(b"|") if ids else []
+    if len(parts) != 2 * len(ids):
+        raise ValueError("a match fact is malformed")
+    accepted = dict(zip(ids, map(int, parts[0::2]), strict=True))
+    return accepted, dict(zip(ids, (p.decode() for p in parts[1::2]), strict=True))
 
 
 def loads_of(peers: Mapping[str, pb.Peer], loads: Mapping[str, int]) -> list[tuple[int, int]]:

@@ -23,19 +23,29 @@ def sessions_of(facts: list[bytes]) -> Sessions:
     if len(parts) != 3 * len(facts) or len(letters) != len(facts):
         raise ValueError("a session fact is malformed")
     return Sessions(
-        np.array(parts[0::3]).astype(np.int64),
+        np.fromiter(map(int, parts[0::3]), dtype=np.int64, count=len(facts)),
         np.frombuffer(letters, dtype=np.uint8),
         np.array(parts[2::3], dtype=np.bytes_),
     )
 
 
 def intake_times(raws: dict[bytes, bytes]) -> dict[bytes, IntakeTime]:
-    out = {}
-    for match_id, raw in raws.items():
-        stamp, _, urgency = raw.decode().partition("|")
-        if stamp.lstrip("-").isdigit() and urgency:
-            out[match_id] = IntakeTime(int(stamp), urgency)
-    return out
+    """``requested_ms|URGENCY`` per match, parsed in bulk; a malformed record is skipped."""
+    parts = b"|".join(raws.values()).split(b"|")
+    if len(parts) == 2 * len(raws):
+        try:
+            stamps = list(map(int, parts[0::2]))
+        except ValueError:
+            pass
+        else:
+            urgencies = [u.decode() for u in parts[1::2]]
+            return {m: IntakeTime(t, u) for m, t, u in zip(raws, stamps, urgencies, strict=True) if u}
+    return {m: t for m, raw in raws.items() if (t := _intake_time(raw)) is not None}
+
+
+def _intake_time(raw: bytes) -> IntakeTime | None:
+    stamp, _, urgency = raw.decode(errors="replace").partition("|")
+    return IntakeTime(int(stamp), urgency) if stamp.lstrip("-").isdigit() and urgency and "|" not in urgency else None
 
 
 def stats_out(stats: SessionStats, rng: StatsRange, k: int) -> pb.GetSessionStatsResponse:

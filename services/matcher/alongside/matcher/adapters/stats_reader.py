@@ -5,18 +5,18 @@ each record) and the roster with its loads."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from alongside.api.matcher.v1 import matcher_pb2 as pb
-from alongside.matcher.adapters.stats_facts import RequestFact, Tags, read_match, read_request, read_tags
 from alongside.matcher.adapters.store import MatcherStore
 
 
 @dataclass(frozen=True)
 class Facts:
-    requests: dict[str, RequestFact]
-    tags: dict[str, Tags]
-    matches: dict[str, tuple[int, str]]  # match id -> (accepted ms, peer id)
+    """The stored facts as they came: field -> value, both bytes (``stats_facts``)."""
+
+    requests: dict[bytes, bytes]
+    tags: dict[bytes, bytes]
+    matches: dict[bytes, bytes]
 
 
 class StatsReader:
@@ -30,11 +30,7 @@ class StatsReader:
             pipe.hgetall(k.stats_tags)
             pipe.hgetall(k.stats_matches)
             requests, tags, matches = await pipe.execute()
-        return Facts(
-            requests={_text(i): read_request(raw) for i, raw in requests.items()},
-            tags={_text(i): read_tags(raw) for i, raw in tags.items()},
-            matches={_text(i): read_match(raw) for i, raw in matches.items()},
-        )
+        return Facts(requests, tags, matches)
 
     async def roster(self) -> tuple[dict[str, pb.Peer], dict[str, int]]:
         """Every peer and their load (acuity units)."""
@@ -42,7 +38,3 @@ class StatsReader:
         peers = await self.store.peers_by_id(ids)
         loads = await self.store.loads(ids)
         return peers, dict(zip(ids, loads, strict=True))
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

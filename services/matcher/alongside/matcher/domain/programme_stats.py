@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from alongside.kit.stats import OTHER, Count, StatsRange, Summary, by_key, cell, merge_small, summarise
 
@@ -35,6 +36,32 @@ class IntakeFact:
     # The matched peer's languages and cultures (empty while unmatched).
     peer_languages: frozenset[str] = frozenset()
     peer_cultures: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Intakes:
+    """Every request as columns; ``stated`` only those that named a language or culture.
+
+    A year of a 500-peer programme is thousands of requests: the waiting
+    list's history is computed on the columns, and only equity looks at
+    requests one by one.
+    """
+
+    created_ms: npt.NDArray[np.int64]
+    matched_ms: npt.NDArray[np.int64]  # NEVER while unmatched
+    urgency: list[str]
+    waitlisted: npt.NDArray[np.bool_]
+    stated: list[IntakeFact]
+
+    @classmethod
+    def of(cls, rows: Sequence[IntakeFact]) -> Intakes:
+        return cls(
+            np.array([i.created_ms for i in rows], dtype=np.int64),
+            np.array([NEVER if i.matched_ms is None else i.matched_ms for i in rows], dtype=np.int64),
+            [i.urgency for i in rows],
+            np.array([i.waitlisted for i in rows], dtype=bool),
+            [i for i in rows if i.languages or i.cultures],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,18 +110,16 @@ class ProgrammeStats:
 
 
 def programme_stats(
-    intakes: Sequence[IntakeFact], loads: Sequence[tuple[int, int]], rng: StatsRange, now_ms: int, k: int
+    intakes: Intakes, loads: Sequence[tuple[int, int]], rng: StatsRange, now_ms: int, k: int
 ) -> ProgrammeStats:
     """Every figure at once; ``loads`` is (capacity, load) per active peer."""
-    created = np.array([i.created_ms for i in intakes], dtype=np.int64)
-    matched = np.array([NEVER if i.matched_ms is None else i.matched_ms for i in intakes], dtype=np.int64)
-    waitlisted = np.array([i.waitlisted for i in intakes], dtype=bool)
+    created, matched = intakes.created_ms, intakes.matched_ms
     return ProgrammeStats(
         waiting=waiting_series(created, matched, rng, now_ms, k),
-        waitlisted_now=summarise(now_ms - created[waitlisted], k),
-        time_to_match=time_to_match(created, matched, [i.urgency for i in intakes], rng, k),
+        waitlisted_now=summarise(now_ms - created[intakes.waitlisted], k),
+        time_to_match=time_to_match(created, matched, intakes.urgency, rng, k),
         caseload=caseload(loads, k),
-        equity=equity(intakes, rng, now_ms, k),
+        equity=equity(intakes.stated, rng, now_ms, k),
     )
 
 

@@ -7,7 +7,7 @@ from alongside.kit.stats_proto import range_in
 from alongside.matcher.adapters.stats_reader import StatsReader
 from alongside.matcher.domain.programme_stats import programme_stats
 from alongside.matcher.service.context import Context
-from alongside.matcher.stats_mappers import intake_facts, loads_of, stats_out
+from alongside.matcher.stats_mappers import intakes_of, loads_of, stats_out
 
 
 class ProgrammeStatsQuery:
@@ -21,5 +21,5 @@ class ProgrammeStatsQuery:
         k = self.ctx.settings.stats_min_cell_size
         facts = await self.reader.facts()
         peers, loads = await self.reader.roster()
-        stats = programme_stats(intake_facts(facts, peers), loads_of(peers, loads), rng, now_ms, k)
+        stats = programme_stats(intakes_of(facts, peers), loads_of(peers, loads), rng, now_ms, k)
         return stats_out(stats, rng, k)
