@@ -14,22 +14,25 @@ import numpy as np
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.kit.stats import StatsRange
 from alongside.kit.stats_proto import BUCKETS_OUT, count_out, summary_out, ts_out, urgencies_out
-from alongside.matcher.adapters.stats_facts import read_tags
+from alongside.matcher.adapters.stats_facts import read_tags, tags_fact
 from alongside.matcher.adapters.stats_reader import Facts
 from alongside.matcher.domain.programme_stats import NEVER, IntakeFact, Intakes, ProgrammeStats
 
 OPEN = {pb.REQUEST_STATUS_SHORTLISTED, pb.REQUEST_STATUS_WAITLISTED, pb.REQUEST_STATUS_PROPOSED}
 NO_PEER: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+NOTHING_STATED = tags_fact(pb.SubmitMatchRequestRequest()).encode()
 
 
 URGENCY = {v: pb.Urgency.Name(v).removeprefix("URGENCY_") for v in pb.Urgency.values()}
 
 
-def intakes_of(facts: Facts, peers: Mapping[str, pb.Peer]) -> Intakes:
+def intakes_of(facts: Facts, peers: Mapping[str, pb.Peer], cohort: tuple[int, int] | None = None) -> Intakes:
     """The requests as columns, parsed in bulk (a year is thousands of them).
 
-    Left out: requests no longer open that never had a match (erased before
-    one): when they stopped waiting is not stored.
+    Only requests made within ``cohort`` (ms, ms), when given, become the
+    per-request objects equity needs. Left out: requests no longer open that
+    never had a match (erased before one): when they stopped waiting is not
+    stored.
     """
     ids = list(facts.requests)
     parts = b"|".join(facts.requests.values()).split(b"|") if ids else []
@@ -43,11 +46,12 @@ def intakes_of(facts: Facts, peers: Mapping[str, pb.Peer]) -> Intakes:
     created = np.fromiter(map(int, parts[0::4]), dtype=np.int64, count=len(ids))
     urgency = [URGENCY.get(int(u), "UNSPECIFIED") for u in parts[1::4]]
     peer_tags = {i: (frozenset(p.languages), frozenset(p.cultures)) for i, p in peers.items()}
-    kept = keep.tolist()
+    lo, hi = cohort if cohort is not None else (np.iinfo(np.int64).min, NEVER)
+    kept = (keep & (created >= lo) & (created < hi)).tolist()
     stated = []
     for n, request_id in enumerate(ids):
-        raw = facts.tags.get(request_id)
-        if raw is None or not kept[n]:
+        raw = facts.tags.get(request_id) if kept[n] else None
+        if raw is None or raw == NOTHING_STATED:
             continue
         tags = read_tags(raw)
         if not tags.languages and not tags.cultures:
@@ -70,7 +74,7 @@ def intakes_of(facts: Facts, peers: Mapping[str, pb.Peer]) -> Intakes:
     return Intakes(
         created[keep],
         matched[keep],
-        [u for u, k in zip(urgency, kept, strict=True) if k],
+        [u for u, k in zip(urgency, keep.tolist(), strict=True) if k],
         (status == pb.REQUEST_STATUS_WAITLISTED)[keep],
         stated,
     )

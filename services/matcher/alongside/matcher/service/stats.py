@@ -21,5 +21,6 @@ class ProgrammeStatsQuery:
         k = self.ctx.settings.stats_min_cell_size
         facts = await self.reader.facts()
         peers, loads = await self.reader.roster()
-        stats = programme_stats(intakes_of(facts, peers), loads_of(peers, loads), rng, now_ms, k)
+        intakes = intakes_of(facts, peers, cohort=(rng.start_ms, rng.end_ms))
+        stats = programme_stats(intakes, loads_of(peers, loads), rng, now_ms, k)
         return stats_out(stats, rng, k)

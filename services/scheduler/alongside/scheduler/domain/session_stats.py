@@ -83,9 +83,11 @@ def outcomes(sessions: Sessions, rng: StatsRange, k: int) -> list[Outcomes]:
     return [Outcomes(b, *(cell(column[n], k) for column in per)) for n, b in enumerate(rng.starts)]
 
 
-def first_sessions(sessions: Sessions) -> dict[bytes, int]:
-    """Each match's earliest session that was not cancelled."""
+def first_sessions(sessions: Sessions, before_ms: int | None = None) -> dict[bytes, int]:
+    """Each match's earliest session that was not cancelled (among those starting before ``before_ms``)."""
     keep = (sessions.status != LETTERS[SessionStatus.CANCELLED]) & (sessions.match_id != b"")
+    if before_ms is not None:
+        keep &= sessions.start_ms < before_ms
     starts, matches = sessions.start_ms[keep], sessions.match_id[keep]
     latest_first = np.argsort(starts, kind="stable")[::-1]
     # A dict keeps the last value written: walking from the latest, that is the earliest.
@@ -98,7 +100,7 @@ def time_to_first_session(
     """Intake to first session, by urgency, for first sessions that start in the range."""
     pairs = [
         (intakes[m].urgency, start - intakes[m].requested_ms)
-        for m, start in first_sessions(sessions).items()
+        for m, start in first_sessions(sessions, before_ms=rng.end_ms).items()
         if rng.start_ms <= start < rng.end_ms and m in intakes
     ]
     durations = np.array([d for _, d in pairs], dtype=np.int64)
