@@ -1,4 +1,4 @@
-"""The dashboard's stored protobufs -> domain facts -> response, in one place.
+"""The dashboard's stored facts -> domain columns -> response, in one place.
 
 Kept beside ``mappers`` so the figures' only way out is through these
 functions: they copy counts, tags of groups of at least k and percentiles,
