@@ -10,7 +10,7 @@ READY  := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 PYTEST_ARGS ?=
 
-.PHONY: all run demo test test-unit lint protos bench clean
+.PHONY: all run demo test test-unit lint protos bench clean browser screenshots
 
 all: test
 
@@ -35,8 +35,21 @@ protos: $(READY)
 run: $(READY)
 	$(BIN)/python -m alongside.kit.devstack
 
-test: $(READY)
+# The console's browser tests drive Debian's chromium; install it when missing
+# (never skip those tests: without it they fail).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "chromium is missing: installing Debian's chromium for the console's browser tests"; \
+		apt-get update && apt-get install -y chromium; \
+	fi
+
+test: $(READY) browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Refresh the console's screenshots in docs/console (the browser tests take them).
+screenshots: $(READY) browser
+	ALONGSIDE_SCREENSHOTS=$(CURDIR)/docs/console $(BIN)/python -m pytest -q tests/e2e/console $(PYTEST_ARGS)
 
 test-unit: $(READY)
 	$(BIN)/python -m pytest -q tests/unit $(PYTEST_ARGS)

@@ -15,4 +15,6 @@ for root in ROOTS:
         packages.append(package)
         package_dir[package] = f"{root}/{package.replace('.', '/')}"
 
-setup(packages=packages, package_dir=package_dir, package_data={"": ["*.lua", "*.json", "py.typed", "*.pyi"]})
+# The console's templates, static files (vendored JS with its licence) and catalogues ship too.
+DATA = ["*.lua", "*.json", "py.typed", "*.pyi", "*.html", "*.js", "*.css", "*.po", "*.txt"]
+setup(packages=packages, package_dir=package_dir, package_data={"": DATA})

@@ -9,6 +9,7 @@ import typer
 from alongside.cli import (
     batch,
     calendar,
+    console,
     demo,
     intake,
     match,
@@ -63,6 +64,7 @@ def main(
 
 app.command("status")(status.status)
 app.command("stats")(stats.stats)
+app.command("console")(console.console)
 app.add_typer(roster.app, name="roster")
 app.add_typer(intake.app, name="intake")
 app.add_typer(match.app, name="match")

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from alongside.kit.auth.tokens import Minter
+from alongside.cli.errors import CliError, ExitCode
+from alongside.kit.auth.tokens import Minter, check_role, check_subject
 
 DEV_SECRET_FILE = Path("var/dev-auth-secret")
 ISSUER = AUDIENCE = "alongside"
@@ -31,5 +32,11 @@ def token_from(source: Mapping[str, str]) -> str:
     secret = dev_secret(source)
     if not secret:
         return ""
+    subject, role = source.get("ALONGSIDE_SUBJECT", "cli"), source.get("ALONGSIDE_ROLE", "admin")
+    for variable, check, value in (("ALONGSIDE_ROLE", check_role, role), ("ALONGSIDE_SUBJECT", check_subject, subject)):
+        try:
+            check(value)
+        except ValueError as exc:
+            raise CliError(f"{variable}: {exc}; fix or unset it", ExitCode.BAD_INPUT) from None
     minter = Minter(secret, "HS256", source.get("AUTH_ISSUER", ISSUER), source.get("AUTH_AUDIENCE", AUDIENCE))
-    return minter.mint(source.get("ALONGSIDE_SUBJECT", "cli"), source.get("ALONGSIDE_ROLE", "admin"), DEV_TTL_S)
+    return minter.mint(subject, role, DEV_TTL_S)

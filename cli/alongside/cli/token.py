@@ -15,7 +15,7 @@ import typer
 
 from alongside.cli.credentials import AUDIENCE, ISSUER, dev_secret
 from alongside.cli.errors import CliError, ExitCode, handled
-from alongside.kit.auth.tokens import Minter
+from alongside.kit.auth.tokens import Minter, check_role, check_subject
 
 app = typer.Typer(
     help="Development tokens (roles: intake, manager, peer, admin, service:<name>).", no_args_is_help=True
@@ -54,8 +54,9 @@ def issue(
     """Print a signed token; use it as ALONGSIDE_TOKEN."""
     if not 60 <= ttl <= 7 * 24 * 3600:
         raise CliError("--ttl must be between 60 seconds and 7 days", ExitCode.BAD_INPUT)
-    try:
-        token = _minter(key).mint(sub, role, ttl)
-    except ValueError as exc:
-        raise CliError(f"--role: {exc}", ExitCode.BAD_INPUT) from None
-    typer.echo(token)
+    for option, check, value in (("--role", check_role, role), ("--sub", check_subject, sub)):
+        try:
+            check(value)
+        except ValueError as exc:
+            raise CliError(f"{option}: {exc}", ExitCode.BAD_INPUT) from None
+    typer.echo(_minter(key).mint(sub, role, ttl))

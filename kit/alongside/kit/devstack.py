@@ -2,9 +2,10 @@
 
 Uses NATS_URL and REDIS_URL when set; otherwise starts an embedded nats-server
 (JetStream) and Valkey from the pip-installed binaries, with data under
-``var/``. Then starts the three services as child processes, prints where each
-listens (gRPC and Prometheus metrics), and on Ctrl-C (or SIGTERM) stops them
-all, services first.
+``var/``. Then starts the three services and the web console (development
+sign-in on, loopback only) as child processes, prints where each listens
+(gRPC and Prometheus metrics, the console's URL), and on Ctrl-C (or SIGTERM)
+stops them all, the console and services first.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from alongside.kit.testing.smtp import SmtpSink
 
 # (name, preferred gRPC port, preferred metrics port)
 SERVICES = (("matcher", 50051, 9464), ("scheduler", 50052, 9465), ("notifier", 50053, 9466))
+CONSOLE_PORT = 8080
 DATA = Path(os.environ.get("ALONGSIDE_DATA_DIR", "var"))
 
 
@@ -93,6 +95,24 @@ def _wait_listening(proc: subprocess.Popen[bytes], port: int, name: str, timeout
     raise TimeoutError(f"{name} did not start within {timeout:.0f}s; see var/logs/{name}.log")
 
 
+def _console(env: dict[str, str], logs: Path, addresses: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The web console, on loopback; development sign-in is on when the development secret is in use."""
+    port = int(env.get("CONSOLE_PORT", _port(CONSOLE_PORT)))
+    child_env = {
+        **env,
+        "CONSOLE_ADDR": f"127.0.0.1:{port}",
+        **{f"{name.upper()}_ADDR": address for name, address in addresses.items()},
+    }
+    if env.get("AUTH_HS256_SECRET") and "DEV_SIGN_IN" not in env:
+        child_env["DEV_SIGN_IN"] = "true"
+    with (logs / "console.log").open("ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "alongside.console"], env=child_env, stdout=log, stderr=log)
+    _wait_listening(proc, port, "console")
+    sign_in = "development sign-in" if child_env.get("DEV_SIGN_IN") == "true" else "OpenID Connect sign-in"
+    print(f"console    http://127.0.0.1:{port}/   ({sign_in}; logs: {logs / 'console.log'})")
+    return proc
+
+
 def main() -> int:
     env = dict(os.environ)
     servers: list[NatsServer | ValkeyServer] = []
@@ -108,6 +128,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     sink: SmtpSink | None = None
+    addresses: dict[str, str] = {}
     try:
         _embedded(env, servers)
         _dev_auth(env)
@@ -127,10 +148,12 @@ def main() -> int:
                 )
             procs.append(proc)
             _wait_listening(proc, port, name)
+            addresses[name] = f"127.0.0.1:{port}"
             print(
                 f"{name:<10} gRPC on 127.0.0.1:{port}   metrics on http://127.0.0.1:{metrics_port}/metrics"
                 f"   (logs: {logs / (name + '.log')})"
             )
+        procs.append(_console(env, logs, addresses))
         print("Alongside is up. Ctrl-C stops everything.", flush=True)
         while not stop and all(p.poll() is None for p in procs):
             time.sleep(0.2)

@@ -7,7 +7,6 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -20,17 +19,10 @@ from alongside.api.notifier.v1 import notifier_pb2, notifier_pb2_grpc
 from alongside.api.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from alongside.kit.auth.client import bearer_channel
 from alongside.kit.auth.tokens import Minter
-from alongside.kit.runtime import Runtime
-from alongside.kit.testing.auth import TEST_AUTH, TEST_SECRET, token
-from alongside.matcher.bootstrap import build as build_matcher
+from alongside.kit.testing.auth import TEST_SECRET, token
 from alongside.matcher.entrypoints.policy import TABLE as MATCHER_TABLE
-from alongside.matcher.settings import MatcherSettings
-from alongside.notifier.bootstrap import build as build_notifier
 from alongside.notifier.entrypoints.policy import TABLE as NOTIFIER_TABLE
-from alongside.notifier.settings import NotifierSettings
-from alongside.scheduler.bootstrap import build as build_scheduler
 from alongside.scheduler.entrypoints.policy import TABLE as SCHEDULER_TABLE
-from alongside.scheduler.settings import SchedulerSettings
 
 ROLES = ("intake", "manager", "peer", "admin", "service:matcher", "service:scheduler", "service:notifier")
 PEER = "p-self"
@@ -40,20 +32,6 @@ SERVICES: dict[str, tuple[Any, Any, dict[str, set[str]]]] = {
     "notifier": (notifier_pb2, notifier_pb2_grpc.NotifierServiceStub, NOTIFIER_TABLE),
 }
 NOT_ALLOWED = {grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED}
-
-
-@pytest.fixture
-async def ports(nats_url: str, redis_url: str, namespace: str) -> AsyncIterator[dict[str, int]]:
-    shared: dict[str, Any] = {**TEST_AUTH, "nats_url": nats_url, "redis_url": redis_url, "namespace": namespace}
-    runtimes: dict[str, Runtime] = {
-        "matcher": build_matcher(MatcherSettings.from_env({}, **shared)),
-        "scheduler": build_scheduler(SchedulerSettings.from_env({}, **shared, grace_seconds=0.3)),
-        "notifier": build_notifier(NotifierSettings.from_env({}, **shared, grace_seconds=0.3)),
-    }
-    found = {name: await runtime.start() for name, runtime in runtimes.items()}
-    yield found
-    for runtime in runtimes.values():
-        await runtime.stop()
 
 
 def request_for(module: Any, rpc: str, subject: str) -> Message:

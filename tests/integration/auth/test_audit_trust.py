@@ -13,7 +13,7 @@ import grpc
 import pytest
 from prometheus_client import REGISTRY
 
-from alongside.api.audit.v1 import audit_pb2
+from alongside.api.audit.v1 import audit_pb2, audit_pb2_grpc
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
 from alongside.kit.auth.signing import SignatureCheck, Signer
@@ -188,3 +188,14 @@ async def test_a_call_whose_client_gave_up_is_logged_as_such_not_ok(
             os.kill(own_valkey.proc.pid, signal.SIGCONT)
     finally:
         await runtime.stop()
+
+
+@pytest.mark.parametrize("token", ["².1", "1.²", "x.1", "1", "-1.0", "1.99999999999"])
+async def test_a_page_token_it_did_not_issue_is_refused(matcher: Runtime, token: str) -> None:
+    async with channel(f"127.0.0.1:{matcher.port}", role="manager", subject="m-1") as chan:
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await audit_pb2_grpc.AuditServiceStub(chan).ListAuditRecords(
+                audit_pb2.ListAuditRecordsRequest(page_token=token)
+            )
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "page_token" in (info.value.details() or "")

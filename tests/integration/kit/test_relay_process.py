@@ -93,7 +93,11 @@ async def test_events_go_out_through_the_child(matcher: Runtime, namespace: str)
     assert [e.type for e in events] == ["peer.upserted"]
     relay = relay_of(matcher)
     assert relay.pid is not None and is_relay(relay.pid)
-    assert relay.published >= 1  # the child's report reached this process
+
+    async def reported() -> bool:  # the report follows the publish down a pipe
+        return relay.published >= 1
+
+    await eventually(reported, what="the child's report reached this process")
     # Its connection settings came through a pipe, not its command line.
     assert b"redis://" not in cmdline(relay.pid)
 

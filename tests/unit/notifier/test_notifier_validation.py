@@ -7,9 +7,9 @@ from datetime import time
 import pytest
 
 from alongside.kit.errors import InvalidArgument
+from alongside.kit.ids import check_id
 from alongside.notifier.domain.validation import (
     check_email,
-    check_id,
     check_language,
     check_timezone,
     check_wall_time,
@@ -155,8 +155,8 @@ def test_wall_time_is_24_hour_hh_mm() -> None:
 
 
 def test_ids_are_opaque_tokens() -> None:
-    assert check_id("01J9Z3K8-abc_d.e:f", "match_id") == "01J9Z3K8-abc_d.e:f"
-    for bad in ("", "has space", "-leading", "x" * 129, "ñ"):
+    assert check_id("match_id", "01J9Z3K8-abc_d.e:f") == "01J9Z3K8-abc_d.e:f"
+    for bad in ("", "has space", "-leading", "x" * 65, "ñ", "a@b", "p~s1"):
         with pytest.raises(InvalidArgument) as info:
-            check_id(bad, "match_id")
+            check_id("match_id", bad)
         assert info.value.field == "match_id"

@@ -22,11 +22,16 @@ def current_identity() -> Identity:
     identity = _identity.get()
     if identity is None:
         raise Unauthenticated("this call needs a bearer token")
+    _require_subject(identity)
     return identity
 
 
 def optional_identity() -> Identity | None:
-    return _identity.get()
+    """The caller, or None where no authorizer runs; never a blank subject."""
+    identity = _identity.get()
+    if identity is not None:
+        _require_subject(identity)
+    return identity
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class Authorizer:
 
     def permit(self, method: str, identity: Identity) -> contextvars.Token[Identity | None]:
         """Check the role table for ``method``; bind the identity for handlers."""
+        _require_subject(identity)
         if identity.role not in self._rules.get(method, frozenset()):
             raise PermissionDenied(f"the role {_shown(identity.role)} may not call this")
         return _identity.set(identity)
@@ -95,10 +101,22 @@ def _shown(role: str) -> str:
     return "service" if role.startswith(SERVICE_PREFIX) else role
 
 
+def _require_subject(identity: Identity) -> None:
+    """A blank subject is no one: it must never match an owner, nor pass as staff."""
+    if not identity.subject.strip():
+        raise Unauthenticated("the token names no subject: an empty subject is no one")
+
+
 def require_own(peer_id: str, what: str) -> None:
-    """Object-level rule: a caller with the peer role reaches only their own ``what``."""
+    """Object-level rule: a caller with the peer role reaches only their own ``what``.
+
+    Compared against a non-empty identity: a blank subject is refused outright,
+    and an object with no owner (``peer_id`` blank) belongs to no peer.
+    """
     identity = optional_identity()
-    if identity is not None and identity.role == "peer" and identity.subject != peer_id:
+    if identity is None or identity.role != "peer":
+        return
+    if not peer_id.strip() or identity.subject != peer_id:
         raise PermissionDenied(f"a peer may reach only their own {what}")
 
 

@@ -1,7 +1,9 @@
 """Signed bearer tokens: verification, and minting for development and
 service-to-service calls.
 
-A token is a JWT with ``iss``, ``aud``, ``sub``, ``exp`` and ``role``. Keys
+A token is a JWT with ``iss``, ``aud``, ``sub``, ``exp`` and ``role``. It
+always names someone: a ``sub`` that is empty or only whitespace is refused
+when minting and when verifying, for every role. Keys
 are Ed25519 or RS256 public keys (production) or an HS256 secret
 (development), plus, optionally, the programme's OpenID provider's keys from
 its JWKS (``alongside.kit.auth.jwks``). The accepted algorithm is fixed by the key, never taken from
@@ -63,6 +65,13 @@ def key_from_pem(pem: bytes) -> Key:
 def check_role(role: str) -> None:
     if role not in ROLES and not (role.startswith(SERVICE_PREFIX) and len(role) > len(SERVICE_PREFIX)):
         raise ValueError(f"unknown role {role!r}: use one of {', '.join(ROLES)} or service:<name>")
+
+
+def check_subject(subject: object) -> str:
+    """The token's subject: a string with something in it besides whitespace."""
+    if not isinstance(subject, str) or not subject.strip():
+        raise ValueError("the subject is required: a token must name someone (a staff id, a peer id)")
+    return subject
 
 
 class UnknownKey(Unauthenticated):
@@ -175,9 +184,10 @@ class Verifier:
 
 
 def _identity(claims: dict[str, Any], external: JwksIssuer | None) -> Identity:
-    subject = claims["sub"]
-    if not isinstance(subject, str) or not subject.strip():
-        raise Unauthenticated("the token names no subject: an empty subject is no one")
+    try:
+        subject = check_subject(claims["sub"])
+    except ValueError:
+        raise Unauthenticated("the token names no subject: an empty subject is no one") from None
     if external is not None:
         return Identity(subject, external.role(claims))
     role = str(claims["role"])
@@ -195,7 +205,9 @@ class Minter:
         self._key, self._alg, self._issuer, self._audience = key, algorithm, issuer, audience
 
     def mint(self, subject: str, role: str, ttl_s: int = 3600) -> str:
+        """A signed token; ``ValueError`` for an unknown role or a blank subject."""
         check_role(role)
+        check_subject(subject)
         now = int(time.time())
         claims = {
             "iss": self._issuer,

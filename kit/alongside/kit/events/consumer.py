@@ -5,8 +5,9 @@
   crash between handling and ack is skipped;
 - ``nak`` with exponential backoff on failure, ``in_progress`` heartbeats
   while a slow handler runs;
-- after ``max_deliver`` attempts (or at once for ``Permanent`` errors) the
-  message is copied to the dead-letter stream and terminated.
+- after ``max_deliver`` attempts (or at once for ``Permanent`` errors, and
+  for a body that does not decode: a protobuf ``DecodeError`` from the
+  handler) the message is copied to the dead-letter stream and terminated.
 Shared durables let several replicas split the work.
 
 Messages are pulled continuously: one pull request of ``batch`` is open at a
@@ -24,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+from google.protobuf.message import DecodeError
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -41,6 +43,7 @@ from alongside.kit.redis import Keys
 log = get_logger(__name__)
 SEEN_TTL_S = 14 * 24 * 3600
 EXPIRES_S = 1.0  # an idle consumer renews its pull request this often
+UNDECODABLE = "undecodable_body"  # the DLQ reason for a body that does not parse
 
 Handler = Callable[[Event], Awaitable[None]]
 
@@ -164,6 +167,10 @@ class Consumer:
                 await self._handler(event)
             except Permanent as exc:
                 await self._dead_letter(msg, type(exc).__name__)
+                return
+            except DecodeError:
+                # A body that does not decode never will: no retry can help.
+                await self._dead_letter(msg, UNDECODABLE)
                 return
             except Exception as exc:  # noqa: BLE001 - any failure is retried
                 await self._retry(msg, exc)

@@ -1,0 +1,1 @@
+"""The web console: intake staff, programme managers and peers, on the services' public gRPC API."""

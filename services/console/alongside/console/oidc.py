@@ -236,14 +236,14 @@ def routes(console_settings: Any, env: Mapping[str, str] | None = None) -> list[
 
 
 async def _console_sign_in(request: Request, signed: SignedIn) -> Response:
-    from alongside.console.routes import auth  # type: ignore[import-not-found, attr-defined, unused-ignore]
+    from alongside.console.routes import auth
 
     auth.sign_in(request, signed.access_token, signed.role, signed.subject, signed.expires)
     return RedirectResponse(auth.HOME.get(signed.role, "/"), status_code=303)
 
 
 async def _console_sign_out(request: Request) -> None:
-    from alongside.console import sessions  # type: ignore[attr-defined, unused-ignore]
+    from alongside.console import sessions
 
     store, old = request.app.state.store, sessions.current(request)
     store.drop(old)

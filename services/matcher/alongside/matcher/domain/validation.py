@@ -5,7 +5,7 @@ case-folded, enum names turned into members) or raise ``InvalidArgument``
 naming the dotted field, e.g. ``participant.availability[2]`` or
 ``preferences.languages.values``.
 
-Limits (see ``validation_rules``): ids 1-64 characters of ``[A-Za-z0-9._:-]``;
+Limits (see ``validation_rules``): ids by the kit's one rule (``alongside.kit.ids``);
 at most 50 values per list, 42 availability windows and 500 excluded ids;
 capacity 0-1000 and acuity 1-100 units; sessions of 15-480 minutes.
 """

@@ -15,30 +15,20 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alongside.kit.errors import InvalidArgument
+from alongside.kit.ids import MAX_ID_LENGTH as MAX_ID_LENGTH  # ids: the kit's one rule
+from alongside.kit.ids import check_id as check_id
 from alongside.matcher.domain.model import WeeklyWindow
 
 # Limits keep one request's work bounded and reject obviously broken input.
-MAX_ID_LENGTH = 64
 MAX_TAG_LENGTH = 64
 MAX_VALUES = 50
 MAX_WINDOWS = 42
 MAX_EXCLUDED = 500
 MINUTES_PER_DAY = 1440
 
-_ID = re.compile(r"[A-Za-z0-9._:-]+")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")
 
 E = TypeVar("E", bound=StrEnum)
-
-
-def check_id(field: str, value: str, *, optional: bool = False) -> None:
-    """An id is 1-64 characters of ``[A-Za-z0-9._:-]``; ``optional`` allows ''."""
-    if value == "" and optional:
-        return
-    if not isinstance(value, str) or not value:
-        raise InvalidArgument(field, "is required")
-    if len(value) > MAX_ID_LENGTH or not _ID.fullmatch(value):
-        raise InvalidArgument(field, f"must be 1-{MAX_ID_LENGTH} characters of letters, digits and . _ : -")
 
 
 def check_enum(field: str, value: object, enum: type[E]) -> E:

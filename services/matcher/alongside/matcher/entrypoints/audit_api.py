@@ -118,7 +118,7 @@ def _position(token: str) -> tuple[int, int]:
     if not token:
         return 0, 0
     seq, _, index = token.partition(".")
-    if not (seq.isdigit() and index.isdigit()) or int(index) > MAX_INDEX:
+    if not (seq.isascii() and seq.isdigit() and index.isascii() and index.isdigit()) or int(index) > MAX_INDEX:
         raise InvalidArgument("page_token", "is not a token this server issued")
     return int(seq), int(index)
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.kit.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
-from alongside.kit.ids import new_id
+from alongside.kit.ids import check_id, new_id
 from alongside.kit.uow import Tx
 from alongside.matcher.domain.model import AgeBand, MatchRequest
 from alongside.matcher.domain.pair_matrices import pair_matrices
@@ -54,7 +54,7 @@ class Batch:
     async def _load(self, ids: list[str], explicit: bool) -> tuple[list[pb.MatchRequest], list[MatchRequest]]:
         states, domains = [], []
         for i, request_id in enumerate(ids):
-            found = await self.ctx.store.request(request_id)
+            found = await self.ctx.store.request(check_id(f"request_ids[{i}]", request_id))
             if found is None:
                 if explicit:
                     raise NotFound(f"request_ids[{i}]: match request not found")
@@ -114,7 +114,7 @@ class Batch:
     async def confirm(self, req: pb.ConfirmBatchRequest) -> pb.ConfirmBatchResponse:
         if not req.idempotency_key:
             raise InvalidArgument("idempotency_key", "is required, at most 128 characters")
-        run = await self.ctx.store.batch(req.batch_id) if req.batch_id else None
+        run = await self.ctx.store.batch(check_id("batch_id", req.batch_id))
         if run is None:
             raise NotFound("batch not found")
         proposals = {p.request_id: p for p in run.proposals}

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from alongside.api.matcher.v1 import events_pb2 as ev
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.kit.auth.policy import require_own
-from alongside.kit.errors import InvalidArgument, NotFound
+from alongside.kit.errors import NotFound
+from alongside.kit.ids import check_id
 from alongside.kit.uow import Tx
 from alongside.matcher.domain.disclosure import NOTICE, ConsentFacts, decide
 from alongside.matcher.service.context import Context, emit, idem, parse_reply
@@ -47,7 +48,7 @@ class Disclosure:
 
     async def assignment(self, match_id: str) -> pb.Assignment:
         store = self.ctx.store
-        match = await store.match(match_id) if match_id else None
+        match = await store.match(check_id("match_id", match_id))
         if match is None:
             raise NotFound("match not found")
         require_own(match.peer_id, "assignments")
@@ -64,8 +65,7 @@ class Disclosure:
 
     async def revoke(self, req: pb.RevokeConsentRequest) -> pb.RevokeConsentResponse:
         key = idem("RevokeConsent", req.idempotency_key, req)
-        if not req.request_id or len(req.request_id) > 64:
-            raise InvalidArgument("request_id", "is required, at most 64 characters")
+        check_id("request_id", req.request_id)
 
         async def body(tx: Tx) -> bytes:
             store = self.ctx.store

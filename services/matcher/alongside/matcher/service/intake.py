@@ -14,7 +14,7 @@ from alongside.api.matcher.v1 import events_pb2 as ev
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.kit.aio import wait_any
 from alongside.kit.errors import FailedPrecondition, InvalidArgument, NotFound
-from alongside.kit.ids import new_id
+from alongside.kit.ids import check_id, new_id
 from alongside.kit.uow import Tx
 from alongside.matcher.domain.model import MatchRequest
 from alongside.matcher.domain.results import Shortlist
@@ -80,8 +80,8 @@ class Intake:
 
     async def decline(self, req: pb.DeclineMatchRequest) -> pb.DeclineMatchResponse:
         key = idem("DeclineMatch", req.idempotency_key, req)
-        _require_id("request_id", req.request_id)
-        _require_id("peer_id", req.peer_id)
+        check_id("request_id", req.request_id)
+        check_id("peer_id", req.peer_id)
 
         async def body(tx: Tx) -> bytes:
             submitted, state = await self._open_request(tx, req.request_id)
@@ -107,8 +107,8 @@ class Intake:
 
     async def accept(self, req: pb.AcceptMatchRequest) -> pb.AcceptMatchResponse:
         key = idem("AcceptMatch", req.idempotency_key, req)
-        _require_id("request_id", req.request_id)
-        _require_id("peer_id", req.peer_id)
+        check_id("request_id", req.request_id)
+        check_id("peer_id", req.peer_id)
 
         async def body(tx: Tx) -> bytes:
             store = self.ctx.store
@@ -158,7 +158,7 @@ class Intake:
 
     async def close(self, req: pb.CloseMatchRequest) -> pb.CloseMatchResponse:
         key = idem("CloseMatch", req.idempotency_key, req)
-        _require_id("match_id", req.match_id)
+        check_id("match_id", req.match_id)
         if req.reason not in pb.CloseReason.values() or req.reason == pb.CLOSE_REASON_UNSPECIFIED:
             raise InvalidArgument("reason", "is missing or not a known value")
 
@@ -224,11 +224,6 @@ def _accepted(match: pb.Match, submitted: pb.SubmitMatchRequestRequest, state: p
         session_minutes=submitted.session_minutes or 60,
         requested_at=state.created_at,
     )
-
-
-def _require_id(field: str, value: str) -> None:
-    if not value or len(value) > 64:
-        raise InvalidArgument(field, "is required, at most 64 characters")
 
 
 class Rematch:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from alongside.api.matcher.v1 import matcher_pb2 as pb
+from alongside.kit import paging
 from alongside.kit.errors import InvalidArgument, NotFound
+from alongside.kit.ids import check_id, is_id
 from alongside.matcher.service.context import Context
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
+PEERS, WAITLIST = "peers", "waitlist"  # the lists page tokens are issued for
 
 
 def page_size(requested: int) -> int:
@@ -21,7 +24,7 @@ class Queries:
         self.ctx = ctx
 
     async def peer(self, peer_id: str) -> pb.Peer:
-        peer = await self.ctx.store.peer(peer_id) if peer_id else None
+        peer = await self.ctx.store.peer(check_id("peer_id", peer_id))
         if peer is None:
             raise NotFound("peer not found")
         (peer.load,) = await self.ctx.store.loads([peer_id])
@@ -30,7 +33,9 @@ class Queries:
     async def list_peers(self, req: pb.ListPeersRequest) -> pb.ListPeersResponse:
         size = page_size(req.page_size)
         out: list[pb.Peer] = []
-        after = req.page_token
+        after = paging.position(PEERS, req.page_token)
+        if after and not is_id(after):
+            raise InvalidArgument("page_token", "is not a token this service issued")
         while len(out) < size:
             ids = await self.ctx.store.peer_ids(after=after, limit=size * 2)
             if not ids:
@@ -46,29 +51,29 @@ class Queries:
                     if len(out) == size:
                         break
         more = bool(after) and bool(await self.ctx.store.peer_ids(after=after, limit=1))
-        return pb.ListPeersResponse(peers=out, next_page_token=after if more else "")
+        return pb.ListPeersResponse(peers=out, next_page_token=paging.issue(PEERS, after) if more else "")
 
     async def intake(self, request_id: str) -> pb.MatchRequest:
-        found = await self.ctx.store.request_state(request_id) if request_id else None
+        found = await self.ctx.store.request_state(check_id("request_id", request_id))
         if found is None:
             raise NotFound("match request not found")
         return found
 
     async def match(self, match_id: str) -> pb.Match:
-        match = await self.ctx.store.match(match_id) if match_id else None
+        match = await self.ctx.store.match(check_id("match_id", match_id))
         if match is None:
             raise NotFound("match not found")
         return match
 
     async def waitlist(self, req: pb.ListWaitlistRequest) -> pb.ListWaitlistResponse:
         size = page_size(req.page_size)
-        try:
-            offset = int(req.page_token or 0)
-        except ValueError:
-            raise InvalidArgument("page_token", "is not a token this server issued") from None
+        where = paging.position(WAITLIST, req.page_token) or "0"
+        if not (where.isascii() and where.isdigit()) or len(where) > 9:
+            raise InvalidArgument("page_token", "is not a token this service issued")
+        offset = int(where)
         ids = await self.ctx.store.waitlist(offset, size + 1)
         states = [found[1] for i in ids[:size] if (found := await self.ctx.store.request(i)) is not None]
-        token = str(offset + size) if len(ids) > size else ""
+        token = paging.issue(WAITLIST, str(offset + size)) if len(ids) > size else ""
         return pb.ListWaitlistResponse(requests=states, next_page_token=token)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alongside.api.matcher.v1 import events_pb2 as ev
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.kit.errors import InvalidArgument, NotFound
+from alongside.kit.ids import check_id
 from alongside.kit.uow import Tx
 from alongside.matcher.domain import model as m
 from alongside.matcher.domain.model import Peer
@@ -54,6 +55,7 @@ class Roster:
         key = idem("SetPeerStatus", req.idempotency_key, req)
         status = enum_in("status", req.status, pb.PeerStatus, m.PeerStatus)
         assert status is not None
+        check_id("peer_id", req.peer_id)
 
         async def body(tx: Tx) -> bytes:
             await tx.watch(self.ctx.store.k.peer(req.peer_id))

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from alongside.kit.errors import InvalidArgument
+from alongside.kit.ids import check_id
 from alongside.notifier.domain.model import (
     ALL_KINDS,
     Channel,
@@ -22,7 +23,6 @@ from alongside.notifier.domain.model import (
 )
 from alongside.notifier.domain.validation import (
     check_email,
-    check_id,
     check_language,
     check_timezone,
     check_wall_time,
@@ -58,7 +58,7 @@ def validate_preferences(draft: PreferencesDraft, *, allow_loopback_webhook: boo
     email = _given(draft.email)
     webhook = _given(draft.webhook_url)
     prefs = ContactPreferences(
-        peer_id=check_id(draft.peer_id, "peer_id"),
+        peer_id=check_id("peer_id", draft.peer_id),
         language=check_language(_given(draft.language) or defaults.language),
         timezone=check_timezone(_given(draft.timezone) or defaults.timezone),
         channels=defaults.channels if draft.channels is None else parse_channels(draft.channels, "channels"),

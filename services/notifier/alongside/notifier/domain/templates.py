@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from string import Formatter
 
+from alongside.kit.ids import check_id, check_ref
 from alongside.notifier.domain.model import Kind
 from alongside.notifier.domain.template_text import (
     DEFAULT_LANGUAGE,
@@ -22,15 +23,14 @@ from alongside.notifier.domain.template_text import (
     LanguagePack,
     TemplateText,
 )
-from alongside.notifier.domain.validation import check_id
 
 ALLOWED_PLACEHOLDERS: frozenset[str] = frozenset({"when"})
 
 
 @dataclass(frozen=True, slots=True)
 class Refs:
-    """The ids a notification may carry. Each must look like an opaque id
-    (no spaces), so a sentence cannot pose as one."""
+    """The ids a notification may carry. Each must be an id by the kit's one
+    rule (a session id may be scoped), so a sentence cannot pose as one."""
 
     notification_id: str
     event_id: str
@@ -41,7 +41,7 @@ class Refs:
         for f in fields(self):
             value = getattr(self, f.name)
             if value is not None:
-                check_id(value, f.name)
+                (check_ref if f.name == "session_id" else check_id)(f.name, value)
 
     @classmethod
     def from_mapping(cls, ids: Mapping[str, str]) -> Refs:

@@ -19,8 +19,6 @@ MAX_EMAIL_LENGTH = 254  # RFC 5321 forward-path limit, minus the angle brackets
 MAX_LOCAL_PART = 64
 MAX_URL_LENGTH = 2048
 
-# Opaque ids; "~" joins a peer id and a local part in scheduler session ids.
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}")
 # IANA keys are ASCII words joined by "/"; no dots, so no path tricks.
 _ZONE_KEY = re.compile(r"[A-Za-z0-9_+-]{1,32}(/[A-Za-z0-9_+-]{1,32}){0,2}")
@@ -28,13 +26,6 @@ _ZONE_KEY = re.compile(r"[A-Za-z0-9_+-]{1,32}(/[A-Za-z0-9_+-]{1,32}){0,2}")
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _DNS_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 _WALL_TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
-
-
-def check_id(value: str, field: str) -> str:
-    """An opaque identifier: 1-128 of letters, digits and ``._:-``."""
-    if not _ID.fullmatch(value):
-        raise InvalidArgument(field, "must be an id of 1-128 letters, digits or ._:-")
-    return value
 
 
 def check_language(value: str, field: str = "language") -> str:

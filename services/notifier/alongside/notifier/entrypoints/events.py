@@ -19,9 +19,9 @@ from alongside.api.scheduler.v1 import events_pb2 as session_events
 from alongside.kit.errors import InvalidArgument
 from alongside.kit.events.consumer import Permanent
 from alongside.kit.events.envelope import Event
+from alongside.kit.ids import check_id, is_id, is_ref
 from alongside.notifier.domain.model import kind_for_event
 from alongside.notifier.domain.notification import Trigger
-from alongside.notifier.domain.validation import check_id
 
 CONSENT_REVOKED = "match.consent_revoked"
 PARTICIPANT_ERASED = "match.participant_erased"
@@ -57,7 +57,7 @@ def to_trigger(event: Event) -> Trigger | None:
         kind=kind,
         peer_id=_required_id(str(get("peer_id") or ""), "peer_id"),
         match_id=_optional_id(get("match_id")),
-        session_id=_optional_id(get("session_id")),
+        session_id=_optional_id(get("session_id"), ref=True),
         start=_instant(body, "start"),
         previous_start=_instant(body, "previous_start"),
         flagged_urgent=get("urgency") == matcher_pb2.URGENCY_URGENT,
@@ -104,19 +104,17 @@ def to_erasure(event: Event) -> Erasure | None:
 
 def _required_id(value: str, what: str) -> str:
     try:
-        return check_id(value, what)
+        return check_id(what, value)
     except InvalidArgument:
         raise Permanent(f"the event has no usable {what}") from None
 
 
-def _optional_id(value: object) -> str | None:
-    """An id to link to from the inbox; one that does not look like an id is dropped."""
-    if not isinstance(value, str) or not value:
+def _optional_id(value: object, *, ref: bool = False) -> str | None:
+    """An id to link to from the inbox (``ref``: scoped ids too); one that
+    does not look like an id is dropped."""
+    if not isinstance(value, str) or not (is_ref(value) if ref else is_id(value)):
         return None
-    try:
-        return check_id(value, "ref")
-    except InvalidArgument:
-        return None
+    return value
 
 
 def _instant(body: Message, name: str) -> datetime | None:

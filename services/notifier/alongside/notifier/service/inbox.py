@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from alongside.kit.errors import InvalidArgument, NotFound
+from alongside.kit.ids import check_id
 from alongside.kit.uow import Idempotency, Tx, UnitOfWork
 from alongside.notifier.adapters.inbox_reader import InboxReader
 from alongside.notifier.adapters.store import NotificationStore
-from alongside.notifier.domain.validation import check_id
 from alongside.notifier.service.model import Clock, InboxItem
 
 DEFAULT_PAGE = 50
@@ -43,7 +43,7 @@ class Inbox:
 
     async def list(self, peer_id: str, *, unread_only: bool, page_size: int, page_token: str) -> Page:
         """Newest first. The token is the entry id of the last item returned."""
-        check_id(peer_id, "peer_id")
+        check_id("peer_id", peer_id)
         size = page_size or DEFAULT_PAGE
         if not 1 <= size <= MAX_PAGE:
             raise InvalidArgument("page_size", f"must be between 0 and {MAX_PAGE}")
@@ -64,11 +64,11 @@ class Inbox:
 
     async def acknowledge(self, peer_id: str, notification_ids: Sequence[str], key: str, request: bytes) -> int:
         """Mark items read; how many were unread items of this inbox."""
-        check_id(peer_id, "peer_id")
+        check_id("peer_id", peer_id)
         if not 1 <= len(notification_ids) <= MAX_ACK:
             raise InvalidArgument("notification_ids", f"must hold 1 to {MAX_ACK} ids")
         for i, notification_id in enumerate(notification_ids):
-            check_id(notification_id, f"notification_ids[{i}]")
+            check_id(f"notification_ids[{i}]", notification_id)
         unique = list(dict.fromkeys(notification_ids))
         now = self._clock()
 
@@ -83,10 +83,10 @@ class Inbox:
     async def watch_start(self, peer_id: str, after_id: str) -> str:
         """Where a watch begins: after ``after_id`` (a notification id), or
         after the newest item so only new ones follow."""
-        check_id(peer_id, "peer_id")
+        check_id("peer_id", peer_id)
         if not after_id:
             return await self._reader.last_entry(peer_id)
-        check_id(after_id, "after_id")
+        check_id("after_id", after_id)
         entry = await self._reader.entry_of(peer_id, after_id)
         if entry is None:
             raise NotFound("after_id: no such notification in this inbox")

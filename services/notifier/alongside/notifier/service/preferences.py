@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from alongside.kit.errors import FailedPrecondition
+from alongside.kit.ids import check_id
 from alongside.kit.uow import Idempotency, Tx, UnitOfWork
 from alongside.notifier.adapters.store import NotificationStore
 from alongside.notifier.domain.model import Channel, ContactPreferences, default_preferences
 from alongside.notifier.domain.preferences import PreferencesDraft, validate_preferences
-from alongside.notifier.domain.validation import check_id
 
 
 class Preferences:
@@ -34,5 +34,5 @@ class Preferences:
 
     async def get(self, peer_id: str) -> ContactPreferences:
         """What applies to the peer now: stored, or the defaults (inbox only)."""
-        check_id(peer_id, "peer_id")
+        check_id("peer_id", peer_id)
         return await self._store.prefs(peer_id) or default_preferences(peer_id)

@@ -28,43 +28,33 @@ matches waiting for the planner.
 
 from __future__ import annotations
 
-import re
-
-from alongside.kit.errors import InvalidArgument
-from alongside.kit.ids import new_id
+from alongside.kit.ids import SCOPE_SEP, check_id, check_scoped_id, new_id, scoped_id
 from alongside.kit.redis import Keys
 
-SEP = "~"  # never occurs in a peer id, so a session id names its peer
-_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
-_REF = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+SEP = SCOPE_SEP  # never occurs in a peer id, so a session id names its peer
 
 
 def require_peer_id(peer_id: str, field: str = "peer_id") -> str:
-    if not _ID.match(peer_id):
-        raise InvalidArgument(field, "is required: 1-64 letters, digits or . _ : @ -")
-    return peer_id
+    return check_id(field, peer_id)
 
 
 def require_ref(value: str, field: str) -> str:
-    if not _REF.match(value):
-        raise InvalidArgument(field, "is required: 1-128 letters, digits or . _ : @ -")
-    return value
+    """A match id or participant reference: the kit's one id rule."""
+    return check_id(field, value)
 
 
 def new_session_id(peer_id: str) -> str:
-    return f"{peer_id}{SEP}{new_id('s')}"
+    return scoped_id(peer_id, new_id("s"))
 
 
 def new_series_id(peer_id: str) -> str:
-    return f"{peer_id}{SEP}{new_id('r')}"
+    return scoped_id(peer_id, new_id("r"))
 
 
 def peer_of(session_id: str, field: str = "session_id") -> str:
-    """The peer a session (or series) id belongs to, from the id alone."""
-    peer_id, sep, rest = session_id.partition(SEP)
-    if not sep or not rest or not _ID.match(peer_id) or len(session_id) > 160:
-        raise InvalidArgument(field, "is not a session id")
-    return peer_id
+    """The peer a session (or series) id belongs to, from the id alone:
+    ``<peer id>~<id>``, the kit's scoped id (an occurrence adds ``.<n>``)."""
+    return check_scoped_id(field, session_id)
 
 
 def occurrence_of(session_id: str) -> tuple[str, int] | None:

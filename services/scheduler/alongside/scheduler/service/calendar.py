@@ -14,7 +14,7 @@ from alongside.api.matcher.v1 import events_pb2 as matcher_ev
 from alongside.api.matcher.v1 import matcher_pb2 as matcher_pb
 from alongside.api.scheduler.v1 import scheduler_pb2 as pb
 from alongside.kit.errors import InvalidArgument, NotFound
-from alongside.kit.ids import new_id
+from alongside.kit.ids import check_id, new_id
 from alongside.kit.uow import Idempotency, Tx
 from alongside.scheduler.adapters.codec import encode_windows
 from alongside.scheduler.adapters.keys import peer_tag, require_peer_id
@@ -97,8 +97,7 @@ class Calendar:
         idem = Idempotency.of(
             peer_tag(peer_id), "RemoveTimeOff", req.idempotency_key, req.SerializeToString(deterministic=True)
         )
-        if not req.time_off_id:
-            raise InvalidArgument("time_off_id", "is required")
+        check_id("time_off_id", req.time_off_id)
         key = self.ctx.store.k.off(peer_id)
 
         async def body(tx: Tx) -> bytes:

@@ -1,0 +1,54 @@
+"""`python -m alongside.console` (or the `alongside-console` script) runs the console.
+
+It binds its socket itself, so ``CONSOLE_ADDR=127.0.0.1:0`` picks a free
+port, and prints ``listening on host:port`` once it accepts connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+
+import structlog
+import uvicorn
+
+from alongside.console.app import create_app
+from alongside.console.rpc import channel_credentials
+from alongside.console.settings import ConsoleSettings
+from alongside.kit import logging
+from alongside.kit.settings import ConfigError
+
+
+def main() -> int:
+    try:
+        settings = ConsoleSettings.from_env()
+        channel_credentials(settings)  # unreadable TLS files stop start-up here, named
+    except ConfigError as exc:
+        print(f"alongside-console: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.configure("console", settings.log_level, final=True)
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.host, settings.port))
+    except OSError as exc:
+        print(f"alongside-console: cannot listen on {settings.console_addr}: {exc}", file=sys.stderr)
+        return 2
+    config = uvicorn.Config(
+        create_app(settings), log_config=None, access_log=False, server_header=False, proxy_headers=False,
+        timeout_graceful_shutdown=3,
+    )
+    server = uvicorn.Server(config)
+    sock.listen(128)  # connections wait in the backlog until the server accepts them
+    host, port = sock.getsockname()[:2]
+    mode = "development sign-in ON" if settings.dev_sign_in else "sign-in by OpenID Connect"
+    structlog.get_logger("alongside.console").info("console starting", mode=mode)
+    print(f"console listening on {host}:{port}", flush=True)
+    asyncio.run(server.serve(sockets=[sock]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

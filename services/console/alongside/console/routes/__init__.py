@@ -1,0 +1,1 @@
+"""Thin routes: read the request, make the calls, render a template."""

@@ -1,0 +1,141 @@
+"""Managers: import a roster CSV, with a preview and per-row errors before anything is saved.
+
+The CSV travels in the forms (the preview shows it in an editable box to fix
+a row and check again); the console keeps none of it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import grpc
+from grpc import aio
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from alongside.api.matcher.v1 import matcher_pb2 as mpb
+from alongside.console import views
+from alongside.console.intake_form import CHOICES, DAY_NAMES, DAY_SHORT
+from alongside.console.routes.common import person, redirect
+from alongside.console.rpc import field_of, key
+
+MANAGERS = ("manager", "admin")
+
+
+async def import_form(request: Request) -> Response:
+    person(request, *MANAGERS)
+    return views.render(request, "roster_import.html", {"stage": "choose", "csv": "", "errors": [], "problem": ""})
+
+
+async def _csv(request: Request) -> tuple[bytes, str]:
+    form = await request.form()
+    upload = form.get("file")
+    if isinstance(upload, UploadFile) and upload.filename:
+        data = await upload.read()
+    else:
+        data = str(form.get("csv", "")).replace("\r\n", "\n").encode()
+    return data, str(form.get("idempotency_key", "")) or key()
+
+
+def _rows(data: bytes) -> int:
+    try:
+        return max(0, sum(1 for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))) if row) - 1)
+    except (UnicodeDecodeError, csv.Error):
+        return 0
+
+
+async def preview(request: Request) -> Response:
+    _, calls = person(request, *MANAGERS)
+    data, _ = await _csv(request)
+    context = {"stage": "preview", "csv": data.decode("utf-8-sig", errors="replace"), "rows": _rows(data),
+               "errors": [], "problem": "", "idempotency_key": key()}
+    try:
+        context["errors"] = list((await calls.import_roster(data, True, key())).errors)
+    except aio.AioRpcError as exc:
+        if exc.code() != grpc.StatusCode.INVALID_ARGUMENT:
+            raise
+        context["problem"] = field_of(exc)[1]
+    return views.render(request, "roster_import.html", context, status=200 if not context["problem"] else 400)
+
+
+async def run_import(request: Request) -> Response:
+    _, calls = person(request, *MANAGERS)
+    data, idempotency_key = await _csv(request)
+    reply = await calls.import_roster(data, False, idempotency_key)
+    context = {"stage": "done", "imported": reply.imported, "errors": list(reply.errors), "csv": "", "problem": ""}
+    return views.render(request, "roster_import.html", context)
+
+
+def routes() -> list[Route]:
+    return [
+        *roster_routes(),
+        Route("/roster/import", import_form),
+        Route("/roster/import/preview", preview, methods=["POST"]),
+        Route("/roster/import/run", run_import, methods=["POST"]),
+    ]
+
+
+PEER_TYPES = ("RECOVERY_COACH", "PEER_SPECIALIST", "PEER_NAVIGATOR", "YOUTH_PEER", "FAMILY_PEER")
+STATUSES = ("ACTIVE", "ON_LEAVE", "INACTIVE")
+STATUS_WORDS = {"ACTIVE": "Active", "ON_LEAVE": "On leave", "INACTIVE": "Inactive"}
+
+
+async def roster(request: Request) -> Response:
+    """The roster, filtered by type, status and language, a page at a time; a peer id opens that peer."""
+    _, calls = person(request, *MANAGERS)
+    q = request.query_params
+    peer_id = q.get("peer_id", "").strip()
+    if peer_id:
+        return redirect(request, f"/roster/peers/{peer_id}")
+    kind, status, language = q.get("type", ""), q.get("status", ""), q.get("language", "").strip().lower()
+    filters: dict[str, Any] = {}
+    if kind in PEER_TYPES:
+        filters["type"] = mpb.PeerType.Value("PEER_TYPE_" + kind)
+    if status in STATUSES:
+        filters["status"] = mpb.PeerStatus.Value("PEER_STATUS_" + status)
+    if language:
+        filters["language"] = language
+    page = await calls.peers(q.get("after", ""), **filters)
+    context = {"peers": list(page.peers), "next": page.next_page_token, "type": kind, "status": status,
+               "language": language, "types": PEER_TYPES, "statuses": STATUSES, "status_words": STATUS_WORDS,
+               "choices": CHOICES, "peer_status": mpb.PeerStatus.Name, "peer_type": mpb.PeerType.Name}
+    return views.render(request, "roster.html", context, fragment="results" if views.is_htmx(request) else None)
+
+
+async def show_peer(request: Request) -> Response:
+    _, calls = person(request, *MANAGERS)
+    saved = request.query_params.get("saved", "")
+    peer = await calls.peer(request.path_params["peer_id"])
+    windows = [(DAY_NAMES[w.day], f"{w.start_minute // 60:02d}:{w.start_minute % 60:02d}",
+                f"{w.end_minute // 60:02d}:{w.end_minute % 60:02d}") for w in peer.availability if w.day in DAY_NAMES]
+    slots = {f"{w.day}-{h}" for w in peer.availability
+             for h in range(w.start_minute // 60, -(-w.end_minute // 60))}  # every hour the window touches
+    context = {"peer": peer, "slots": slots, "windows": windows, "statuses": STATUSES, "status_words": STATUS_WORDS,
+               "saved": saved,
+               "choices": CHOICES, "day_names": DAY_NAMES, "day_short": DAY_SHORT, "days": range(1, 8),
+               "hours": range(24), "peer_status": mpb.PeerStatus.Name, "peer_type": mpb.PeerType.Name,
+               "age_band": mpb.AgeBand.Name, "modality": mpb.Modality.Name, "key": key()}
+    return views.render(request, "roster_peer.html", context)
+
+
+async def set_status(request: Request) -> Response:
+    _, calls = person(request, *MANAGERS)
+    form = await request.form()
+    status, peer_id = str(form.get("status", "")), request.path_params["peer_id"]
+    if status not in STATUSES:
+        return redirect(request, f"/roster/peers/{peer_id}")
+    await calls.set_peer_status(peer_id, mpb.PeerStatus.Value("PEER_STATUS_" + status),
+                                str(form.get("idempotency_key", "")) or key())
+    return redirect(request, f"/roster/peers/{peer_id}?saved=status")
+
+
+def roster_routes() -> list[Route]:
+    return [
+        Route("/roster", roster),
+        Route("/roster/peers/{peer_id}", show_peer),
+        Route("/roster/peers/{peer_id}/status", set_status, methods=["POST"]),
+    ]

@@ -1,0 +1,234 @@
+"""The one client of the three services' gRPC APIs.
+
+Every call carries the signed-in person's bearer token, so the services
+authorise and audit it as that person; the console adds nothing of its own.
+Channels are shared (one per service); the token goes with each call.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import grpc
+from grpc import aio
+
+from alongside.api.audit.v1 import audit_pb2 as apb
+from alongside.api.audit.v1 import audit_pb2_grpc
+from alongside.api.matcher.v1 import matcher_pb2 as mpb
+from alongside.api.matcher.v1 import matcher_pb2_grpc
+from alongside.api.notifier.v1 import notifier_pb2 as npb
+from alongside.api.notifier.v1 import notifier_pb2_grpc
+from alongside.api.scheduler.v1 import scheduler_pb2 as spb
+from alongside.api.scheduler.v1 import scheduler_pb2_grpc
+from alongside.console.settings import ConsoleSettings
+from alongside.kit.grpc import tls
+
+CORRELATION_HEADER = "x-correlation-id"
+
+
+def key() -> str:
+    """A fresh idempotency key: one per form submission."""
+    return "console-" + uuid.uuid4().hex
+
+
+class Backends:
+    """The channels to the three services, opened at start-up, closed at shutdown."""
+
+    def __init__(self, settings: ConsoleSettings) -> None:
+        self.settings = settings
+        self._channels: list[aio.Channel] = []
+        self.matcher: Any = None
+        self.audit: Any = None
+        self.scheduler: Any = None
+        self.notifier: Any = None
+
+    def open(self) -> None:
+        s = self.settings
+        addresses = (s.matcher_addr, s.scheduler_addr, s.notifier_addr)
+        credentials = channel_credentials(s)
+        if credentials is None:
+            channels = [aio.insecure_channel(a) for a in addresses]
+        else:
+            channels = [aio.secure_channel(a, credentials) for a in addresses]
+        self._channels = channels
+        self.matcher = matcher_pb2_grpc.MatcherServiceStub(channels[0])
+        self.audit = audit_pb2_grpc.AuditServiceStub(channels[0])  # the matcher serves the audit trail
+        self.scheduler = scheduler_pb2_grpc.SchedulerServiceStub(channels[1])
+        self.notifier = notifier_pb2_grpc.NotifierServiceStub(channels[2])
+
+    async def close(self) -> None:
+        for channel in self._channels:
+            await channel.close()
+        self._channels = []
+
+    def as_person(self, token: str) -> Calls:
+        return Calls(self, token)
+
+
+class Calls:
+    """The RPCs the console makes, each as the person whose token it holds."""
+
+    def __init__(self, backends: Backends, token: str) -> None:
+        self._b = backends
+        correlation = "console-" + uuid.uuid4().hex[:16]
+        self._metadata = (("authorization", f"Bearer {token}"), (CORRELATION_HEADER, correlation))
+        self._timeout = backends.settings.rpc_timeout_seconds
+
+    async def _unary(self, stub: Any, rpc: str, request: Any) -> Any:
+        return await getattr(stub, rpc)(request, timeout=self._timeout, metadata=self._metadata)
+
+    # Matcher.
+
+    async def submit(self, request: mpb.SubmitMatchRequestRequest) -> mpb.MatchRequest:
+        reply = await self._unary(self._b.matcher, "SubmitMatchRequest", request)
+        return reply.request  # type: ignore[no-any-return]
+
+    async def intake(self, request_id: str) -> mpb.MatchRequest:
+        reply = await self._unary(self._b.matcher, "GetIntake", mpb.GetIntakeRequest(request_id=request_id))
+        return reply.request  # type: ignore[no-any-return]
+
+    async def peer(self, peer_id: str) -> mpb.Peer:
+        reply = await self._unary(self._b.matcher, "GetPeer", mpb.GetPeerRequest(peer_id=peer_id))
+        return reply.peer  # type: ignore[no-any-return]
+
+    async def accept(self, request_id: str, peer_id: str, idempotency_key: str) -> mpb.Match:
+        req = mpb.AcceptMatchRequest(idempotency_key=idempotency_key, request_id=request_id, peer_id=peer_id)
+        reply = await self._unary(self._b.matcher, "AcceptMatch", req)
+        return reply.match  # type: ignore[no-any-return]
+
+    async def import_roster(self, data: bytes, dry_run: bool, idempotency_key: str) -> mpb.ImportRosterResponse:
+        req = mpb.ImportRosterRequest(idempotency_key=idempotency_key, csv=data, dry_run=dry_run)
+        reply: mpb.ImportRosterResponse = await self._unary(self._b.matcher, "ImportRoster", req)
+        return reply
+
+    async def run_batch(self, request_ids: list[str], policy: mpb.BatchPolicy, time_limit_s: float,
+                        idempotency_key: str) -> mpb.BatchRun:
+        req = mpb.RunBatchMatchRequest(idempotency_key=idempotency_key, request_ids=request_ids,
+                                       time_limit_seconds=time_limit_s, policy=policy)
+        # The solver may use its whole time limit: the deadline allows for it.
+        reply = await self._b.matcher.RunBatchMatch(req, timeout=self._timeout + time_limit_s, metadata=self._metadata)
+        return reply.run  # type: ignore[no-any-return]
+
+    async def confirm_batch(
+        self, batch_id: str, request_ids: list[str], idempotency_key: str
+    ) -> mpb.ConfirmBatchResponse:
+        req = mpb.ConfirmBatchRequest(idempotency_key=idempotency_key, batch_id=batch_id, request_ids=request_ids)
+        reply: mpb.ConfirmBatchResponse = await self._unary(self._b.matcher, "ConfirmBatch", req)
+        return reply
+
+    async def match(self, match_id: str) -> mpb.Match:
+        reply = await self._unary(self._b.matcher, "GetMatch", mpb.GetMatchRequest(match_id=match_id))
+        return reply.match  # type: ignore[no-any-return]
+
+    async def peers(self, page_token: str, page_size: int = 100, **filters: Any) -> mpb.ListPeersResponse:
+        req = mpb.ListPeersRequest(page_size=page_size, page_token=page_token, **filters)
+        reply: mpb.ListPeersResponse = await self._unary(self._b.matcher, "ListPeers", req)
+        return reply
+
+    async def upsert_peer(self, peer: mpb.Peer, idempotency_key: str) -> mpb.Peer:
+        req = mpb.UpsertPeerRequest(idempotency_key=idempotency_key, peer=peer)
+        reply = await self._unary(self._b.matcher, "UpsertPeer", req)
+        return reply.peer  # type: ignore[no-any-return]
+
+    async def set_peer_status(self, peer_id: str, status: int, idempotency_key: str) -> mpb.Peer:
+        req = mpb.SetPeerStatusRequest(idempotency_key=idempotency_key, peer_id=peer_id, status=status)  # type: ignore[arg-type]
+        reply = await self._unary(self._b.matcher, "SetPeerStatus", req)
+        return reply.peer  # type: ignore[no-any-return]
+
+    async def audit_records(self, page_token: str, page_size: int = 50, **filters: str) -> apb.ListAuditRecordsResponse:
+        req = apb.ListAuditRecordsRequest(page_size=page_size, page_token=page_token, **filters)
+        reply: apb.ListAuditRecordsResponse = await self._unary(self._b.audit, "ListAuditRecords", req)
+        return reply
+
+    async def assignment(self, match_id: str) -> mpb.Assignment:
+        reply = await self._unary(self._b.matcher, "GetAssignment", mpb.GetAssignmentRequest(match_id=match_id))
+        return reply.assignment  # type: ignore[no-any-return]
+
+    async def decline(self, request_id: str, peer_id: str, idempotency_key: str) -> mpb.MatchRequest:
+        req = mpb.DeclineMatchRequest(idempotency_key=idempotency_key, request_id=request_id, peer_id=peer_id)
+        reply = await self._unary(self._b.matcher, "DeclineMatch", req)
+        return reply.request  # type: ignore[no-any-return]
+
+    async def waitlist(self, page_size: int = 200, page_token: str = "") -> mpb.ListWaitlistResponse:
+        req = mpb.ListWaitlistRequest(page_size=page_size, page_token=page_token)
+        reply: mpb.ListWaitlistResponse = await self._unary(self._b.matcher, "ListWaitlist", req)
+        return reply
+
+    # Scheduler.
+
+    async def sessions(self, peer_id: str, start: datetime, end: datetime) -> list[spb.Session]:
+        req = spb.ListSessionsRequest(peer_id=peer_id, page_size=200)
+        req.start.FromDatetime(start)
+        req.end.FromDatetime(end)
+        out: list[spb.Session] = []
+        while True:
+            reply = await self._unary(self._b.scheduler, "ListSessions", req)
+            out.extend(reply.sessions)
+            if not reply.next_page_token or len(out) >= 1000:
+                return out
+            req.page_token = reply.next_page_token
+
+    async def session(self, session_id: str) -> spb.Session:
+        req = spb.GetSessionRequest(session_id=session_id)
+        reply = await self._unary(self._b.scheduler, "GetSession", req)
+        return reply.session  # type: ignore[no-any-return]
+
+    async def mark(self, session_id: str, attended: bool, idempotency_key: str) -> spb.Session:
+        if attended:
+            req: Any = spb.MarkAttendedRequest(idempotency_key=idempotency_key, session_id=session_id)
+            reply = await self._unary(self._b.scheduler, "MarkAttended", req)
+        return reply.session  # type: ignore[no-any-return]
+        req = spb.MarkNoShowRequest(idempotency_key=idempotency_key, session_id=session_id)
+        reply = await self._unary(self._b.scheduler, "MarkNoShow", req)
+        return reply.session  # type: ignore[no-any-return]
+
+    async def calendar_feed(self, peer_id: str) -> str:
+        req = spb.GetCalendarFeedRequest(peer_id=peer_id)
+        return str((await self._unary(self._b.scheduler, "GetCalendarFeed", req)).ics)
+
+    # Notifier.
+
+    async def contact_preferences(self, peer_id: str) -> npb.ContactPreferences:
+        req = npb.GetContactPreferencesRequest(peer_id=peer_id)
+        reply = await self._unary(self._b.notifier, "GetContactPreferences", req)
+        return reply.preferences  # type: ignore[no-any-return]
+
+    async def set_contact_preferences(self, prefs: npb.ContactPreferences, idempotency_key: str) -> None:
+        req = npb.SetContactPreferencesRequest(idempotency_key=idempotency_key, preferences=prefs)
+        await self._unary(self._b.notifier, "SetContactPreferences", req)
+
+    async def notifications(self, peer_id: str, page_size: int = 50) -> list[npb.Notification]:
+        req = npb.ListNotificationsRequest(peer_id=peer_id, page_size=page_size)
+        return list((await self._unary(self._b.notifier, "ListNotifications", req)).notifications)
+
+    async def acknowledge(self, peer_id: str, ids: Sequence[str], idempotency_key: str) -> int:
+        req = npb.AcknowledgeRequest(idempotency_key=idempotency_key, peer_id=peer_id, notification_ids=list(ids))
+        return int((await self._unary(self._b.notifier, "Acknowledge", req)).acknowledged)
+
+    def watch(self, peer_id: str, after_id: str) -> Any:
+        """The live stream of new inbox items (read with ``read()``; ``aio.EOF`` at its end).
+        No deadline: the caller cancels it."""
+        req = npb.WatchNotificationsRequest(peer_id=peer_id, after_id=after_id)
+        return self._b.notifier.WatchNotifications(req, metadata=self._metadata)
+
+
+def channel_credentials(settings: ConsoleSettings) -> grpc.ChannelCredentials | None:
+    """TLS (or mTLS) credentials for the channels to the services, None for plaintext.
+    Bad files stop start-up with ``ConfigError`` naming the variable."""
+    if not settings.tls:
+        return None
+    return tls.channel_credentials(settings.tls_ca_file, settings.tls_client_cert_file, settings.tls_client_key_file)
+
+
+def status_of(exc: BaseException) -> grpc.StatusCode | None:
+    return exc.code() if isinstance(exc, aio.AioRpcError) else None
+
+
+def field_of(exc: aio.AioRpcError) -> tuple[str, str]:
+    """INVALID_ARGUMENT details are ``field: message`` (alongside.kit.errors.InvalidArgument)."""
+    details = exc.details() or ""
+    field, sep, message = details.partition(": ")
+    return (field, message) if sep else ("", details)

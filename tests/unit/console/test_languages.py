@@ -1,0 +1,42 @@
+"""Spanish is complete: every message of the templates and the form's labels has a translation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+import alongside.console
+from alongside.console import i18n, intake_form, views
+from alongside.console.routes import preferences, roster, roster_edit
+
+ROOT = Path(alongside.console.__file__).parent
+
+
+def messages() -> set[str]:
+    found: set[str] = set()
+    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    for _, _, message, _, _ in extract_from_dir(str(ROOT), [("templates/**.html", "jinja2")], options_map=options):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    for table in (intake_form.LABELS, intake_form.CHOICES, intake_form.DAY_NAMES, intake_form.DAY_SHORT,
+                  views.STATUS_WORDS, preferences.KINDS, roster.STATUS_WORDS, roster_edit.LABELS):
+        found.update(table.values())
+    return found
+
+
+def test_every_message_has_a_spanish_translation() -> None:
+    with (ROOT / "locale" / "es" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalogue = read_po(f, locale="es")
+    translated = {m.id[0] if isinstance(m.id, tuple) else m.id for m in catalogue if m.id and m.string and not m.fuzzy}
+    missing = sorted(messages() - translated)
+    assert missing == [], f"add these to locale/es/LC_MESSAGES/messages.po: {missing}"
+
+
+def test_the_language_is_per_request_and_unknown_ones_fall_back_to_english() -> None:
+    i18n.load()
+    i18n.activate("es")
+    assert i18n.gettext("New intake") == "Nueva admisión"
+    assert i18n.gettext("must be a known IANA time zone") == "debe ser una zona horaria IANA conocida"
+    i18n.activate("xx")
+    assert i18n.current() == "en" and i18n.gettext("New intake") == "New intake"
