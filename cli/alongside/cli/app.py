@@ -18,6 +18,7 @@ from alongside.cli import (
     plan,
     roster,
     sessions,
+    stats,
     status,
     streams,
     token,
@@ -62,6 +63,7 @@ def main(
 
 
 app.command("status")(status.status)
+app.command("stats")(stats.stats)
 app.command("console")(console.console)
 app.add_typer(roster.app, name="roster")
 app.add_typer(intake.app, name="intake")

@@ -33,3 +33,22 @@ async def test_the_demo_runs_the_whole_journey(full_stack: Stack) -> None:
     mails = [p.read_text(errors="replace") for p in sink.glob("*.eml")]
     assert any("@example.org" in m for m in mails)
     assert not any("Demo Peer" in m or "demo-p-" in m for m in mails)  # no names or participant refs by email
+
+
+async def test_after_the_demo_the_dashboard_has_figures(full_stack: Stack) -> None:
+    """The demo's data fills the dashboard: `alongside stats` prints non-empty aggregates."""
+    demo = await full_stack.run("--json", "demo", "--peers", "24", "--intakes", "12", "--accept", "3", "--wait", "15",
+                                "--time-limit", "2")  # fmt: skip
+    assert demo.exit_code == 0, demo.output
+    result = await full_stack.run("--json", "stats", "--weeks", "2")
+    no_traceback(result)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    programme, sessions = figures["programme"], figures["sessions"]
+    assert sum(int(w["submitted"]["value"]) for w in programme["waiting"]) >= 12
+    assert programme["caseload"]["active_peers"] >= 1 and int(programme["caseload"]["load_units"]) >= 4
+    assert any(g["dimension"] == "language" for g in programme["equity"])
+    assert any(int(w["booked"]["value"]) or w["booked"]["suppressed"] for w in sessions["sessions"])
+    assert "demo-p-" not in result.stdout and "Demo Peer" not in result.stdout
+    human = await full_stack.run("stats")
+    assert human.exit_code == 0 and "Waiting list" in human.stdout and "Equity" in human.stdout, human.output

@@ -133,6 +133,7 @@ async def test_services_work_with_their_own_credentials(
             participant_time_zone="UTC",
             participant_availability=WEEKDAYS_9_17,
             session_minutes=60,
+            requested_at=accepted_at,
         )
         await emit(matcher, "m-1", Event.of("match.accepted", "/alongside/matcher", match, subject="m-1"))
 
@@ -153,3 +154,20 @@ async def test_services_work_with_their_own_credentials(
     assert (await admin.nc.jetstream().stream_info("ALONGSIDE_DLQ")).state.messages == 0
     trouble = [entry for entry in logs if entry.get("event") in TROUBLE]
     assert not trouble, trouble
+    await dashboard_records_written(admin_redis, redis_as("admin", DATABASES["matcher"]))
+
+
+async def dashboard_records_written(scheduler_redis: Any, matcher_redis: Any) -> None:
+    """The dashboard's writes and one-off backfills pass the services' own Valkey logins."""
+    intake = await scheduler_redis.hget(f"{NAMESPACE}:scheduler:{{peer:p-1}}:intake", "m-1")
+    assert intake is not None and intake.endswith(b"|ROUTINE")
+    assert await scheduler_redis.hlen(f"{NAMESPACE}:scheduler:{{peer:p-1}}:facts") == 1  # the booked session
+
+    async def backfilled() -> bool:
+        markers = (
+            await matcher_redis.exists(f"{NAMESPACE}:matcher:{{roster}}:stats:requests:backfilled"),
+            await scheduler_redis.exists(f"{NAMESPACE}:scheduler:{{dir}}:stats-backfilled"),
+        )
+        return all(markers)
+
+    await eventually(backfilled, timeout=10, what="both dashboard backfills finished")

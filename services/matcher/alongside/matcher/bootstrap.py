@@ -28,6 +28,8 @@ from alongside.matcher.service.erasure import Erasures, ScrubStream
 from alongside.matcher.service.intake import Intake, Rematch
 from alongside.matcher.service.queries import Queries
 from alongside.matcher.service.roster import Roster
+from alongside.matcher.service.stats import ProgrammeStatsQuery
+from alongside.matcher.service.stats_backfill import StatsBackfill
 from alongside.matcher.settings import MatcherSettings
 
 # The durables that read match.accepted, whose dead letters may hold a copy.
@@ -77,9 +79,16 @@ def build(settings: MatcherSettings, clock: Callable[[], datetime] = utc_now) ->
         rematch = Rematch(ctx, intake)
         erasures = Erasures(ctx, accepted_scrubber(deps, settings.namespace))
         made.append(erasures)
-        deps.tasks.extend((rematch.run, erasures.run))
+        deps.tasks.extend((rematch.run, erasures.run, StatsBackfill(store).run))
         servicer = MatcherServicer(
-            Roster(ctx), intake, Queries(ctx), Batch(ctx, intake), rematch, Disclosure(ctx), erasures
+            Roster(ctx),
+            intake,
+            Queries(ctx),
+            Batch(ctx, intake),
+            rematch,
+            Disclosure(ctx),
+            erasures,
+            ProgrammeStatsQuery(ctx),
         )
         matcher_pb2_grpc.add_MatcherServiceServicer_to_server(servicer, server)
         audit = AuditServicer(deps.js, settings.namespace, auth_setup.signature_check(settings))

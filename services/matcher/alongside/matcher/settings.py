@@ -31,6 +31,9 @@ class MatcherSettings(Settings):
     # How often the sweep looks for participants past retention, and retries
     # erasures whose stream scrub has not finished.
     erasure_sweep_seconds: float = 3600.0
+    # The dashboard's small-cell rule (docs/dashboard.md): no count or
+    # percentile over fewer than this many people leaves GetProgrammeStats.
+    stats_min_cell_size: int = 5
 
     def validate(self) -> None:
         super().validate()
@@ -44,3 +47,5 @@ class MatcherSettings(Settings):
             raise ConfigError("RETENTION_DAYS must not be negative")
         if self.erasure_sweep_seconds <= 0:
             raise ConfigError("ERASURE_SWEEP_SECONDS must be positive")
+        if self.stats_min_cell_size < 2:
+            raise ConfigError("STATS_MIN_CELL_SIZE must be at least 2")

@@ -30,6 +30,8 @@ from alongside.scheduler.service.erasure import Erasures, ScrubStream
 from alongside.scheduler.service.plan import Planner
 from alongside.scheduler.service.queries import Queries
 from alongside.scheduler.service.reminders import ReminderLoop
+from alongside.scheduler.service.stats import SessionStatsQuery
+from alongside.scheduler.service.stats_backfill import StatsBackfill
 from alongside.scheduler.settings import SchedulerSettings
 
 SERVICE_NAME = scheduler_pb2.DESCRIPTOR.services_by_name["SchedulerService"].full_name
@@ -76,7 +78,10 @@ def build(settings: SchedulerSettings, clock: Callable[[], datetime] = utc_now) 
         ctx = context(deps)
         booking = Booking(ctx)
         deps.tasks.append(ReminderLoop(ctx, Firing(deps.redis)).run)
-        servicer = SchedulerServicer(Calendar(ctx), booking, Changes(ctx), Queries(ctx), Planner(ctx, booking))
+        deps.tasks.append(StatsBackfill(ctx.store).run)
+        servicer = SchedulerServicer(
+            Calendar(ctx), booking, Changes(ctx), Queries(ctx), Planner(ctx, booking), SessionStatsQuery(ctx)
+        )
         scheduler_pb2_grpc.add_SchedulerServiceServicer_to_server(servicer, server)
         return (SERVICE_NAME,)
 

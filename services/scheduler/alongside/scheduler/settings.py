@@ -40,6 +40,9 @@ class SchedulerSettings(Settings):
     consumer_backoff_seconds: float = 1.0
     consumer_ack_wait_seconds: float = 30.0
     plan_time_limit_seconds: float = 10.0
+    # The dashboard's small-cell rule (docs/dashboard.md): no count or
+    # percentile over fewer than this many leaves GetSessionStats.
+    stats_min_cell_size: int = 5
 
     def validate(self) -> None:
         super().validate()
@@ -54,6 +57,8 @@ class SchedulerSettings(Settings):
                 raise ConfigError(f"{name.upper()} must be positive")
         if self.notice_hours < 0 or self.consumer_backoff_seconds < 0 or self.availability_retry_limit < 1:
             raise ConfigError("NOTICE_HOURS, CONSUMER_BACKOFF_SECONDS and AVAILABILITY_RETRY_LIMIT are out of range")
+        if self.stats_min_cell_size < 2:
+            raise ConfigError("STATS_MIN_CELL_SIZE must be at least 2")
         kinds = self.types()
         if self.first_session_type not in {k.name for k in kinds}:
             raise ConfigError("FIRST_SESSION_TYPE must name one of SESSION_TYPES")

@@ -18,6 +18,7 @@ from redis.asyncio.client import Pipeline
 
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.kit.redis import Keys
+from alongside.matcher.adapters.stats_facts import match_fact, request_fact, tags_fact
 
 TAG = "roster"
 M = TypeVar("M", bound=Message)
@@ -73,6 +74,21 @@ class MatcherKeys:
     @property
     def waitlist(self) -> str:
         return self._key("waitlist")
+
+    @property
+    def stats_requests(self) -> str:
+        """request id -> the dashboard's compact fact (``stats_facts``)."""
+        return self._key("stats", "requests")
+
+    @property
+    def stats_tags(self) -> str:
+        """request id -> the languages and cultures stated at intake; deleted on erasure."""
+        return self._key("stats", "tags")
+
+    @property
+    def stats_matches(self) -> str:
+        """match id -> when it was accepted, and the peer."""
+        return self._key("stats", "matches")
 
     @property
     def roster_version(self) -> str:
@@ -179,7 +195,9 @@ class MatcherStore:
         if submitted is not None:
             fields["input"] = submitted.SerializeToString(deterministic=True)
             pipe.sadd(self.k.by_ref(submitted.participant.participant_ref), request_id)
+            pipe.hset(self.k.stats_tags, request_id, tags_fact(submitted))
         pipe.hset(self.k.request(request_id), mapping=fields)
+        pipe.hset(self.k.stats_requests, request_id, request_fact(state))
 
     def put_finished(self, pipe: Pipeline, request_id: str, at_ms: int) -> None:
         pipe.zadd(self.k.finished, {request_id: at_ms})
@@ -191,6 +209,8 @@ class MatcherStore:
         pipe.hset(key, mapping={"state": tombstone.SerializeToString(deterministic=True), "erased": erasure_id})
         pipe.zrem(self.k.waitlist, tombstone.request_id)
         pipe.zrem(self.k.finished, tombstone.request_id)
+        pipe.hset(self.k.stats_requests, tombstone.request_id, request_fact(tombstone))
+        pipe.hdel(self.k.stats_tags, tombstone.request_id)
 
     def put_erasure(self, pipe: Pipeline, erasure: pb.Erasure) -> None:
         pipe.set(self.k.erasure(erasure.erasure_id), erasure.SerializeToString(deterministic=True))
@@ -200,6 +220,7 @@ class MatcherStore:
 
     def put_match(self, pipe: Pipeline, match: pb.Match) -> None:
         pipe.set(self.k.match(match.match_id), match.SerializeToString(deterministic=True))
+        pipe.hset(self.k.stats_matches, match.match_id, match_fact(match))
 
     def put_batch(self, pipe: Pipeline, run: pb.BatchRun) -> None:
         pipe.set(self.k.batch(run.batch_id), run.SerializeToString(deterministic=True), ex=30 * 24 * 3600)

@@ -13,6 +13,7 @@ from alongside.matcher.service.erasure import Erasures
 from alongside.matcher.service.intake import Intake, Rematch
 from alongside.matcher.service.queries import Queries
 from alongside.matcher.service.roster import Roster
+from alongside.matcher.service.stats import ProgrammeStatsQuery
 
 Ctx = Any  # grpc.aio.ServicerContext; errors are mapped by the kit's interceptor
 
@@ -27,9 +28,10 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
         rematch: Rematch,
         consent: Disclosure,
         erasures: Erasures,
+        stats: ProgrammeStatsQuery,
     ) -> None:
         self.roster, self.intake, self.queries, self.batch, self.rematch = roster, intake, queries, batch, rematch
-        self.consent, self.erasures = consent, erasures
+        self.consent, self.erasures, self.stats = consent, erasures, stats
 
     async def UpsertPeer(self, request: pb.UpsertPeerRequest, context: Ctx) -> pb.UpsertPeerResponse:
         reply = await self.roster.upsert(request)
@@ -98,3 +100,8 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
 
     async def GetErasure(self, request: pb.GetErasureRequest, context: Ctx) -> pb.GetErasureResponse:
         return pb.GetErasureResponse(erasure=await self.erasures.get(request.erasure_id))
+
+    async def GetProgrammeStats(
+        self, request: pb.GetProgrammeStatsRequest, context: Ctx
+    ) -> pb.GetProgrammeStatsResponse:
+        return await self.stats.get(request)

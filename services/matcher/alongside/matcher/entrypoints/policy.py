@@ -30,6 +30,8 @@ TABLE: dict[str, set[str]] = {
     "ConfirmBatch": MANAGERS,
     "EraseParticipant": MANAGERS,
     "GetErasure": MANAGERS,
+    # Aggregates only (docs/dashboard.md), but over participant data: audited.
+    "GetProgrammeStats": MANAGERS,
 }
 
 SERVICE = matcher_pb2.DESCRIPTOR.services_by_name["MatcherService"]
@@ -51,5 +53,6 @@ AUDITED = POLICY.methods(
         "RevokeConsent",
         "EraseParticipant",
         "GetErasure",
+        "GetProgrammeStats",
     )
 )

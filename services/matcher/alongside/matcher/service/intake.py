@@ -222,6 +222,7 @@ def _accepted(match: pb.Match, submitted: pb.SubmitMatchRequestRequest, state: p
         participant_time_zone=submitted.participant.time_zone,
         participant_availability=submitted.participant.availability,
         session_minutes=submitted.session_minutes or 60,
+        requested_at=state.created_at,
     )
 
 

@@ -75,6 +75,11 @@ def encode_session(session: Session) -> bytes:
     return session_record(session).SerializeToString(deterministic=True)
 
 
+def session_fact(session: Session) -> str:
+    """The dashboard's copy of a session: start, status letter, match (docs/dashboard.md)."""
+    return f"{ms(session.start)}|{session.status.value[0]}|{session.match_id or ''}"
+
+
 def session_of(record: pb.Session) -> Session:
     reason = pb.CancelReason.Name(record.cancel_reason).removeprefix("CANCEL_REASON_") if record.cancel_reason else None
     return Session(

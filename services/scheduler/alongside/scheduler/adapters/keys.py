@@ -14,6 +14,8 @@ slot (also on Redis Cluster):
 ``byp:<ref>``      zset  the same, for one participant
 ``bymatch:<id>``   set   session ids of one match
 ``rem``            zset  pending reminder ids, score due_ms
+``intake``         hash  match id -> "requested_ms|URGENCY" (dashboard)
+``facts``          hash  session id -> "start_ms|status letter|match id" (dashboard)
 ``outbox``         stream  the kit's transactional outbox
 ``idem:*``         hash  idempotency records (the kit's layout)
 =================  ====  ==================================================
@@ -105,6 +107,14 @@ class SchedulerKeys:
 
     def reminders(self, peer_id: str) -> str:
         return self.peer(peer_id, "rem")
+
+    def facts(self, peer_id: str) -> str:
+        """What the dashboard reads of each session, written with the session itself."""
+        return self.peer(peer_id, "facts")
+
+    def intake(self, peer_id: str) -> str:
+        """When each of the peer's matches was requested, from ``match.accepted``."""
+        return self.peer(peer_id, "intake")
 
     def idem(self, tag: str, scope: str, key: str) -> str:
         """The kit's ``UnitOfWork`` idempotency layout, so both can share records."""

@@ -18,16 +18,23 @@ from alongside.scheduler.service.calendar import Calendar
 from alongside.scheduler.service.changes import Changes
 from alongside.scheduler.service.plan import Planner
 from alongside.scheduler.service.queries import Queries
+from alongside.scheduler.service.stats import SessionStatsQuery
 
 Ctx = Any  # grpc.aio.ServicerContext
 
 
 class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
     def __init__(
-        self, calendar: Calendar, booking: Booking, changes: Changes, queries: Queries, planner: Planner
+        self,
+        calendar: Calendar,
+        booking: Booking,
+        changes: Changes,
+        queries: Queries,
+        planner: Planner,
+        stats: SessionStatsQuery,
     ) -> None:
         self.calendar, self.booking, self.changes = calendar, booking, changes
-        self.queries, self.planner = queries, planner
+        self.queries, self.planner, self.stats = queries, planner, stats
 
     async def AddTimeOff(self, request: pb.AddTimeOffRequest, context: Ctx) -> pb.AddTimeOffResponse:
         require_own(request.peer_id, CALENDAR)
@@ -78,6 +85,9 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
 
     async def PlanWeek(self, request: pb.PlanWeekRequest, context: Ctx) -> pb.PlanWeekResponse:
         return await self.planner.plan(request)
+
+    async def GetSessionStats(self, request: pb.GetSessionStatsRequest, context: Ctx) -> pb.GetSessionStatsResponse:
+        return await self.stats.get(request)
 
 
 CALENDAR = "calendar"

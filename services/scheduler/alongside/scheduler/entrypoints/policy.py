@@ -23,6 +23,8 @@ TABLE: dict[str, set[str]] = {
     "ListSessions": STAFF | {"peer"},
     "GetCalendarFeed": MANAGERS | {"peer"},
     "PlanWeek": MANAGERS,
+    # Aggregates only (docs/dashboard.md), but over participant data: audited.
+    "GetSessionStats": MANAGERS,
 }
 
 SERVICE = scheduler_pb2.DESCRIPTOR.services_by_name["SchedulerService"]
@@ -41,5 +43,6 @@ AUDITED = POLICY.methods(
         "ListSessions",
         "GetCalendarFeed",
         "PlanWeek",
+        "GetSessionStats",
     )
 )

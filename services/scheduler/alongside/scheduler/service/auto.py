@@ -80,6 +80,7 @@ class MatchEvents:
             participant_availability=msg.participant_availability,
         )
         idem = Idem.of(peer_id, "AutoBook", event.id, request)
+        await self._note_intake(peer_id, msg)
         if await self.ctx.store.idem(self.ctx.store.k.idem(PLAN_TAG, "Unschedulable", event.id)):
             return
         if not await self._availability_known(peer_id, event.id):
@@ -98,6 +99,17 @@ class MatchEvents:
             await self._unschedulable(event, msg, "invalid_request")
             return
         self._note_urgency(msg, response.session.start.ToDatetime(UTC))
+
+    async def _note_intake(self, peer_id: str, msg: matcher_ev.MatchAccepted) -> None:
+        """When the intake was made, for the time to first session (docs/dashboard.md).
+
+        A fact about the match, no personal data; the same value on every
+        delivery, so it is written on its own before the booking.
+        """
+        if msg.HasField("requested_at") and msg.urgency in matcher_pb.Urgency.values():
+            urgency = matcher_pb.Urgency.Name(msg.urgency).removeprefix("URGENCY_")
+            value = f"{msg.requested_at.ToMilliseconds()}|{urgency}"
+            await self.ctx.store.r.hset(self.ctx.store.k.intake(peer_id), msg.match_id, value)
 
     async def _availability_known(self, peer_id: str, event_id: str) -> bool:
         """True once windows arrived; raises to retry until the limit, then False."""

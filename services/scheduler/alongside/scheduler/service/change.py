@@ -24,6 +24,7 @@ from alongside.scheduler.adapters.codec import (
     encode_session,
     index_member,
     ms,
+    session_fact,
 )
 from alongside.scheduler.adapters.commit import Candidate, Commit, Outcome
 from alongside.scheduler.adapters.keys import peer_tag
@@ -58,6 +59,7 @@ class Change:
     def add(self, session: Session) -> None:
         """A new session; if live, its interval is checked against the calendar."""
         self.commit.hset(self.k.sessions(self.peer_id), session.id, encode_session(session))
+        self.commit.hset(self.k.facts(self.peer_id), session.id, session_fact(session))
         self._index(session)
         if session.match_id:
             self.commit.sadd(self.k.by_match(self.peer_id, session.match_id), session.id)
@@ -68,6 +70,7 @@ class Change:
     def replace(self, before: Session, after: Session) -> None:
         """A changed session: moved intervals are re-checked, ignoring the old one."""
         self.commit.hset(self.k.sessions(self.peer_id), after.id, encode_session(after))
+        self.commit.hset(self.k.facts(self.peer_id), after.id, session_fact(after))
         if index_member(before) != index_member(after):
             self._unindex(before)
             self._index(after)
