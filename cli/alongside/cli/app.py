@@ -11,6 +11,7 @@ from alongside.cli import (
     calendar,
     demo,
     intake,
+    login,
     match,
     notifications,
     participant,
@@ -47,11 +48,20 @@ def main(
     timeout: Annotated[
         float, typer.Option("--timeout", envvar="ALONGSIDE_TIMEOUT", help="Seconds to wait for each call.")
     ] = DEFAULT_TIMEOUT_S,
+    config_path: Annotated[
+        str | None,
+        typer.Option(
+            "--config",
+            help="A config file, or the data folder (var/) of a `make run`. Default: ALONGSIDE_CONFIG,"
+            " then ~/.config/alongside/config.json (see `alongside login`), then ./var/.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Services are found at ALONGSIDE_MATCHER, ALONGSIDE_SCHEDULER and ALONGSIDE_NOTIFIER
-    (host:port; defaults are the ports `make run` uses)."""
+    """The CLI finds the services through its configuration (--config, ALONGSIDE_CONFIG, the user's config
+    folder, ./var/), or at ALONGSIDE_MATCHER, ALONGSIDE_SCHEDULER and ALONGSIDE_NOTIFIER (host:port)."""
     try:
-        config = Config.from_env(timeout_s=timeout, json=json_output)
+        config = Config.from_env(timeout_s=timeout, json=json_output, config_path=config_path)
     except CliError as exc:
         report(exc, json_output)
         raise typer.Exit(int(exc.exit_code)) from None
@@ -61,6 +71,7 @@ def main(
 
 
 app.command("status")(status.status)
+app.command("login")(login.login)
 app.add_typer(roster.app, name="roster")
 app.add_typer(intake.app, name="intake")
 app.add_typer(match.app, name="match")

@@ -20,8 +20,10 @@ from alongside.api.matcher.v1 import matcher_pb2_grpc
 from alongside.api.notifier.v1 import notifier_pb2_grpc
 from alongside.api.scheduler.v1 import scheduler_pb2_grpc
 from alongside.cli.config import Config
-from alongside.cli.errors import from_rpc
+from alongside.cli.errors import CliError, ExitCode, from_rpc
+from alongside.kit.grpc.server import stack_health_name
 
+STACK_CHECK_TIMEOUT_S = 3.0
 STUBS: dict[str, Any] = {
     "matcher": matcher_pb2_grpc.MatcherServiceStub,
     "scheduler": scheduler_pb2_grpc.SchedulerServiceStub,
@@ -38,10 +40,25 @@ def idempotency_key(given: str | None) -> str:
 class Service:
     """One service: its address, a lazily opened channel and its stub."""
 
-    def __init__(self, name: str, address: str, timeout_s: float, correlation_id: str, token: str = "") -> None:
+    def __init__(
+        self,
+        name: str,
+        address: str,
+        timeout_s: float,
+        correlation_id: str,
+        token: str = "",
+        *,
+        stack_id: str = "",
+        data_dir: str = "",
+        token_problem: str = "",
+    ) -> None:
         self.name, self.address, self.timeout_s = name, address, timeout_s
         self.correlation_id = correlation_id
         self.token = token
+        # A token minted from a stack's secret goes only to a server of that stack.
+        self.stack_id, self.data_dir = stack_id, data_dir
+        self.token_problem = token_problem
+        self._stack_checked = not stack_id
         self._channel: grpc.Channel | None = None
         self._stub: Any = None
 
@@ -65,19 +82,53 @@ class Service:
         try:
             yield
         except grpc.RpcError as exc:
+            error = from_rpc(exc, self.name, self.address, self.correlation_id)
+            if error.code == "UNAUTHENTICATED" and self.token_problem:
+                error = CliError(f"{error.message}; {self.token_problem}", error.exit_code, error.code)
+            raise error from None
+
+    def is_stack(self, stack_id: str, timeout_s: float = STACK_CHECK_TIMEOUT_S) -> bool:
+        """Whether the server here was started by the stack ``stack_id`` (asked without a token)."""
+        self.stub  # noqa: B018 - opens the channel
+        assert self._channel is not None
+        try:
+            health_pb2_grpc.HealthStub(self._channel).Check(
+                health_pb2.HealthCheckRequest(service=stack_health_name(stack_id)), timeout=timeout_s
+            )
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:  # type: ignore[attr-defined]
+                return False
             raise from_rpc(exc, self.name, self.address, self.correlation_id) from None
+        return True
+
+    def check_stack(self) -> None:
+        """Before the first call with a stack's token: is this server that stack's?"""
+        if self._stack_checked:
+            return
+        if not self.is_stack(self.stack_id, min(self.timeout_s, STACK_CHECK_TIMEOUT_S)):
+            raise CliError(
+                f"the {self.name} at {self.address} is not part of the stack in {self.data_dir}"
+                f" (stack {self.stack_id}), so the CLI does not send it that stack's token — is that"
+                " `make run` still running? `alongside status` shows who answers where",
+                ExitCode.UNREACHABLE,
+                "WRONG_STACK",
+            )
+        self._stack_checked = True
 
     def call(self, rpc: str, request: Message, timeout_s: float | None = None) -> Any:
+        self.check_stack()
         with self.guard():
             return getattr(self.stub, rpc)(request, timeout=timeout_s or self.timeout_s, metadata=self.metadata)
 
     def future(self, rpc: str, request: Message, timeout_s: float) -> Any:
         """A call in flight (``grpc.Future``); read it with ``result()`` inside ``guard()``."""
+        self.check_stack()
         with self.guard():
             return getattr(self.stub, rpc).future(request, timeout=timeout_s, metadata=self.metadata)
 
     def stream(self, rpc: str, request: Message, timeout_s: float | None = None) -> Iterator[Any]:
         """A server stream; no deadline unless one is given (a tail follows forever)."""
+        self.check_stack()
         with self.guard():
             call = getattr(self.stub, rpc)(request, timeout=timeout_s, metadata=self.metadata)
             try:
@@ -116,7 +167,16 @@ class Clients:
     def __init__(self, config: Config) -> None:
         self.correlation_id = "cli-" + uuid.uuid4().hex[:16]
         self.services = {
-            name: Service(name, address, config.timeout_s, self.correlation_id, config.token)
+            name: Service(
+                name,
+                address,
+                config.timeout_s,
+                self.correlation_id,
+                config.token,
+                stack_id=config.credentials.stack_id,
+                data_dir=str(config.found.stack.data_dir) if config.found.stack else "",
+                token_problem=config.credentials.problem,
+            )
             for name, address in config.addresses.items()
         }
 

@@ -1,18 +1,21 @@
-"""Where the CLI finds the services, read from the environment once.
+"""Where the CLI finds the services, read once per invocation.
 
-``ALONGSIDE_MATCHER``, ``ALONGSIDE_SCHEDULER`` and ``ALONGSIDE_NOTIFIER`` are
-``host:port`` (defaults: the ports ``make run`` uses); ``NATS_URL`` and
-``REDIS_URL`` are only read by ``status`` and the operators' ``streams
-provision`` and ``valkey provision``.
+Each address comes from, first that is set: ``ALONGSIDE_MATCHER``,
+``ALONGSIDE_SCHEDULER``, ``ALONGSIDE_NOTIFIER`` (``host:port``); the config
+file found (``alongside.cli.discovery``); the ``endpoints.json`` of the stack
+it names (``make run`` writes the ports it chose); the ports ``make run``
+prefers. ``NATS_URL`` and ``REDIS_URL`` the same way; they are only read by
+``status`` and the operators' ``streams provision`` and ``valkey provision``.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from alongside.cli.credentials import token_from
+from alongside.cli.credentials import Credentials, credentials_from
+from alongside.cli.discovery import Found, discover
 from alongside.cli.errors import CliError, ExitCode
 
 DEFAULT_ADDRESSES = {"matcher": "127.0.0.1:50051", "scheduler": "127.0.0.1:50052", "notifier": "127.0.0.1:50053"}
@@ -29,28 +32,53 @@ class Config:
     timeout_s: float = DEFAULT_TIMEOUT_S
     json: bool = False
     token: str = ""
+    credentials: Credentials = field(default_factory=Credentials)
+    found: Found = field(default_factory=Found)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, timeout_s: float, json: bool) -> Config:
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        timeout_s: float,
+        json: bool,
+        config_path: str | None = None,
+    ) -> Config:
         source = os.environ if env is None else env
-        addresses = {}
-        for service, default in DEFAULT_ADDRESSES.items():
-            variable = f"ALONGSIDE_{service.upper()}"
-            addresses[service] = check_address(variable, source.get(variable, default))
         if not 0 < timeout_s <= 3600:
             raise CliError("--timeout must be between 0 and 3600 seconds", ExitCode.BAD_INPUT)
+        found = discover(source, config_path)
+        endpoints = found.stack.endpoints if found.stack is not None and found.stack.endpoints else {}
+
+        def pick(variable: str, key: str, default: str) -> tuple[str, str]:
+            for where, value in (
+                (variable, source.get(variable)),
+                (f"{key} in {found.source}", found.settings.get(key)),
+                (f"{key} in {found.stack.data_dir / 'endpoints.json'}" if found.stack else "", endpoints.get(key)),
+            ):
+                if value:
+                    return where, str(value)
+            return variable, default
+
+        addresses = {}
+        for service, default in DEFAULT_ADDRESSES.items():
+            where, value = pick(f"ALONGSIDE_{service.upper()}", service, default)
+            addresses[service] = check_address(where, value)
+        credentials = credentials_from(source, found)
         return cls(
             addresses=addresses,
-            nats_url=source.get("NATS_URL", DEFAULT_NATS_URL),
-            redis_url=source.get("REDIS_URL", DEFAULT_REDIS_URL),
+            nats_url=pick("NATS_URL", "nats_url", DEFAULT_NATS_URL)[1],
+            redis_url=pick("REDIS_URL", "redis_url", DEFAULT_REDIS_URL)[1],
             timeout_s=timeout_s,
             json=json,
-            token=token_from(source),
+            token=credentials.token,
+            credentials=credentials,
+            found=found,
         )
 
 
 def check_address(variable: str, value: str) -> str:
-    """``host:port`` with a numeric port; the message names the variable."""
+    """``host:port`` with a numeric port; the message names where it came from."""
     host, _, port = value.strip().rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise CliError(

@@ -88,8 +88,10 @@ def notifications(j: Journey) -> None:
 
 
 def _emails(j: Journey) -> None:
-    # `make run` files the local sink's mail under var/mail.
-    folder = os.environ.get(SINK_VARIABLE, "") or ("var/mail" if Path("var/mail").is_dir() else "")
+    # `make run` files the local sink's mail under var/mail (its endpoints.json says where).
+    stack = j.s.config.found.stack
+    stack_mail = str((stack.endpoints or {}).get("mail_dir", "")) if stack is not None else ""
+    folder = os.environ.get(SINK_VARIABLE, "") or (stack_mail if stack_mail and Path(stack_mail).is_dir() else "")
     if not j.featured_email:
         return
     if not folder:
