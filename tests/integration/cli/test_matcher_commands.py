@@ -70,6 +70,28 @@ async def test_decline_accept_and_close(matcher_only: Stack, tmp_path: Path) -> 
     assert [c["peer_id"] for c in declined["candidates"]] == ["p-en"]
     again = await matcher_only.run("match", "accept", request_id, "p-es")
     assert again.exit_code == 1 and "cannot do that now: this peer was declined" in again.stderr
+    twice = await matcher_only.run("match", "decline", request_id, "p-es")
+    assert twice.exit_code == 1 and "this peer was already declined for this request" in twice.stderr
+
+
+async def test_declining_a_peer_who_is_not_a_candidate_says_why(matcher_only: Stack, tmp_path: Path) -> None:
+    await imported(matcher_only, tmp_path)
+    request_id = await submit(matcher_only, tmp_path)
+    nobody = await matcher_only.run("match", "decline", request_id, "no-such-peer")
+    no_traceback(nobody)
+    assert nobody.exit_code == 1 and nobody.stdout == ""
+    assert nobody.stderr.startswith("error: not found: peer not found — `alongside roster list` shows the peer ids")
+    # A peer on the roster but not on this request's shortlist: a peer navigator; the intake asks for a coach.
+    other = ROSTER.splitlines()[2].replace("p-en,Demo Peer EN", "p-off,Demo Peer OFF")
+    other = other.replace("recovery_coach", "peer_navigator")
+    write(tmp_path / "more.csv", ROSTER.splitlines()[0] + "\n" + other + "\n")
+    assert (await matcher_only.run("roster", "import", str(tmp_path / "more.csv"))).exit_code == 0
+    shortlist = await matcher_only.json("intake", "show", request_id)
+    assert "p-off" not in [c["peer_id"] for c in shortlist["candidates"]]
+    off = await matcher_only.run("match", "decline", request_id, "p-off")
+    assert off.exit_code == 1 and "this peer is not on this request's shortlist" in off.stderr
+    after = await matcher_only.json("intake", "show", request_id)
+    assert after["declined_peer_ids"] == []
     accepted = await matcher_only.run("match", "accept", request_id, "p-en", "--idempotency-key", "acc-1")
     assert accepted.exit_code == 0, accepted.output
     match = await matcher_only.json("match", "accept", request_id, "p-en", "--idempotency-key", "acc-1")  # replay
