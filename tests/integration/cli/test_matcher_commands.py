@@ -117,6 +117,15 @@ async def test_batch_run_then_confirm(matcher_only: Stack, tmp_path: Path) -> No
     confirmed = await matcher_only.run("batch", "confirm", run["batch_id"])
     assert confirmed.exit_code == 0, confirmed.output
     assert "Confirmed (3)" in confirmed.stdout
+    # Again, with a new idempotency key: one clear message, exit 0, nothing changes.
+    again = await matcher_only.run("batch", "confirm", run["batch_id"])
+    no_traceback(again)
+    assert again.exit_code == 0, again.output
+    assert f"Batch {run['batch_id']} was already confirmed on " in again.stdout and "nothing to do (3)" in again.stdout
+    assert "Not confirmed" not in again.stdout and "stay open" not in again.stderr
+    assert "no longer open" not in again.output
+    repeat = await matcher_only.json("batch", "confirm", run["batch_id"])
+    assert repeat["matches"] == [] and repeat["failures"] == [] and len(repeat["already_confirmed"]) == 3
     listed = await matcher_only.json("roster", "list")
     assert {p["peer_id"]: p["load"] for p in listed["peers"]} == {"p-en": 1, "p-es": 2}
 
