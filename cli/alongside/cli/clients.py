@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -35,6 +36,37 @@ CORRELATION_HEADER = "x-correlation-id"
 def idempotency_key(given: str | None) -> str:
     """The caller's key (so a script can retry safely), or a fresh one per invocation."""
     return given if given else "cli-" + uuid.uuid4().hex
+
+
+COUNT_CAP = 5000
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of a list and how many there are in all."""
+
+    items: list[Any]
+    total: int
+    exact: bool  # False: there are more than ``total``, the count stopped there
+    next_page_token: str
+
+    def title(self, noun: str) -> str:
+        """``Peers (3)``, or ``Peers (50 of 203)`` when the page is not all of them."""
+        if not self.next_page_token:
+            return f"{noun} ({self.total})"
+        return f"{noun} ({len(self.items)} of {self.total if self.exact else f'more than {self.total}'})"
+
+    def hint(self) -> str:
+        """What to run for the next page, or '' when this was the last."""
+        if not self.next_page_token:
+            return ""
+        return (
+            f"Showing {len(self.items)} of {self.total if self.exact else f'more than {self.total}'}."
+            f" Next page: the same command with --page-token {self.next_page_token} (or --limit 0 for all)."
+        )
+
+    def json(self, key: str, items: list[Any]) -> dict[str, Any]:
+        return {key: items, "total": self.total, "total_is_exact": self.exact, "next_page_token": self.next_page_token}
 
 
 class Service:
@@ -146,6 +178,38 @@ class Service:
             if not reply.next_page_token or (limit and len(out) >= limit):
                 return out[:limit] if limit else out
             request.page_token = reply.next_page_token
+
+    def page(
+        self, rpc: str, request: Any, items: str, limit: int, page_size: int = 200, count_cap: int = COUNT_CAP
+    ) -> Listing:
+        """``limit`` items (0: all) from ``request.page_token`` on, and how many
+        there are in all: the rest is counted by paging on, up to ``count_cap``."""
+        out: list[Any] = []
+        while True:
+            request.page_size = min(page_size, limit - len(out)) if limit else page_size
+            reply = self.call(rpc, request)
+            out.extend(getattr(reply, items))
+            if not reply.next_page_token or (limit and len(out) >= limit):
+                break
+            request.page_token = reply.next_page_token
+        shown = out[:limit] if limit else out
+        next_token = reply.next_page_token if limit and len(out) >= limit else ""
+        total, exact = len(shown), True
+        if next_token:
+            counter = type(request)()
+            counter.CopyFrom(request)
+            counter.page_token = next_token
+            while True:
+                counter.page_size = page_size
+                reply = self.call(rpc, counter)
+                total += len(getattr(reply, items))
+                if not reply.next_page_token:
+                    break
+                if total - len(shown) >= count_cap:
+                    exact = False
+                    break
+                counter.page_token = reply.next_page_token
+        return Listing(shown, total, exact, next_token)
 
     def health(self, timeout_s: float) -> str:
         """The server's overall health status name, e.g. ``SERVING``."""

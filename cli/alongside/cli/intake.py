@@ -13,7 +13,7 @@ from alongside.cli.errors import handled
 from alongside.cli.intake_file import load_file, request_from_doc
 from alongside.cli.output import Output, label, to_dict, when
 from alongside.cli.parsing import bad
-from alongside.cli.state import IdempotencyKey, session
+from alongside.cli.state import IdempotencyKey, PageToken, session
 from alongside.cli.views import peer_names, show_request
 
 app = typer.Typer(help="Match requests: submit an intake, show it, list the waiting list.", no_args_is_help=True)
@@ -125,15 +125,21 @@ def show(ctx: typer.Context, request_id: Annotated[str, typer.Argument(help="Req
 @app.command("waitlist")
 @handled
 def waitlist(
-    ctx: typer.Context, limit: Annotated[int, typer.Option(help="At most this many; 0 for all.")] = 50
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(help="At most this many; 0 for all.")] = 50,
+    page_token: PageToken = "",
 ) -> None:
     """The waiting list, most urgent and longest waiting first, with the reason each waits."""
     s = session(ctx)
-    requests = s.clients.matcher.collect("ListWaitlist", pb.ListWaitlistRequest(), "requests", max(limit, 0))
+    request = pb.ListWaitlistRequest(page_token=page_token)
+    listing = s.clients.matcher.page("ListWaitlist", request, "requests", max(limit, 0))
+    requests = listing.items
     if s.out.json:
-        s.out.emit({"requests": [to_dict(r) for r in requests]})
+        s.out.emit(listing.json("requests", [to_dict(r) for r in requests]))
         return
     rows = [
         (r.request_id, label(pb.Urgency, r.urgency), when(r.created_at), r.waitlist_reason.summary) for r in requests
     ]
-    s.out.table(f"Waiting list ({len(requests)})", ("request", "urgency", "since", "why it waits"), rows)
+    s.out.table(listing.title("Waiting list"), ("request", "urgency", "since", "why it waits"), rows)
+    if listing.hint():
+        s.out.hint(listing.hint())

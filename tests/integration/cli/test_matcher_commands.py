@@ -138,3 +138,24 @@ async def test_invalid_input_from_the_service_names_the_field(matcher_only: Stac
     assert result.exit_code == 2
     assert '"message": "invalid input: participant.time_zone: must be a known IANA time zone' in result.stderr
     assert '"code": "INVALID_ARGUMENT"' in result.stderr and result.stdout == ""
+
+
+async def test_list_titles_say_how_many_of_how_many(matcher_only: Stack, tmp_path: Path) -> None:
+    header, *rows = ROSTER.splitlines()
+    more = [rows[1].replace("p-en,Demo Peer EN", f"p-x{i},Demo Peer X{i}") for i in range(3)]
+    write(tmp_path / "five.csv", "\n".join([header, *rows, *more]) + "\n")
+    assert (await matcher_only.run("roster", "import", str(tmp_path / "five.csv"))).exit_code == 0
+    page = await matcher_only.run("roster", "list", "--limit", "2")
+    assert page.exit_code == 0, page.output
+    assert "Peers (2 of 5)" in page.stdout
+    assert "Showing 2 of 5. Next page: the same command with --page-token " in page.stderr
+    token = page.stderr.split("--page-token ")[1].split()[0]
+    following = await matcher_only.json("roster", "list", "--limit", "2", "--page-token", token)
+    first = await matcher_only.json("roster", "list", "--limit", "2")
+    assert first["total"] == 5 and first["next_page_token"] == token
+    assert following["total"] == 3 and len(following["peers"]) == 2
+    assert not {p["peer_id"] for p in first["peers"]} & {p["peer_id"] for p in following["peers"]}
+    everything = await matcher_only.run("roster", "list")
+    assert "Peers (5)" in everything.stdout and "Next page" not in everything.stderr
+    waiting = await matcher_only.run("intake", "waitlist", "--limit", "1")
+    assert "Waiting list (0)" in waiting.stdout

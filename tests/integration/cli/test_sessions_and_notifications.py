@@ -60,6 +60,17 @@ async def test_an_accepted_match_shows_its_session_calendar_and_notifications(
     await eventually(told, timeout=15, what="assignment and booking in the inbox")
     table = await full_stack.run("notifications", "list", "p-es")
     assert "You have a new assignment in Alongside" in table.stdout and "inbox sent" in table.stdout
+    # A page is not the inbox: "1 of N" and how to get the next page.
+    total = len(await inbox(full_stack, "p-es"))
+    one = await full_stack.run("notifications", "list", "p-es", "--limit", "1")
+    assert f"Inbox of p-es (1 of {total})" in one.stdout
+    assert f"Showing 1 of {total}. Next page: the same command with --page-token " in one.stderr
+    page = await full_stack.json("notifications", "list", "p-es", "--limit", "1")
+    assert page["total"] == total and page["next_page_token"]
+    rest = await full_stack.json("notifications", "list", "p-es", "--page-token", page["next_page_token"])
+    assert len(rest["notifications"]) == total - 1 and rest["next_page_token"] == ""
+    ids = [n["notification_id"] for n in page["notifications"] + rest["notifications"]]
+    assert len(set(ids)) == total
 
 
 async def test_tail_follows_the_inbox_live(full_stack: Stack, tmp_path: Path) -> None:
