@@ -26,6 +26,26 @@ async def test_roster_import_reports_bad_rows_by_their_file_line(matcher_only: S
     assert sorted(p["peer_id"] for p in listed["peers"]) == ["p-en", "p-es"]
 
 
+async def test_roster_csv_messages_say_what_is_wrong(matcher_only: Stack, tmp_path: Path) -> None:
+    header, es, _ = ROSTER.splitlines()
+    short = "p-short,Demo Peer Short (fictional),recovery_coach,en,"  # 5 fields of 10
+    odd_type = es.replace("p-es,", "p-odd,").replace("recovery_coach", "sponsor")
+    csv_file = write(tmp_path / "r.csv", f"{header}\n{short}\n{odd_type}\n")
+    result = await matcher_only.run("roster", "import", str(csv_file))
+    no_traceback(result)
+    assert result.exit_code == 2
+    lines = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.count("│") >= 4}
+    assert "│ row │ has 5 fields, the header has 10 │" in " ".join(lines["2"].split())
+    assert "capacity" not in lines["2"]
+    odd = " ".join(lines["3"].split())
+    assert "types" in odd and "recovery_coach, peer_specialist, peer_navigator, youth_peer, family_peer" in odd
+    semicolons = write(tmp_path / "semi.csv", header.replace(",", ";") + "\n" + es.replace(",", ";") + "\n")
+    result = await matcher_only.run("roster", "import", str(semicolons))
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert "separated by semicolons" in result.stderr and "lacks the column" not in result.stderr
+
+
 async def test_roster_list_filters_and_show(matcher_only: Stack, tmp_path: Path) -> None:
     await imported(matcher_only, tmp_path)
     spanish = await matcher_only.json("roster", "list", "--language", "es")
