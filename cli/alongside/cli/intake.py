@@ -9,8 +9,8 @@ import typer
 
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.cli.clients import idempotency_key
-from alongside.cli.errors import handled
-from alongside.cli.intake_file import load_file, request_from_doc
+from alongside.cli.errors import CliError, handled
+from alongside.cli.intake_file import file_field, load_file, request_from_doc
 from alongside.cli.output import Output, label, to_dict, when
 from alongside.cli.parsing import bad
 from alongside.cli.state import IdempotencyKey, PageToken, session
@@ -69,8 +69,22 @@ def submit(
             " --availability and --peer-type",
         )
     request = request_from_doc(doc, idempotency_key(key))
-    reply = s.clients.matcher.call("SubmitMatchRequest", request).request
+    try:
+        reply = s.clients.matcher.call("SubmitMatchRequest", request).request
+    except CliError as exc:
+        raise in_file_terms(exc) from None
     render(s.out, reply, peer_names(s.clients.matcher, [c.peer_id for c in reply.candidates]), request)
+
+
+def in_file_terms(error: CliError) -> CliError:
+    """The matcher's field names in an INVALID_ARGUMENT message, as the intake file spells them."""
+    prefix = "invalid input: "
+    if error.code != "INVALID_ARGUMENT" or not error.message.startswith(prefix):
+        return error
+    field, sep, rest = error.message[len(prefix) :].partition(":")
+    if not sep:
+        return error
+    return CliError(f"{prefix}{file_field(field)}:{rest}", error.exit_code, error.code)
 
 
 def merge_flags(

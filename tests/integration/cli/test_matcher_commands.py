@@ -179,3 +179,20 @@ async def test_list_titles_say_how_many_of_how_many(matcher_only: Stack, tmp_pat
     assert "Peers (5)" in everything.stdout and "Next page" not in everything.stderr
     waiting = await matcher_only.run("intake", "waitlist", "--limit", "1")
     assert "Waiting list (0)" in waiting.stdout
+
+
+async def test_the_participant_ref_has_one_name_in_errors(matcher_only: Stack, tmp_path: Path) -> None:
+    missing = await matcher_only.run(
+        "intake", "submit", str(write(tmp_path / "none.yaml", INTAKE.replace("  ref: demo-p-0001\n", "")))
+    )
+    invalid = await matcher_only.run(
+        "intake", "submit", str(write(tmp_path / "bad.yaml", INTAKE.replace("demo-p-0001", "'has spaces'")))
+    )
+    flags = await matcher_only.run(
+        "intake", "submit", "--ref", "has spaces", "--tz", "America/New_York",
+        "--availability", "mon 09:00-12:00", "--peer-type", "recovery_coach",
+    )  # fmt: skip
+    for result in (missing, invalid, flags):
+        no_traceback(result)
+        assert result.exit_code == 2, result.output
+        assert "participant.ref: " in result.stderr and "participant_ref" not in result.stderr, result.stderr
