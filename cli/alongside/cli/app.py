@@ -27,6 +27,7 @@ from alongside.cli.clients import Clients
 from alongside.cli.config import DEFAULT_TIMEOUT_S, Config
 from alongside.cli.errors import CliError, report
 from alongside.cli.output import Output
+from alongside.cli.root import RootGroup
 from alongside.cli.state import Session
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=RootGroup,
 )
 
 

@@ -10,6 +10,7 @@ from alongside.api.notifier.v1 import notifier_pb2 as pb
 from alongside.cli.clients import idempotency_key
 from alongside.cli.errors import CliError, ExitCode, handled
 from alongside.cli.output import Output, label, to_dict, when
+from alongside.cli.root import INTERRUPTED
 from alongside.cli.state import IdempotencyKey, PageToken, session
 
 app = typer.Typer(help="A peer's notifications: list, follow live, mark read.", no_args_is_help=True)
@@ -76,10 +77,10 @@ def tail(
         recent = list(notifier.call("ListNotifications", request).notifications)
     for item in reversed(recent):
         _print(s.out, item)
-    s.out.hint(f"following {peer_id}'s inbox; Ctrl-C stops")
     after = after or (recent[0].notification_id if recent else "")
     seen, last_id = 0, after
     try:
+        s.out.hint(f"following {peer_id}'s inbox; Ctrl-C stops")
         watch = pb.WatchNotificationsRequest(peer_id=peer_id, after_id=after)
         for reply in notifier.stream("WatchNotifications", watch):
             _print(s.out, reply.notification)
@@ -88,7 +89,7 @@ def tail(
                 return
     except KeyboardInterrupt:
         s.out.hint("stopped.")
-        return
+        raise typer.Exit(INTERRUPTED) from None
     resume = f" --after {last_id}" if last_id else ""
     raise CliError(
         f"the notifier at {notifier.address} ended the stream (restarting?) — follow on with"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -147,3 +150,21 @@ async def test_tail_ends_with_a_friendly_message_when_the_notifier_stops(full_st
     no_traceback(result)
     assert result.exit_code == 3
     assert "the notifier at" in result.stderr
+
+
+async def test_ctrl_c_on_tail_exits_130(full_stack: Stack) -> None:
+    """The real console script in its own process, interrupted as a terminal would."""
+    env = {k: v for k, v in {**os.environ, **full_stack.env}.items() if v is not None}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "alongside.cli", "notifications", "tail", "p-nobody", "--last", "0",
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    line = await asyncio.wait_for(proc.stderr.readline(), 30)
+    assert b"Ctrl-C stops" in line
+    proc.send_signal(signal.SIGINT)
+    code = await asyncio.wait_for(proc.wait(), 15)
+    rest = (await proc.stderr.read()).decode()
+    assert code == 130, rest
+    # (A SIGINT that lands during the hint's flush may write that line again.)
+    assert rest.endswith("stopped.\n") and "Traceback" not in rest, rest

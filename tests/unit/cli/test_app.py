@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -99,3 +100,26 @@ def test_next_monday_is_the_coming_week_start() -> None:
     assert next_monday(datetime(2027, 3, 3, 15, tzinfo=zone)) == datetime(2027, 3, 8, tzinfo=zone)
     assert next_monday(datetime(2027, 3, 8, 0, tzinfo=zone)) == datetime(2027, 3, 8, tzinfo=zone)
     assert next_monday(datetime(2027, 3, 8, 9, tzinfo=zone)) == datetime(2027, 3, 15, tzinfo=zone)
+
+
+def test_a_missing_option_is_one_line_as_documented() -> None:
+    result = run("token", "issue", "--sub", "staff-7")
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert result.stderr == "error: Missing option '--role'. — see `alongside token issue --help`\n"
+    assert "╭" not in result.output and result.stdout == ""
+
+
+def test_a_bad_option_value_is_one_json_object_with_json() -> None:
+    result = run("--json", "roster", "list", "--limit", "many")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    error = json.loads(lines[0])["error"]
+    assert error["exit_code"] == 2 and error["code"] == "USAGE" and "'--limit'" in error["message"]
+
+
+def test_an_unknown_command_is_one_line() -> None:
+    result = run("rooster", "list")
+    assert result.exit_code == 2 and result.stderr.startswith("error: No such command 'rooster'.")
+    assert len(result.stderr.splitlines()) == 1
