@@ -27,7 +27,7 @@ from alongside.cli.clients import Clients
 from alongside.cli.config import DEFAULT_TIMEOUT_S, Config
 from alongside.cli.errors import CliError, report
 from alongside.cli.output import Output
-from alongside.cli.root import RootGroup
+from alongside.cli.root import RootGroup, version_callback
 from alongside.cli.state import Session
 
 app = typer.Typer(
@@ -50,6 +50,10 @@ def main(
     timeout: Annotated[
         float, typer.Option("--timeout", envvar="ALONGSIDE_TIMEOUT", help="Seconds to wait for each call.")
     ] = DEFAULT_TIMEOUT_S,
+    _version: Annotated[
+        bool,
+        typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version and exit."),
+    ] = False,
     config_path: Annotated[
         str | None,
         typer.Option(

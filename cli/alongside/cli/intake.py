@@ -29,14 +29,22 @@ def submit(
     tz: Annotated[str | None, typer.Option("--tz", help="Participant's IANA time zone.")] = None,
     availability: Annotated[list[str] | None, typer.Option(help="e.g. 'mon 09:00-12:00'; repeat.")] = None,
     area: Annotated[str | None, typer.Option(help="Where the participant can meet in person.")] = None,
-    interpreter: Annotated[bool | None, typer.Option("--interpreter/--no-interpreter")] = None,
+    interpreter: Annotated[
+        bool | None,
+        typer.Option("--interpreter/--no-interpreter", help="The participant needs an interpreter (or not)."),
+    ] = None,
     peer_type: Annotated[list[str] | None, typer.Option(help="e.g. recovery_coach; repeat.")] = None,
     require: Annotated[list[str] | None, typer.Option(help="Hard constraint, e.g. languages=so; repeat.")] = None,
     prefer: Annotated[list[str] | None, typer.Option(help="Weighted wish, e.g. cultures=somali; repeat.")] = None,
     urgency: Annotated[str | None, typer.Option(help="routine, priority or urgent.")] = None,
     acuity: Annotated[int | None, typer.Option(help="Caseload units this participant uses.")] = None,
-    session_minutes: Annotated[int | None, typer.Option()] = None,
-    shortlist_size: Annotated[int | None, typer.Option()] = None,
+    session_minutes: Annotated[
+        int | None, typer.Option(help="Length of one session in minutes; default 60.", show_default=False)
+    ] = None,
+    shortlist_size: Annotated[
+        int | None,
+        typer.Option(help="Candidates on the shortlist, 1 to 50; default the programme's.", show_default=False),
+    ] = None,
     exclude: Annotated[list[str] | None, typer.Option(help="Peer id with a conflict of interest; repeat.")] = None,
     key: IdempotencyKey = None,
 ) -> None:

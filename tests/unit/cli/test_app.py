@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import typer
 from typer.testing import CliRunner, Result
 
 from alongside.cli.app import app
@@ -123,3 +125,37 @@ def test_an_unknown_command_is_one_line() -> None:
     result = run("rooster", "list")
     assert result.exit_code == 2 and result.stderr.startswith("error: No such command 'rooster'.")
     assert len(result.stderr.splitlines()) == 1
+
+
+def command_paths() -> list[tuple[str, ...]]:
+    paths: list[tuple[str, ...]] = []
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:
+        subs = getattr(command, "commands", {})
+        if not subs:
+            paths.append(path)
+        for name, sub in subs.items():
+            walk(sub, (*path, name))
+
+    walk(typer.main.get_command(app), ())
+    return paths
+
+
+@pytest.mark.parametrize("path", command_paths(), ids=lambda p: " ".join(p) or "alongside")
+def test_help_has_no_type_placeholders_and_every_option_says_what_it_does(path: tuple[str, ...]) -> None:
+    result = run(*path, "--help")
+    assert result.exit_code == 0, result.output
+    usage = next(line for line in result.stdout.splitlines() if "Usage:" in line)
+    assert "{" not in usage and "}" not in usage, usage
+    assert "<bool>" not in result.stdout
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│") and "--" in line]
+    for row in rows:
+        words = row.strip("│ ").split()
+        # An option row: the option, maybe a type, then its help; a row of only names has no help.
+        assert any(not w.startswith(("--", "-", "<")) for w in words[1:]), row
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("alongside ") and result.stdout.strip().split()[1][0].isdigit()
