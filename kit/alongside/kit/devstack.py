@@ -241,8 +241,10 @@ def main() -> int:
         nonlocal stop
         stop = True
 
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    # The children are in process groups of their own, so nothing reaches them but us:
+    # a closed terminal (SIGHUP) must stop them in order too, not orphan them.
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, request_stop)
     sink: SmtpSink | None = None
     endpoints: dict[str, Any] = {
         "stack_id": stack_id,

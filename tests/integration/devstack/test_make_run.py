@@ -109,3 +109,24 @@ def test_a_configured_nats_nobody_answers_is_named_within_seconds(tmp_path: Path
     assert done.returncode == 1
     assert f"error: NATS_URL is set, but nobody answers at 127.0.0.1:{dead}" in done.stderr
     assert not (tmp_path / "var" / "endpoints.json").exists()
+
+
+@pytest.mark.slow
+def test_a_closed_terminal_stops_everything_too(tmp_path: Path) -> None:
+    """SIGHUP reaches only make run (its children have groups of their own): it must stop them, not orphan them."""
+    var = tmp_path / "var"
+    out = tmp_path / "out.txt"
+    with out.open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "alongside.kit.devstack"], env=devstack_env(var), stdout=sink,
+            stderr=subprocess.STDOUT, process_group=0,
+        )  # fmt: skip
+    try:
+        wait_for_line(out, "Alongside is up", proc, 120)
+        os.killpg(proc.pid, signal.SIGHUP)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines = out.read_text().splitlines()
+    assert lines[-1] == "stopped." and "stopped embedded NATS" in lines, lines
