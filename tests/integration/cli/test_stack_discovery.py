@@ -124,9 +124,7 @@ async def test_login_then_any_folder_works(
     assert result.exit_code == 0, result.output
 
 
-async def test_an_explicit_config_wins(
-    stacked: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_an_explicit_config_wins(stacked: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     var = data_folder(tmp_path / "clone", matcher_address(stacked))
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

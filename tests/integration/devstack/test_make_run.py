@@ -91,7 +91,7 @@ def test_ctrl_c_stops_the_services_before_the_servers(tmp_path: Path) -> None:
     for name in SERVICES:
         seen = events(var / "logs" / f"{name}.log")
         assert "service.stopping" in seen and seen[-1] == "service.stopped", (name, seen[-10:])
-        after = seen[seen.index("service.stopping"):]
+        after = seen[seen.index("service.stopping") :]
         # A drain ends in one clean disconnect; a server gone first shows as errors and reconnects.
         troubles = [e for e in after if e in ("nats.error", "nats.reconnected") or "EOF" in e or "refused" in e]
         assert not troubles and after.count("nats.disconnected") <= 1, (name, after)
