@@ -34,6 +34,8 @@ class Config:
     token: str = ""
     credentials: Credentials = field(default_factory=Credentials)
     found: Found = field(default_factory=Found)
+    # Where each service's address came from: a variable, the config file, endpoints.json, or the default.
+    address_sources: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(
@@ -58,12 +60,13 @@ class Config:
             ):
                 if value:
                     return where, str(value)
-            return variable, default
+            return "default", default
 
-        addresses = {}
+        addresses, sources = {}, {}
         for service, default in DEFAULT_ADDRESSES.items():
             where, value = pick(f"ALONGSIDE_{service.upper()}", service, default)
             addresses[service] = check_address(where, value)
+            sources[service] = where
         credentials = credentials_from(source, found)
         return cls(
             addresses=addresses,
@@ -74,6 +77,7 @@ class Config:
             token=credentials.token,
             credentials=credentials,
             found=found,
+            address_sources=sources,
         )
 
 

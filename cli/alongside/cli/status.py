@@ -46,6 +46,11 @@ def check_service(service: Service, timeout_s: float, stack_id: str = "") -> Che
     return Check(service.name, service.address, state == "SERVING", state.lower().replace("_", " "), detail)
 
 
+def _not_ours(check: Check, data_dir: object) -> Check:
+    detail = f"something answers here, but the stack in {data_dir} is not running: not this stack"
+    return Check(check.component, check.address, False, "other stack", detail)
+
+
 def stack_line(s: Session) -> tuple[dict[str, str], str]:
     """Whose stack this is: its data folder and id, or where the CLI looked."""
     found = s.config.found
@@ -105,6 +110,11 @@ def status(ctx: typer.Context) -> None:
     timeout_s = min(s.config.timeout_s, CHECK_TIMEOUT_S)
     stack_id = s.config.credentials.stack_id
     checks = [check_service(service, timeout_s, stack_id) for service in s.clients.services.values()]
+    stack_folder = s.config.found.stack
+    if stack_folder is not None and not stack_folder.running:
+        # Our stack is not running: whoever answers at the default ports is someone else's.
+        defaults = {name for name, where in s.config.address_sources.items() if where == "default"}
+        checks = [_not_ours(c, stack_folder.data_dir) if c.up and c.component in defaults else c for c in checks]
     checks += [check_nats(s.config.nats_url, timeout_s), check_redis(s.config.redis_url, timeout_s)]
     stack, line = stack_line(s)
     if s.out.json:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from alongside.cli import config
 from alongside.kit.testing.auth import TEST_AUTH, TEST_SECRET
 from alongside.matcher.bootstrap import build as build_matcher
 from alongside.matcher.settings import MatcherSettings
@@ -90,6 +91,12 @@ async def test_a_stack_that_is_not_running_lends_no_token(
     result = await stacked.run("roster", "list")
     assert result.exit_code == 1
     assert f"the stack in {var} is not running" in result.stderr
+    # Someone else's matcher answers at the default port: status must not call it ours.
+    monkeypatch.setitem(config.DEFAULT_ADDRESSES, "matcher", matcher_address(stacked))
+    status = await stacked.run("--json", "status")
+    assert status.exit_code == 1
+    matcher = next(c for c in json.loads(status.stdout)["components"] if c["component"] == "matcher")
+    assert matcher["state"] == "other stack" and f"the stack in {var} is not running" in matcher["detail"]
 
 
 async def test_from_another_folder_the_error_names_where_it_looked(
