@@ -79,11 +79,17 @@ def choose_port(env: Mapping[str, str], variable: str, preferred: int, what: str
     if _free(preferred):
         return preferred
     port = free_port()
+    choose = f"; set {variable} to choose" if variable else ""
     warn(
         f"port {preferred} ({what}) is taken, perhaps by another `make run`; using {port} instead."
-        f" The CLI finds it in {DATA / ENDPOINTS}; set {variable} to choose."
+        f" The CLI finds it in {DATA / ENDPOINTS}{choose}."
     )
     return port
+
+
+def _port(preferred: int, what: str = "a port") -> int:
+    """``preferred`` if free, else a free one, announced (``choose_port`` without a variable)."""
+    return choose_port({}, "", preferred, what)
 
 
 def _moved(preferred: int, actual: int, what: str) -> None:

@@ -67,3 +67,10 @@ def test_a_configured_server_nobody_answers_is_named_at_once(variable: str, sche
 
 def test_one_live_server_of_several_is_enough(held: int) -> None:
     devstack.check_dependency("NATS_URL", f"nats://127.0.0.1:{free_port()},nats://127.0.0.1:{held}", 4222)
+
+
+def test_a_port_without_a_variable_also_moves_loudly(held: int, capsys: pytest.CaptureFixture[str]) -> None:
+    port = devstack._port(held, "web console")
+    assert port != held
+    err = capsys.readouterr().err
+    assert f"port {held} (web console) is taken" in err and "set  to" not in err
