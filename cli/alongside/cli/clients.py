@@ -140,7 +140,7 @@ class Service:
         if not self.is_stack(self.stack_id, min(self.timeout_s, STACK_CHECK_TIMEOUT_S)):
             raise CliError(
                 f"the {self.name} at {self.address} is not part of the stack in {self.data_dir}"
-                f" (stack {self.stack_id}), so the CLI does not send it that stack's token — is that"
+                f" (stack {self.stack_id}), so the CLI does not send it a token — is that"
                 " `make run` still running? `alongside status` shows who answers where",
                 ExitCode.UNREACHABLE,
                 "WRONG_STACK",
@@ -237,7 +237,7 @@ class Clients:
                 config.timeout_s,
                 self.correlation_id,
                 config.token,
-                stack_id=config.credentials.stack_id,
+                stack_id=config.stack_check(name),
                 data_dir=str(config.found.stack.data_dir) if config.found.stack else "",
                 token_problem=config.credentials.problem,
             )

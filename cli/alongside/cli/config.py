@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from alongside.cli.credentials import Credentials, credentials_from
-from alongside.cli.discovery import Found, discover
+from alongside.cli.discovery import ENDPOINTS_FILE, Found, discover
 from alongside.cli.errors import CliError, ExitCode
 
 DEFAULT_ADDRESSES = {"matcher": "127.0.0.1:50051", "scheduler": "127.0.0.1:50052", "notifier": "127.0.0.1:50053"}
@@ -36,6 +36,18 @@ class Config:
     found: Found = field(default_factory=Found)
     # Where each service's address came from: a variable, the config file, endpoints.json, or the default.
     address_sources: Mapping[str, str] = field(default_factory=dict)
+
+    def stack_check(self, service: str) -> str:
+        """The stack id the service must answer to before it gets a token ('' for none): always
+        with a token made from a stack's secret; with any token, when the address is the running
+        stack's (from its endpoints.json, or the default), not one given explicitly."""
+        if self.credentials.stack_id:
+            return self.credentials.stack_id
+        stack = self.found.stack
+        if stack is None or not stack.running or not stack.stack_id:
+            return ""
+        where = self.address_sources.get(service, "default")
+        return stack.stack_id if where == "default" or where.endswith(ENDPOINTS_FILE) else ""
 
     @classmethod
     def from_env(

@@ -108,8 +108,7 @@ def status(ctx: typer.Context) -> None:
     """Health of every service and of NATS and Redis; exits 1 when anything is down."""
     s = session(ctx)
     timeout_s = min(s.config.timeout_s, CHECK_TIMEOUT_S)
-    stack_id = s.config.credentials.stack_id
-    checks = [check_service(service, timeout_s, stack_id) for service in s.clients.services.values()]
+    checks = [check_service(service, timeout_s, service.stack_id) for service in s.clients.services.values()]
     stack_folder = s.config.found.stack
     if stack_folder is not None and not stack_folder.running:
         # Our stack is not running: whoever answers at the default ports is someone else's.

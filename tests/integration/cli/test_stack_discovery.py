@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from alongside.cli import config
-from alongside.kit.testing.auth import TEST_AUTH, TEST_SECRET
+from alongside.kit.testing.auth import TEST_AUTH, TEST_SECRET, token
 from alongside.matcher.bootstrap import build as build_matcher
 from alongside.matcher.settings import MatcherSettings
 
@@ -70,13 +70,20 @@ async def test_the_token_never_goes_to_a_stack_it_did_not_start(
     stacked: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Our stack's endpoints name a port where another stack's matcher answers.
-    var = data_folder(tmp_path / "clone", matcher_address(stacked), stack_id="ffffffffffffffff")
+    address = matcher_address(stacked)
+    var = data_folder(tmp_path / "clone", address, stack_id="ffffffffffffffff")
     monkeypatch.chdir(tmp_path / "clone")
     result = await stacked.run("roster", "list")
     no_traceback(result)
     assert result.exit_code == 3
     assert f"is not part of the stack in {var} (stack ffffffffffffffff)" in result.stderr
     assert "signature" not in result.stderr
+    # An exported token goes no further to an address the stack's endpoints gave...
+    exported = await stacked.run("roster", "list", env={"ALONGSIDE_TOKEN": token("admin")})
+    assert exported.exit_code == 3 and "is not part of the stack" in exported.stderr
+    # ...but to an address the user names, it does.
+    named = await stacked.run("roster", "list", env={"ALONGSIDE_TOKEN": token("admin"), "ALONGSIDE_MATCHER": address})
+    assert named.exit_code == 0, named.output
     status = await stacked.run("--json", "status")
     assert status.exit_code == 1
     matcher = next(c for c in json.loads(status.stdout)["components"] if c["component"] == "matcher")
