@@ -73,7 +73,11 @@ def test_ctrl_c_stops_the_services_before_the_servers(tmp_path: Path) -> None:
         # The CLI, from another folder, through the data folder: this stack, all up.
         cli = subprocess.run(
             [sys.executable, "-m", "alongside.cli", "--json", "--config", str(var), "status"],
-            env={k: v for k, v in env.items() if not k.startswith("ALONGSIDE_")},
+            env={
+                **{k: v for k, v in env.items() if not k.startswith("ALONGSIDE_")},
+                "HOME": str(tmp_path),
+                "XDG_CONFIG_HOME": str(tmp_path / ".config"),
+            },
             cwd=tmp_path, capture_output=True, timeout=60,
         )  # fmt: skip
         assert cli.returncode == 0, cli.stdout + cli.stderr

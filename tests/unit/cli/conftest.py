@@ -14,4 +14,8 @@ def own_config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.delenv("ALONGSIDE_CONFIG", raising=False)
+    # Nor a `make run` data folder (./var) of the checkout the tests run in.
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
     return home
