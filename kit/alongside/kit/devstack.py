@@ -28,7 +28,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -206,10 +206,18 @@ def _embedded(env: dict[str, str], started: list[NatsServer | ValkeyServer]) -> 
         say(f"Valkey functions            {', '.join(lib.name for lib in catalogue())}   (loaded as an operator)")
 
 
-def _wait_listening(proc: subprocess.Popen[bytes], port: int, name: str, timeout: float = 60.0) -> None:
+def _wait_listening(
+    proc: subprocess.Popen[bytes],
+    port: int,
+    name: str,
+    timeout: float = 60.0,
+    stopping: Callable[[], bool] = lambda: False,
+) -> None:
     log = DATA / "logs" / f"{name}.log"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if stopping():
+            raise StartError(f"stopped while {name} was starting")
         if proc.poll() is not None:
             raise StartError(f"{name} exited with code {proc.returncode}; see {log}")
         with socket.socket() as s:
@@ -290,7 +298,7 @@ def main() -> int:
                     process_group=0,  # a Ctrl-C at the terminal reaches only us; we stop it in order
                 )
             procs.append((name, proc))
-            _wait_listening(proc, port, name)
+            _wait_listening(proc, port, name, stopping=lambda: stop)
             endpoints[name] = f"127.0.0.1:{port}"
             endpoints[f"{name}_metrics"] = f"http://127.0.0.1:{metrics_port}/metrics"
             say(

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,3 +76,15 @@ def test_a_port_without_a_variable_also_moves_loudly(held: int, capsys: pytest.C
     assert port != held
     err = capsys.readouterr().err
     assert f"port {held} (web console) is taken" in err and "set  to" not in err
+
+
+def test_ctrl_c_while_a_service_starts_stops_the_wait_at_once() -> None:
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        started = time.monotonic()
+        with pytest.raises(devstack.StartError, match="stopped while matcher was starting"):
+            devstack._wait_listening(sleeper, free_port(), "matcher", timeout=30, stopping=lambda: True)
+        assert time.monotonic() - started < 2
+    finally:
+        sleeper.kill()
+        sleeper.wait()
