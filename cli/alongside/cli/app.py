@@ -12,6 +12,7 @@ from alongside.cli import (
     console,
     demo,
     intake,
+    login,
     match,
     notifications,
     participant,
@@ -28,6 +29,7 @@ from alongside.cli.clients import Clients
 from alongside.cli.config import DEFAULT_TIMEOUT_S, Config
 from alongside.cli.errors import CliError, report
 from alongside.cli.output import Output
+from alongside.cli.root import RootGroup, version_callback
 from alongside.cli.state import Session
 
 app = typer.Typer(
@@ -37,6 +39,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=RootGroup,
 )
 
 
@@ -49,11 +52,24 @@ def main(
     timeout: Annotated[
         float, typer.Option("--timeout", envvar="ALONGSIDE_TIMEOUT", help="Seconds to wait for each call.")
     ] = DEFAULT_TIMEOUT_S,
+    _version: Annotated[
+        bool,
+        typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version and exit."),
+    ] = False,
+    config_path: Annotated[
+        str | None,
+        typer.Option(
+            "--config",
+            help="A config file, or the data folder (var/) of a `make run`. Default: ALONGSIDE_CONFIG,"
+            " then ~/.config/alongside/config.json (see `alongside login`), then ./var/.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Services are found at ALONGSIDE_MATCHER, ALONGSIDE_SCHEDULER and ALONGSIDE_NOTIFIER
-    (host:port; defaults are the ports `make run` uses)."""
+    """The CLI finds the services through its configuration (--config, ALONGSIDE_CONFIG, the user's config
+    folder, ./var/), or at ALONGSIDE_MATCHER, ALONGSIDE_SCHEDULER and ALONGSIDE_NOTIFIER (host:port)."""
     try:
-        config = Config.from_env(timeout_s=timeout, json=json_output)
+        config = Config.from_env(timeout_s=timeout, json=json_output, config_path=config_path)
     except CliError as exc:
         report(exc, json_output)
         raise typer.Exit(int(exc.exit_code)) from None
@@ -65,6 +81,7 @@ def main(
 app.command("status")(status.status)
 app.command("stats")(stats.stats)
 app.command("console")(console.console)
+app.command("login")(login.login)
 app.add_typer(roster.app, name="roster")
 app.add_typer(intake.app, name="intake")
 app.add_typer(match.app, name="match")

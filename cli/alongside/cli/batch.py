@@ -11,7 +11,7 @@ import typer
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.cli.clients import idempotency_key
 from alongside.cli.errors import ExitCode, handled
-from alongside.cli.output import Output, to_dict
+from alongside.cli.output import Output, to_dict, when
 from alongside.cli.parsing import bad, enum_value
 from alongside.cli.state import IdempotencyKey, Session, session
 from alongside.cli.views import peer_names, show_matches
@@ -98,6 +98,7 @@ def confirm(
 ) -> None:
     """Accept the batch's proposals. A proposal whose peer filled up meanwhile is reported, not forced.
 
+    Confirming again is harmless: proposals confirmed before are shown as such (exit 0).
     Exits 1 when any proposal could not be confirmed."""
     s = session(ctx)
     message = pb.ConfirmBatchRequest(idempotency_key=idempotency_key(key), batch_id=batch_id, request_ids=request or [])
@@ -105,14 +106,21 @@ def confirm(
     if s.out.json:
         s.out.emit(to_dict(reply))
     else:
-        show_matches(
-            s.out,
-            f"Confirmed ({len(reply.matches)})",
-            reply.matches,
-            peer_names(s.clients.matcher, [m.peer_id for m in reply.matches]),
-        )
-        if reply.failures:
-            s.out.table("Not confirmed", ("request", "why"), [(f.request_id, f.reason) for f in reply.failures])
-            s.out.hint("Those requests stay open: run `alongside batch run` again or accept another candidate.")
+        show_confirmation(s, batch_id, reply)
     if reply.failures:
         raise typer.Exit(int(ExitCode.REFUSED))
+
+
+def show_confirmation(s: Session, batch_id: str, reply: pb.ConfirmBatchResponse) -> None:
+    names = peer_names(s.clients.matcher, [m.peer_id for m in (*reply.matches, *reply.already_confirmed)])
+    if reply.matches or not reply.already_confirmed:
+        show_matches(s.out, f"Confirmed ({len(reply.matches)})", reply.matches, names)
+    if reply.already_confirmed:
+        since = min(when(m.accepted_at) for m in reply.already_confirmed)
+        title = f"Already confirmed on {since} ({len(reply.already_confirmed)})"
+        if not reply.matches and not reply.failures:
+            title = f"Batch {batch_id} was already confirmed on {since}: nothing to do ({len(reply.already_confirmed)})"
+        show_matches(s.out, title, reply.already_confirmed, names)
+    if reply.failures:
+        s.out.table("Not confirmed", ("request", "why"), [(f.request_id, f.reason) for f in reply.failures])
+        s.out.hint("Those requests stay open: run `alongside batch run` again or accept another candidate.")

@@ -1,18 +1,21 @@
-"""Where the CLI finds the services, read from the environment once.
+"""Where the CLI finds the services, read once per invocation.
 
-``ALONGSIDE_MATCHER``, ``ALONGSIDE_SCHEDULER`` and ``ALONGSIDE_NOTIFIER`` are
-``host:port`` (defaults: the ports ``make run`` uses); ``NATS_URL`` and
-``REDIS_URL`` are only read by ``status`` and the operators' ``streams
-provision`` and ``valkey provision``.
+Each address comes from, first that is set: ``ALONGSIDE_MATCHER``,
+``ALONGSIDE_SCHEDULER``, ``ALONGSIDE_NOTIFIER`` (``host:port``); the config
+file found (``alongside.cli.discovery``); the ``endpoints.json`` of the stack
+it names (``make run`` writes the ports it chose); the ports ``make run``
+prefers. ``NATS_URL`` and ``REDIS_URL`` the same way; they are only read by
+``status`` and the operators' ``streams provision`` and ``valkey provision``.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from alongside.cli.credentials import token_from
+from alongside.cli.credentials import Credentials, credentials_from
+from alongside.cli.discovery import ENDPOINTS_FILE, Found, discover
 from alongside.cli.errors import CliError, ExitCode
 
 DEFAULT_ADDRESSES = {"matcher": "127.0.0.1:50051", "scheduler": "127.0.0.1:50052", "notifier": "127.0.0.1:50053"}
@@ -29,28 +32,69 @@ class Config:
     timeout_s: float = DEFAULT_TIMEOUT_S
     json: bool = False
     token: str = ""
+    credentials: Credentials = field(default_factory=Credentials)
+    found: Found = field(default_factory=Found)
+    # Where each service's address came from: a variable, the config file, endpoints.json, or the default.
+    address_sources: Mapping[str, str] = field(default_factory=dict)
+
+    def stack_check(self, service: str) -> str:
+        """The stack id the service must answer to before it gets a token ('' for none): always
+        with a token made from a stack's secret; with any token, when the address is the running
+        stack's (from its endpoints.json, or the default), not one given explicitly."""
+        if self.credentials.stack_id:
+            return self.credentials.stack_id
+        stack = self.found.stack
+        if stack is None or not stack.running or not stack.stack_id:
+            return ""
+        where = self.address_sources.get(service, "default")
+        return stack.stack_id if where == "default" or where.endswith(ENDPOINTS_FILE) else ""
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, timeout_s: float, json: bool) -> Config:
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        timeout_s: float,
+        json: bool,
+        config_path: str | None = None,
+    ) -> Config:
         source = os.environ if env is None else env
-        addresses = {}
-        for service, default in DEFAULT_ADDRESSES.items():
-            variable = f"ALONGSIDE_{service.upper()}"
-            addresses[service] = check_address(variable, source.get(variable, default))
         if not 0 < timeout_s <= 3600:
             raise CliError("--timeout must be between 0 and 3600 seconds", ExitCode.BAD_INPUT)
+        found = discover(source, config_path)
+        endpoints = found.stack.endpoints if found.stack is not None and found.stack.endpoints else {}
+
+        def pick(variable: str, key: str, default: str) -> tuple[str, str]:
+            for where, value in (
+                (variable, source.get(variable)),
+                (f"{key} in {found.source}", found.settings.get(key)),
+                (f"{key} in {found.stack.data_dir / 'endpoints.json'}" if found.stack else "", endpoints.get(key)),
+            ):
+                if value:
+                    return where, str(value)
+            return "default", default
+
+        addresses, sources = {}, {}
+        for service, default in DEFAULT_ADDRESSES.items():
+            where, value = pick(f"ALONGSIDE_{service.upper()}", service, default)
+            addresses[service] = check_address(where, value)
+            sources[service] = where
+        credentials = credentials_from(source, found)
         return cls(
             addresses=addresses,
-            nats_url=source.get("NATS_URL", DEFAULT_NATS_URL),
-            redis_url=source.get("REDIS_URL", DEFAULT_REDIS_URL),
+            nats_url=pick("NATS_URL", "nats_url", DEFAULT_NATS_URL)[1],
+            redis_url=pick("REDIS_URL", "redis_url", DEFAULT_REDIS_URL)[1],
             timeout_s=timeout_s,
             json=json,
-            token=token_from(source),
+            token=credentials.token,
+            credentials=credentials,
+            found=found,
+            address_sources=sources,
         )
 
 
 def check_address(variable: str, value: str) -> str:
-    """``host:port`` with a numeric port; the message names the variable."""
+    """``host:port`` with a numeric port; the message names where it came from."""
     host, _, port = value.strip().rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise CliError(

@@ -24,7 +24,7 @@ def env_for(current: Session, addr: str, dev_sign_in: bool, source: dict[str, st
         env.setdefault(f"{name.upper()}_ADDR", address)
     env.setdefault("CONSOLE_ADDR", addr)
     if dev_sign_in:
-        secret = dev_secret(source)
+        secret = dev_secret(source, current.config.found)
         if not secret:
             raise CliError(
                 "--dev-sign-in needs the development secret: run `make run` first, or set AUTH_HS256_SECRET",

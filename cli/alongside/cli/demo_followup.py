@@ -76,20 +76,36 @@ def notifications(j: Journey) -> None:
     peer_id = j.accepted[0][1].peer_id
     wanted = 2 if j.facts.get("first_session_booked") else 1
 
-    def inbox() -> list[npb.Notification] | None:
-        request = npb.ListNotificationsRequest(peer_id=peer_id, page_size=20)
-        items = list(j.s.clients.notifier.call("ListNotifications", request).notifications)
-        return items if len(items) >= wanted else None
+    latest: list[npb.Notification] = []
 
-    items = wait_for(inbox, j.wait_s) or []
+    def inbox() -> list[npb.Notification] | None:
+        # Wait for the state the table shows: every item there, every delivery settled
+        # (not "email pending" while the mail has already arrived).
+        request = npb.ListNotificationsRequest(peer_id=peer_id, page_size=20)
+        latest[:] = j.s.clients.notifier.call("ListNotifications", request).notifications
+        return list(latest) if len(latest) >= wanted and not _pending(latest) else None
+
+    items = wait_for(inbox, j.wait_s) or list(latest)
     show_inbox(j.s.out, f"Inbox of {peer_id}", items)
+    if _pending(items):
+        j.s.out.hint(
+            f"Some deliveries were still pending after {j.wait_s:.0f}s; see them later with:"
+            f" alongside notifications list {peer_id}"
+        )
     j.facts["inbox_items"] = len(items)
+    j.facts["inbox_pending_deliveries"] = _pending(items)
     _emails(j)
 
 
+def _pending(items: list[npb.Notification]) -> int:
+    return sum(d.status == npb.DELIVERY_STATUS_PENDING for n in items for d in n.deliveries)
+
+
 def _emails(j: Journey) -> None:
-    # `make run` files the local sink's mail under var/mail.
-    folder = os.environ.get(SINK_VARIABLE, "") or ("var/mail" if Path("var/mail").is_dir() else "")
+    # `make run` files the local sink's mail under var/mail (its endpoints.json says where).
+    stack = j.s.config.found.stack
+    stack_mail = str((stack.endpoints or {}).get("mail_dir", "")) if stack is not None else ""
+    folder = os.environ.get(SINK_VARIABLE, "") or (stack_mail if stack_mail and Path(stack_mail).is_dir() else "")
     if not j.featured_email:
         return
     if not folder:

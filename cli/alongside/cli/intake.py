@@ -9,11 +9,11 @@ import typer
 
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.cli.clients import idempotency_key
-from alongside.cli.errors import handled
-from alongside.cli.intake_file import load_file, request_from_doc
+from alongside.cli.errors import CliError, handled
+from alongside.cli.intake_file import file_field, load_file, request_from_doc
 from alongside.cli.output import Output, label, to_dict, when
 from alongside.cli.parsing import bad
-from alongside.cli.state import IdempotencyKey, session
+from alongside.cli.state import IdempotencyKey, PageToken, session
 from alongside.cli.views import peer_names, show_request
 
 app = typer.Typer(help="Match requests: submit an intake, show it, list the waiting list.", no_args_is_help=True)
@@ -29,14 +29,22 @@ def submit(
     tz: Annotated[str | None, typer.Option("--tz", help="Participant's IANA time zone.")] = None,
     availability: Annotated[list[str] | None, typer.Option(help="e.g. 'mon 09:00-12:00'; repeat.")] = None,
     area: Annotated[str | None, typer.Option(help="Where the participant can meet in person.")] = None,
-    interpreter: Annotated[bool | None, typer.Option("--interpreter/--no-interpreter")] = None,
+    interpreter: Annotated[
+        bool | None,
+        typer.Option("--interpreter/--no-interpreter", help="The participant needs an interpreter (or not)."),
+    ] = None,
     peer_type: Annotated[list[str] | None, typer.Option(help="e.g. recovery_coach; repeat.")] = None,
     require: Annotated[list[str] | None, typer.Option(help="Hard constraint, e.g. languages=so; repeat.")] = None,
     prefer: Annotated[list[str] | None, typer.Option(help="Weighted wish, e.g. cultures=somali; repeat.")] = None,
     urgency: Annotated[str | None, typer.Option(help="routine, priority or urgent.")] = None,
     acuity: Annotated[int | None, typer.Option(help="Caseload units this participant uses.")] = None,
-    session_minutes: Annotated[int | None, typer.Option()] = None,
-    shortlist_size: Annotated[int | None, typer.Option()] = None,
+    session_minutes: Annotated[
+        int | None, typer.Option(help="Length of one session in minutes; default 60.", show_default=False)
+    ] = None,
+    shortlist_size: Annotated[
+        int | None,
+        typer.Option(help="Candidates on the shortlist, 1 to 50; default the programme's.", show_default=False),
+    ] = None,
     exclude: Annotated[list[str] | None, typer.Option(help="Peer id with a conflict of interest; repeat.")] = None,
     key: IdempotencyKey = None,
 ) -> None:
@@ -69,8 +77,22 @@ def submit(
             " --availability and --peer-type",
         )
     request = request_from_doc(doc, idempotency_key(key))
-    reply = s.clients.matcher.call("SubmitMatchRequest", request).request
+    try:
+        reply = s.clients.matcher.call("SubmitMatchRequest", request).request
+    except CliError as exc:
+        raise in_file_terms(exc) from None
     render(s.out, reply, peer_names(s.clients.matcher, [c.peer_id for c in reply.candidates]), request)
+
+
+def in_file_terms(error: CliError) -> CliError:
+    """The matcher's field names in an INVALID_ARGUMENT message, as the intake file spells them."""
+    prefix = "invalid input: "
+    if error.code != "INVALID_ARGUMENT" or not error.message.startswith(prefix):
+        return error
+    field, sep, rest = error.message[len(prefix) :].partition(":")
+    if not sep:
+        return error
+    return CliError(f"{prefix}{file_field(field)}:{rest}", error.exit_code, error.code)
 
 
 def merge_flags(
@@ -125,15 +147,21 @@ def show(ctx: typer.Context, request_id: Annotated[str, typer.Argument(help="Req
 @app.command("waitlist")
 @handled
 def waitlist(
-    ctx: typer.Context, limit: Annotated[int, typer.Option(help="At most this many; 0 for all.")] = 50
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(help="At most this many; 0 for all.")] = 50,
+    page_token: PageToken = "",
 ) -> None:
     """The waiting list, most urgent and longest waiting first, with the reason each waits."""
     s = session(ctx)
-    requests = s.clients.matcher.collect("ListWaitlist", pb.ListWaitlistRequest(), "requests", max(limit, 0))
+    request = pb.ListWaitlistRequest(page_token=page_token)
+    listing = s.clients.matcher.page("ListWaitlist", request, "requests", max(limit, 0))
+    requests = listing.items
     if s.out.json:
-        s.out.emit({"requests": [to_dict(r) for r in requests]})
+        s.out.emit(listing.json("requests", [to_dict(r) for r in requests]))
         return
     rows = [
         (r.request_id, label(pb.Urgency, r.urgency), when(r.created_at), r.waitlist_reason.summary) for r in requests
     ]
-    s.out.table(f"Waiting list ({len(requests)})", ("request", "urgency", "since", "why it waits"), rows)
+    s.out.table(listing.title("Waiting list"), ("request", "urgency", "since", "why it waits"), rows)
+    if listing.hint():
+        s.out.hint(listing.hint())

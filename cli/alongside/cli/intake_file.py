@@ -43,6 +43,20 @@ PREFERENCES = (
     "certifications",
 )
 CONSENT = ("scope", "recipients", "expires_at", "form_ref")
+# The service names the request's fields; the file (and the flags) call some of them otherwise.
+FILE_NAMES = (
+    ("participant.participant_ref", "participant.ref"),
+    ("previous_peer_id", "previous_peer"),
+    ("excluded_peer_ids", "excluded_peers"),
+)
+
+
+def file_field(field: str) -> str:
+    """The intake file's name for a field the matcher named: one field, one name in every message."""
+    for service, file in FILE_NAMES:
+        if field == service or field.startswith((service + ".", service + "[")):
+            return file + field[len(service) :]
+    return field
 
 
 def load_file(path: Path) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from alongside.api.notifier.v1 import notifier_pb2 as pb
 from alongside.cli.clients import idempotency_key
 from alongside.cli.errors import CliError, ExitCode, handled
 from alongside.cli.output import Output, label, to_dict, when
-from alongside.cli.state import IdempotencyKey, session
+from alongside.cli.root import INTERRUPTED
+from alongside.cli.state import IdempotencyKey, PageToken, session
 
 app = typer.Typer(help="A peer's notifications: list, follow live, mark read.", no_args_is_help=True)
 PeerId = Annotated[str, typer.Argument(help="Peer id.")]
@@ -44,15 +45,18 @@ def list_inbox(
     peer_id: PeerId,
     unread: Annotated[bool, typer.Option("--unread", help="Only unread items.")] = False,
     limit: Annotated[int, typer.Option(help="At most this many, newest first; 0 for all.")] = 20,
+    page_token: PageToken = "",
 ) -> None:
     """The peer's inbox, newest first, with how each channel delivered it."""
     s = session(ctx)
-    request = pb.ListNotificationsRequest(peer_id=peer_id, unread_only=unread)
-    items = s.clients.notifier.collect("ListNotifications", request, "notifications", max(limit, 0))
+    request = pb.ListNotificationsRequest(peer_id=peer_id, unread_only=unread, page_token=page_token)
+    listing = s.clients.notifier.page("ListNotifications", request, "notifications", max(limit, 0))
     if s.out.json:
-        s.out.emit({"notifications": [to_dict(n) for n in items]})
-    else:
-        show_inbox(s.out, f"Inbox of {peer_id} ({len(items)})", items)
+        s.out.emit(listing.json("notifications", [to_dict(n) for n in listing.items]))
+        return
+    show_inbox(s.out, listing.title(f"Inbox of {peer_id}"), listing.items)
+    if listing.hint():
+        s.out.hint(listing.hint())
 
 
 @app.command("tail")
@@ -73,10 +77,10 @@ def tail(
         recent = list(notifier.call("ListNotifications", request).notifications)
     for item in reversed(recent):
         _print(s.out, item)
-    s.out.hint(f"following {peer_id}'s inbox; Ctrl-C stops")
     after = after or (recent[0].notification_id if recent else "")
     seen, last_id = 0, after
     try:
+        s.out.hint(f"following {peer_id}'s inbox; Ctrl-C stops")
         watch = pb.WatchNotificationsRequest(peer_id=peer_id, after_id=after)
         for reply in notifier.stream("WatchNotifications", watch):
             _print(s.out, reply.notification)
@@ -85,7 +89,7 @@ def tail(
                 return
     except KeyboardInterrupt:
         s.out.hint("stopped.")
-        return
+        raise typer.Exit(INTERRUPTED) from None
     resume = f" --after {last_id}" if last_id else ""
     raise CliError(
         f"the notifier at {notifier.address} ended the stream (restarting?) — follow on with"

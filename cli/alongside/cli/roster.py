@@ -13,7 +13,7 @@ from alongside.cli.errors import CliError, ExitCode, handled
 from alongside.cli.output import label, labels, to_dict
 from alongside.cli.parsing import enum_value, window_text
 from alongside.cli.roster_file import RowProblem, Split, read_roster, split_roster
-from alongside.cli.state import IdempotencyKey, Session, session
+from alongside.cli.state import IdempotencyKey, PageToken, Session, session
 
 app = typer.Typer(help="The peer roster: import a CSV, list and show peers.", no_args_is_help=True)
 
@@ -90,17 +90,19 @@ def list_peers(
     language: Annotated[str | None, typer.Option(help="Language code, e.g. so, es, ase (ASL).")] = None,
     area: Annotated[str | None, typer.Option(help="Service area.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many peers; 0 for all.")] = 50,
+    page_token: PageToken = "",
 ) -> None:
     """List peers on the roster, with their caseload (load/capacity in acuity units)."""
     s = session(ctx)
-    request = pb.ListPeersRequest(language=language or "", service_area=area or "")
+    request = pb.ListPeersRequest(language=language or "", service_area=area or "", page_token=page_token)
     if peer_type:
         request.type = enum_value("--type", pb.PeerType, peer_type)
     if status:
         request.status = enum_value("--status", pb.PeerStatus, status)
-    peers = s.clients.matcher.collect("ListPeers", request, "peers", max(limit, 0))
+    listing = s.clients.matcher.page("ListPeers", request, "peers", max(limit, 0))
+    peers = listing.items
     if s.out.json:
-        s.out.emit({"peers": [to_dict(p) for p in peers]})
+        s.out.emit(listing.json("peers", [to_dict(p) for p in peers]))
         return
     rows = [
         (
@@ -116,7 +118,9 @@ def list_peers(
         for p in peers
     ]
     columns = ("peer", "name", "types", "languages", "area", "time zone", "load", "status")
-    s.out.table(f"Peers ({len(peers)})", columns, rows)
+    s.out.table(listing.title("Peers"), columns, rows)
+    if listing.hint():
+        s.out.hint(listing.hint())
 
 
 @app.command("show")

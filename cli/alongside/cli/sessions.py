@@ -11,7 +11,7 @@ from alongside.cli.clients import idempotency_key
 from alongside.cli.errors import handled
 from alongside.cli.output import to_dict
 from alongside.cli.parsing import enum_value, instant, local_zone, timestamp, windows, zone
-from alongside.cli.state import IdempotencyKey, Session, session
+from alongside.cli.state import IdempotencyKey, PageToken, Session, session
 from alongside.cli.views import show_sessions
 
 app = typer.Typer(help="Sessions: list, book, reschedule, cancel.", no_args_is_help=True)
@@ -39,17 +39,23 @@ def list_sessions(
     end: Annotated[str | None, typer.Option("--to", help="Up to this date or time.")] = None,
     tz: Zone = None,
     limit: Annotated[int, typer.Option(help="At most this many; 0 for all.")] = 50,
+    page_token: PageToken = "",
 ) -> None:
     """Sessions in start order, each in the peer's and the participant's own time."""
     s = session(ctx)
     where = zone("--tz", tz) if tz else local_zone()
-    request = pb.ListSessionsRequest(peer_id=peer or "", participant_ref=participant or "")
+    request = pb.ListSessionsRequest(peer_id=peer or "", participant_ref=participant or "", page_token=page_token)
     if start:
         request.start.CopyFrom(timestamp(instant("--from", start, where)))
     if end:
         request.end.CopyFrom(timestamp(instant("--to", end, where)))
-    found = s.clients.scheduler.collect("ListSessions", request, "sessions", max(limit, 0))
-    _emit(s, f"Sessions ({len(found)})", found)
+    listing = s.clients.scheduler.page("ListSessions", request, "sessions", max(limit, 0))
+    if s.out.json:
+        s.out.emit(listing.json("sessions", [to_dict(x) for x in listing.items]))
+        return
+    show_sessions(s.out, listing.title("Sessions"), listing.items)
+    if listing.hint():
+        s.out.hint(listing.hint())
 
 
 @app.command("book")

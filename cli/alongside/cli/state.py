@@ -33,3 +33,8 @@ IdempotencyKey = Annotated[
         help="Retry-safe key for this change; the same key returns the first result. Default: a new one.",
     ),
 ]
+
+PageToken = Annotated[
+    str,
+    typer.Option("--page-token", help="Continue after the page that printed this token.", show_default=False),
+]

@@ -13,7 +13,7 @@ import typer
 
 from alongside.cli.clients import Service
 from alongside.cli.errors import CliError, ExitCode, handled
-from alongside.cli.state import session
+from alongside.cli.state import Session, session
 
 CHECK_TIMEOUT_S = 3.0
 
@@ -27,15 +27,42 @@ class Check:
     detail: str = ""
 
 
-def check_service(service: Service, timeout_s: float) -> Check:
+def check_service(service: Service, timeout_s: float, stack_id: str = "") -> Check:
+    """Its health; with ``stack_id``, also whether it belongs to that stack
+    (one that does not counts as down: the CLI will not send it the token)."""
     started = time.perf_counter()
     try:
         state = service.health(timeout_s)
+        ours = service.is_stack(stack_id, timeout_s) if stack_id else True
     except CliError as exc:
         return Check(service.name, service.address, False, "down", exc.message)
     ms = (time.perf_counter() - started) * 1000
+    if not ours:
+        detail = f"another stack answers here, not stack {stack_id}: is that `make run` still running?"
+        return Check(service.name, service.address, False, "other stack", detail)
     detail = f"answered in {ms:.0f} ms" if state == "SERVING" else "reports it cannot serve: a dependency is down"
+    if stack_id and state == "SERVING":
+        detail += " (this stack)"
     return Check(service.name, service.address, state == "SERVING", state.lower().replace("_", " "), detail)
+
+
+def _not_ours(check: Check, data_dir: object) -> Check:
+    detail = f"something answers here, but the stack in {data_dir} is not running: not this stack"
+    return Check(check.component, check.address, False, "other stack", detail)
+
+
+def stack_line(s: Session) -> tuple[dict[str, str], str]:
+    """Whose stack this is: its data folder and id, or where the CLI looked."""
+    found = s.config.found
+    stack = found.stack
+    if stack is None:
+        return {"data_dir": "", "stack_id": "", "config": ""}, (
+            f"No `make run` data folder found (looked in: {'; '.join(found.looked)})."
+        )
+    info = {"data_dir": str(stack.data_dir), "stack_id": stack.stack_id, "config": found.source}
+    if not stack.running:
+        return info, f"Stack in {stack.data_dir}: not running (no endpoints.json); found through {found.source}."
+    return info, f"Stack in {stack.data_dir} (stack {stack.stack_id}), found through {found.source}."
 
 
 def check_nats(url: str, timeout_s: float) -> Check:
@@ -81,11 +108,18 @@ def status(ctx: typer.Context) -> None:
     """Health of every service and of NATS and Redis; exits 1 when anything is down."""
     s = session(ctx)
     timeout_s = min(s.config.timeout_s, CHECK_TIMEOUT_S)
-    checks = [check_service(service, timeout_s) for service in s.clients.services.values()]
+    checks = [check_service(service, timeout_s, service.stack_id) for service in s.clients.services.values()]
+    stack_folder = s.config.found.stack
+    if stack_folder is not None and not stack_folder.running:
+        # Our stack is not running: whoever answers at the default ports is someone else's.
+        defaults = {name for name, where in s.config.address_sources.items() if where == "default"}
+        checks = [_not_ours(c, stack_folder.data_dir) if c.up and c.component in defaults else c for c in checks]
     checks += [check_nats(s.config.nats_url, timeout_s), check_redis(s.config.redis_url, timeout_s)]
+    stack, line = stack_line(s)
     if s.out.json:
-        s.out.emit({"ok": all(c.up for c in checks), "components": [asdict(c) for c in checks]})
+        s.out.emit({"ok": all(c.up for c in checks), "stack": stack, "components": [asdict(c) for c in checks]})
     else:
+        s.out.text(line)
         rows = [(c.component, c.address, ("✔ " if c.up else "✘ ") + c.state, c.detail) for c in checks]
         s.out.table("Alongside status", ("component", "address", "state", "detail"), rows)
     if not all(c.up for c in checks):

@@ -1,6 +1,7 @@
 """``alongside token issue``: mint a development token.
 
-With the HS256 secret (``AUTH_HS256_SECRET`` or ``var/dev-auth-secret``), or
+With the HS256 secret (``AUTH_HS256_SECRET``, or the ``dev-auth-secret`` of
+the stack the CLI finds: ``alongside.cli.discovery``), or
 with ``--key`` an Ed25519/RSA private key in PEM for a deployment that
 verifies with public keys. Prints the token, for ``ALONGSIDE_TOKEN``.
 """
@@ -15,6 +16,7 @@ import typer
 
 from alongside.cli.credentials import AUDIENCE, ISSUER, dev_secret
 from alongside.cli.errors import CliError, ExitCode, handled
+from alongside.cli.state import session
 from alongside.kit.auth.tokens import Minter, check_role, check_subject
 
 app = typer.Typer(
@@ -22,7 +24,7 @@ app = typer.Typer(
 )
 
 
-def _minter(key: Path | None) -> Minter:
+def _minter(ctx: typer.Context, key: Path | None) -> Minter:
     if key is not None:
         from cryptography.hazmat.primitives.asymmetric import ed25519
         from cryptography.hazmat.primitives.serialization import load_pem_private_key
@@ -34,10 +36,12 @@ def _minter(key: Path | None) -> Minter:
             raise CliError(message, ExitCode.BAD_INPUT) from None
         algorithm = "EdDSA" if isinstance(private, ed25519.Ed25519PrivateKey) else "RS256"
         return Minter(private, algorithm, ISSUER, AUDIENCE)
-    secret = dev_secret(os.environ)
+    found = session(ctx).config.found
+    secret = dev_secret(os.environ, found)
     if not secret:
         raise CliError(
-            "no signing key: set AUTH_HS256_SECRET (development), run `make run` once, or pass --key PRIVATE.pem",
+            "no signing key: set AUTH_HS256_SECRET (development), run `make run` once and `alongside login`,"
+            f" or pass --key PRIVATE.pem (looked in: {'; '.join(found.looked)})",
             ExitCode.BAD_INPUT,
         )
     return Minter(secret, "HS256", ISSUER, AUDIENCE)
@@ -46,6 +50,7 @@ def _minter(key: Path | None) -> Minter:
 @app.command("issue")
 @handled
 def issue(
+    ctx: typer.Context,
     role: Annotated[str, typer.Option(help="intake, manager, peer, admin or service:<name>")],
     sub: Annotated[str, typer.Option(help="the subject: a staff id, or the peer id for role peer")],
     ttl: Annotated[int, typer.Option(help="seconds until it expires")] = 3600,
@@ -59,4 +64,4 @@ def issue(
             check(value)
         except ValueError as exc:
             raise CliError(f"{option}: {exc}", ExitCode.BAD_INPUT) from None
-    typer.echo(_minter(key).mint(sub, role, ttl))
+    typer.echo(_minter(ctx, key).mint(sub, role, ttl))

@@ -122,7 +122,7 @@ class Runtime:
             s.listen_addr, s.default_deadline_seconds, credentials, self._authorizer, auditor, s.reuse_port
         )
         names = self._register(deps, server)
-        self._health = Health(server, names)
+        self._health = Health(server, names, s.stack_id)
         await self._health.set(False)  # known, not yet checked
         enable_reflection(server, names)
         await server.start()

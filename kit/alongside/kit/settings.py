@@ -85,6 +85,9 @@ class Settings:
     tls_cert_file: str = ""
     tls_key_file: str = ""
     tls_client_ca_file: str = ""
+    # Set by `make run`: health answers for "alongside.stack.<id>", so a CLI
+    # can check it talks to the stack whose token it holds before sending it.
+    stack_id: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Self:
@@ -115,6 +118,8 @@ class Settings:
             host, _, port = addr.rpartition(":")
             if not host or not port.isdigit():
                 raise ConfigError(f"{name} must look like host:port (port 0 picks a free one)")
+        if self.stack_id and not self.stack_id.replace("-", "").isalnum():
+            raise ConfigError("STACK_ID may hold only letters, digits and '-'")
         if not self.namespace.replace("_", "").replace("-", "").isalnum():
             raise ConfigError("NAMESPACE may hold only letters, digits, '-' and '_'")
         if self.event_loop not in ("uvloop", "asyncio"):

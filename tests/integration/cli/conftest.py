@@ -76,6 +76,21 @@ def no_traceback(result: Result) -> None:
 
 
 @pytest.fixture(autouse=True)
+def own_config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI looks for its config under XDG_CONFIG_HOME/HOME: never the real user's."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.delenv("ALONGSIDE_CONFIG", raising=False)
+    # Nor a `make run` data folder (./var) of the checkout the tests run in.
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return home
+
+
+@pytest.fixture(autouse=True)
 def quiet_service_logs() -> Iterator[None]:
     """Service logs go to a buffer of their own, never into the CLI's captured stdout."""
     saved = logging.getLogger().handlers[:]

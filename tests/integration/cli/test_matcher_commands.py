@@ -26,6 +26,26 @@ async def test_roster_import_reports_bad_rows_by_their_file_line(matcher_only: S
     assert sorted(p["peer_id"] for p in listed["peers"]) == ["p-en", "p-es"]
 
 
+async def test_roster_csv_messages_say_what_is_wrong(matcher_only: Stack, tmp_path: Path) -> None:
+    header, es, _ = ROSTER.splitlines()
+    short = "p-short,Demo Peer Short (fictional),recovery_coach,en,"  # 5 fields of 10
+    odd_type = es.replace("p-es,", "p-odd,").replace("recovery_coach", "sponsor")
+    csv_file = write(tmp_path / "r.csv", f"{header}\n{short}\n{odd_type}\n")
+    result = await matcher_only.run("roster", "import", str(csv_file))
+    no_traceback(result)
+    assert result.exit_code == 2
+    lines = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.count("│") >= 4}
+    assert "│ row │ has 5 fields, the header has 10 │" in " ".join(lines["2"].split())
+    assert "capacity" not in lines["2"]
+    odd = " ".join(lines["3"].split())
+    assert "types" in odd and "recovery_coach, peer_specialist, peer_navigator, youth_peer, family_peer" in odd
+    semicolons = write(tmp_path / "semi.csv", header.replace(",", ";") + "\n" + es.replace(",", ";") + "\n")
+    result = await matcher_only.run("roster", "import", str(semicolons))
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert "separated by semicolons" in result.stderr and "lacks the column" not in result.stderr
+
+
 async def test_roster_list_filters_and_show(matcher_only: Stack, tmp_path: Path) -> None:
     await imported(matcher_only, tmp_path)
     spanish = await matcher_only.json("roster", "list", "--language", "es")
@@ -70,6 +90,28 @@ async def test_decline_accept_and_close(matcher_only: Stack, tmp_path: Path) -> 
     assert [c["peer_id"] for c in declined["candidates"]] == ["p-en"]
     again = await matcher_only.run("match", "accept", request_id, "p-es")
     assert again.exit_code == 1 and "cannot do that now: this peer was declined" in again.stderr
+    twice = await matcher_only.run("match", "decline", request_id, "p-es")
+    assert twice.exit_code == 1 and "this peer was already declined for this request" in twice.stderr
+
+
+async def test_declining_a_peer_who_is_not_a_candidate_says_why(matcher_only: Stack, tmp_path: Path) -> None:
+    await imported(matcher_only, tmp_path)
+    request_id = await submit(matcher_only, tmp_path)
+    nobody = await matcher_only.run("match", "decline", request_id, "no-such-peer")
+    no_traceback(nobody)
+    assert nobody.exit_code == 1 and nobody.stdout == ""
+    assert nobody.stderr.startswith("error: not found: peer not found — `alongside roster list` shows the peer ids")
+    # A peer on the roster but not on this request's shortlist: a peer navigator; the intake asks for a coach.
+    other = ROSTER.splitlines()[2].replace("p-en,Demo Peer EN", "p-off,Demo Peer OFF")
+    other = other.replace("recovery_coach", "peer_navigator")
+    write(tmp_path / "more.csv", ROSTER.splitlines()[0] + "\n" + other + "\n")
+    assert (await matcher_only.run("roster", "import", str(tmp_path / "more.csv"))).exit_code == 0
+    shortlist = await matcher_only.json("intake", "show", request_id)
+    assert "p-off" not in [c["peer_id"] for c in shortlist["candidates"]]
+    off = await matcher_only.run("match", "decline", request_id, "p-off")
+    assert off.exit_code == 1 and "this peer is not on this request's shortlist" in off.stderr
+    after = await matcher_only.json("intake", "show", request_id)
+    assert after["declined_peer_ids"] == []
     accepted = await matcher_only.run("match", "accept", request_id, "p-en", "--idempotency-key", "acc-1")
     assert accepted.exit_code == 0, accepted.output
     match = await matcher_only.json("match", "accept", request_id, "p-en", "--idempotency-key", "acc-1")  # replay
@@ -95,6 +137,15 @@ async def test_batch_run_then_confirm(matcher_only: Stack, tmp_path: Path) -> No
     confirmed = await matcher_only.run("batch", "confirm", run["batch_id"])
     assert confirmed.exit_code == 0, confirmed.output
     assert "Confirmed (3)" in confirmed.stdout
+    # Again, with a new idempotency key: one clear message, exit 0, nothing changes.
+    again = await matcher_only.run("batch", "confirm", run["batch_id"])
+    no_traceback(again)
+    assert again.exit_code == 0, again.output
+    assert f"Batch {run['batch_id']} was already confirmed on " in again.stdout and "nothing to do (3)" in again.stdout
+    assert "Not confirmed" not in again.stdout and "stay open" not in again.stderr
+    assert "no longer open" not in again.output
+    repeat = await matcher_only.json("batch", "confirm", run["batch_id"])
+    assert repeat["matches"] == [] and repeat["failures"] == [] and len(repeat["already_confirmed"]) == 3
     listed = await matcher_only.json("roster", "list")
     assert {p["peer_id"]: p["load"] for p in listed["peers"]} == {"p-en": 1, "p-es": 2}
 
@@ -107,3 +158,41 @@ async def test_invalid_input_from_the_service_names_the_field(matcher_only: Stac
     assert result.exit_code == 2
     assert '"message": "invalid input: participant.time_zone: must be a known IANA time zone' in result.stderr
     assert '"code": "INVALID_ARGUMENT"' in result.stderr and result.stdout == ""
+
+
+async def test_list_titles_say_how_many_of_how_many(matcher_only: Stack, tmp_path: Path) -> None:
+    header, *rows = ROSTER.splitlines()
+    more = [rows[1].replace("p-en,Demo Peer EN", f"p-x{i},Demo Peer X{i}") for i in range(3)]
+    write(tmp_path / "five.csv", "\n".join([header, *rows, *more]) + "\n")
+    assert (await matcher_only.run("roster", "import", str(tmp_path / "five.csv"))).exit_code == 0
+    page = await matcher_only.run("roster", "list", "--limit", "2")
+    assert page.exit_code == 0, page.output
+    assert "Peers (2 of 5)" in page.stdout
+    assert "Showing 2 of 5. Next page: the same command with --page-token " in page.stderr
+    token = page.stderr.split("--page-token ")[1].split()[0]
+    following = await matcher_only.json("roster", "list", "--limit", "2", "--page-token", token)
+    first = await matcher_only.json("roster", "list", "--limit", "2")
+    assert first["total"] == 5 and first["next_page_token"] == token
+    assert following["total"] == 3 and len(following["peers"]) == 2
+    assert not {p["peer_id"] for p in first["peers"]} & {p["peer_id"] for p in following["peers"]}
+    everything = await matcher_only.run("roster", "list")
+    assert "Peers (5)" in everything.stdout and "Next page" not in everything.stderr
+    waiting = await matcher_only.run("intake", "waitlist", "--limit", "1")
+    assert "Waiting list (0)" in waiting.stdout
+
+
+async def test_the_participant_ref_has_one_name_in_errors(matcher_only: Stack, tmp_path: Path) -> None:
+    missing = await matcher_only.run(
+        "intake", "submit", str(write(tmp_path / "none.yaml", INTAKE.replace("  ref: demo-p-0001\n", "")))
+    )
+    invalid = await matcher_only.run(
+        "intake", "submit", str(write(tmp_path / "bad.yaml", INTAKE.replace("demo-p-0001", "'has spaces'")))
+    )
+    flags = await matcher_only.run(
+        "intake", "submit", "--ref", "has spaces", "--tz", "America/New_York",
+        "--availability", "mon 09:00-12:00", "--peer-type", "recovery_coach",
+    )  # fmt: skip
+    for result in (missing, invalid, flags):
+        no_traceback(result)
+        assert result.exit_code == 2, result.output
+        assert "participant.ref: " in result.stderr and "participant_ref" not in result.stderr, result.stderr

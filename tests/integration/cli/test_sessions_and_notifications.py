@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,6 +63,17 @@ async def test_an_accepted_match_shows_its_session_calendar_and_notifications(
     await eventually(told, timeout=15, what="assignment and booking in the inbox")
     table = await full_stack.run("notifications", "list", "p-es")
     assert "You have a new assignment in Alongside" in table.stdout and "inbox sent" in table.stdout
+    # A page is not the inbox: "1 of N" and how to get the next page.
+    total = len(await inbox(full_stack, "p-es"))
+    one = await full_stack.run("notifications", "list", "p-es", "--limit", "1")
+    assert f"Inbox of p-es (1 of {total})" in one.stdout
+    assert f"Showing 1 of {total}. Next page: the same command with --page-token " in one.stderr
+    page = await full_stack.json("notifications", "list", "p-es", "--limit", "1")
+    assert page["total"] == total and page["next_page_token"]
+    rest = await full_stack.json("notifications", "list", "p-es", "--page-token", page["next_page_token"])
+    assert len(rest["notifications"]) == total - 1 and rest["next_page_token"] == ""
+    ids = [n["notification_id"] for n in page["notifications"] + rest["notifications"]]
+    assert len(set(ids)) == total
 
 
 async def test_tail_follows_the_inbox_live(full_stack: Stack, tmp_path: Path) -> None:
@@ -136,3 +150,21 @@ async def test_tail_ends_with_a_friendly_message_when_the_notifier_stops(full_st
     no_traceback(result)
     assert result.exit_code == 3
     assert "the notifier at" in result.stderr
+
+
+async def test_ctrl_c_on_tail_exits_130(full_stack: Stack) -> None:
+    """The real console script in its own process, interrupted as a terminal would."""
+    env = {k: v for k, v in {**os.environ, **full_stack.env}.items() if v is not None}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "alongside.cli", "notifications", "tail", "p-nobody", "--last", "0",
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    line = await asyncio.wait_for(proc.stderr.readline(), 30)
+    assert b"Ctrl-C stops" in line
+    proc.send_signal(signal.SIGINT)
+    code = await asyncio.wait_for(proc.wait(), 15)
+    rest = (await proc.stderr.read()).decode()
+    assert code == 130, rest
+    # (A SIGINT that lands during the hint's flush may write that line again.)
+    assert rest.endswith("stopped.\n") and "Traceback" not in rest, rest

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import typer
 from typer.testing import CliRunner, Result
 
 from alongside.cli.app import app
@@ -99,3 +102,60 @@ def test_next_monday_is_the_coming_week_start() -> None:
     assert next_monday(datetime(2027, 3, 3, 15, tzinfo=zone)) == datetime(2027, 3, 8, tzinfo=zone)
     assert next_monday(datetime(2027, 3, 8, 0, tzinfo=zone)) == datetime(2027, 3, 8, tzinfo=zone)
     assert next_monday(datetime(2027, 3, 8, 9, tzinfo=zone)) == datetime(2027, 3, 15, tzinfo=zone)
+
+
+def test_a_missing_option_is_one_line_as_documented() -> None:
+    result = run("token", "issue", "--sub", "staff-7")
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert result.stderr == "error: Missing option '--role'. — see `alongside token issue --help`\n"
+    assert "╭" not in result.output and result.stdout == ""
+
+
+def test_a_bad_option_value_is_one_json_object_with_json() -> None:
+    result = run("--json", "roster", "list", "--limit", "many")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    error = json.loads(lines[0])["error"]
+    assert error["exit_code"] == 2 and error["code"] == "USAGE" and "'--limit'" in error["message"]
+
+
+def test_an_unknown_command_is_one_line() -> None:
+    result = run("rooster", "list")
+    assert result.exit_code == 2 and result.stderr.startswith("error: No such command 'rooster'.")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def command_paths() -> list[tuple[str, ...]]:
+    paths: list[tuple[str, ...]] = []
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:
+        subs = getattr(command, "commands", {})
+        if not subs:
+            paths.append(path)
+        for name, sub in subs.items():
+            walk(sub, (*path, name))
+
+    walk(typer.main.get_command(app), ())
+    return paths
+
+
+@pytest.mark.parametrize("path", command_paths(), ids=lambda p: " ".join(p) or "alongside")
+def test_help_has_no_type_placeholders_and_every_option_says_what_it_does(path: tuple[str, ...]) -> None:
+    result = run(*path, "--help")
+    assert result.exit_code == 0, result.output
+    usage = next(line for line in result.stdout.splitlines() if "Usage:" in line)
+    assert "{" not in usage and "}" not in usage, usage
+    assert "<bool>" not in result.stdout
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│") and "--" in line]
+    for row in rows:
+        words = row.strip("│ ").split()
+        # An option row: the option, maybe a type, then its help; a row of only names has no help.
+        assert any(not w.startswith(("--", "-", "<")) for w in words[1:]), row
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("alongside ") and result.stdout.strip().split()[1][0].isdigit()

@@ -13,7 +13,7 @@ from alongside.api.common.v1 import types_pb2
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.cli.errors import CliError, ExitCode
 from alongside.cli.intake import merge_flags
-from alongside.cli.intake_file import load_file, request_from_doc
+from alongside.cli.intake_file import file_field, load_file, request_from_doc
 
 EXAMPLE = Path(__file__).parents[3] / "docs" / "examples" / "intake.yaml"
 
@@ -124,3 +124,17 @@ def test_yaml_round_trip_keeps_the_request() -> None:
     doc = minimal(preferences={"languages": {"values": ["es"], "strength": "preferred"}})
     again = yaml.safe_load(yaml.safe_dump(doc))
     assert request_from_doc(again, "k") == request_from_doc(doc, "k")
+
+
+@pytest.mark.parametrize(
+    ("service", "file"),
+    [
+        ("participant.participant_ref", "participant.ref"),
+        ("excluded_peer_ids[2]", "excluded_peers[2]"),
+        ("previous_peer_id", "previous_peer"),
+        ("participant.time_zone", "participant.time_zone"),
+        ("participant.participant_reference", "participant.participant_reference"),
+    ],
+)
+def test_the_matchers_field_names_read_as_the_files(service: str, file: str) -> None:
+    assert file_field(service) == file

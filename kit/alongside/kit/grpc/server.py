@@ -44,12 +44,17 @@ def create_server(
     return server, port
 
 
+def stack_health_name(stack_id: str) -> str:
+    """The health "service" a server started by ``make run`` answers for its stack id."""
+    return f"alongside.stack.{stack_id}"
+
+
 class Health:
     """The standard health service; one status for the server and each service."""
 
-    def __init__(self, server: aio.Server, service_names: Iterable[str]) -> None:
+    def __init__(self, server: aio.Server, service_names: Iterable[str], stack_id: str = "") -> None:
         self.servicer = health.aio.HealthServicer()
-        self.names = ("", *service_names)
+        self.names = ("", *service_names, *((stack_health_name(stack_id),) if stack_id else ()))
         health_pb2_grpc.add_HealthServicer_to_server(self.servicer, server)
         self.serving: bool | None = None
 

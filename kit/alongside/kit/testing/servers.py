@@ -73,7 +73,10 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: flo
 class _Server:
     name = "server"
 
-    def __init__(self, root: Path | None = None, port: int | None = None) -> None:
+    def __init__(self, root: Path | None = None, port: int | None = None, *, own_group: bool = False) -> None:
+        # own_group: a process group of its own, so a Ctrl-C at the terminal
+        # does not reach it and whoever started it stops it in order.
+        self._own_group = own_group
         self._own_root = root is None
         self.root = Path(tempfile.mkdtemp(prefix=f"alongside-{self.name}-")) if root is None else root.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -89,7 +92,13 @@ class _Server:
             if not self.port:
                 self.port = free_port()
             with self.log.open("ab") as out:
-                self.proc = subprocess.Popen(self._command(), stdout=out, stderr=subprocess.STDOUT, cwd=self.root)
+                self.proc = subprocess.Popen(
+                    self._command(),
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=self.root,
+                    process_group=0 if self._own_group else None,
+                )
             try:
                 _wait_port(self.port, self.proc, self.log, timeout)
                 return

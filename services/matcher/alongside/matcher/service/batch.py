@@ -132,8 +132,20 @@ class Batch:
             try:
                 reply.matches.append((await self.intake.accept(accept)).match)
             except (FailedPrecondition, NotFound, Aborted) as exc:
-                reply.failures.add(request_id=proposal.request_id, reason=exc.message)
+                earlier = await self._matched_to(proposal) if isinstance(exc, FailedPrecondition) else None
+                if earlier is not None:
+                    reply.already_confirmed.append(earlier)
+                else:
+                    reply.failures.add(request_id=proposal.request_id, reason=exc.message)
         return reply
+
+    async def _matched_to(self, proposal: pb.Proposal) -> pb.Match | None:
+        """The match that already pairs the proposal's request with its peer, if any."""
+        state = await self.ctx.store.request_state(proposal.request_id)
+        if state is None or state.status != pb.REQUEST_STATUS_MATCHED or not state.match_id:
+            return None
+        match = await self.ctx.store.match(state.match_id)
+        return match if match is not None and match.peer_id == proposal.peer_id else None
 
 
 def _time_limit(requested: float, default: float) -> float:

@@ -85,6 +85,7 @@ class Intake:
 
         async def body(tx: Tx) -> bytes:
             submitted, state = await self._open_request(tx, req.request_id)
+            await self._check_declinable(tx, state, req.peer_id)
             declined = frozenset(state.declined_peer_ids) | {req.peer_id}
             domain = request_in(state.request_id, submitted)
             result = await self._shortlist(domain, declined, len(state.candidates) or self.ctx.settings.shortlist_size)
@@ -104,6 +105,16 @@ class Intake:
             return pb.DeclineMatchResponse(request=state).SerializeToString()
 
         return parse_reply(pb.DeclineMatchResponse, await self.ctx.uow.run(body, idempotency=key))
+
+    async def _check_declinable(self, tx: Tx, state: pb.MatchRequest, peer_id: str) -> None:
+        """Only a candidate on the request's current shortlist can be declined."""
+        if peer_id in state.declined_peer_ids:
+            raise FailedPrecondition("this peer was already declined for this request")
+        if any(c.peer_id == peer_id for c in state.candidates):
+            return
+        if await self.ctx.store.peer(peer_id, via=tx.pipe) is None:
+            raise NotFound("peer not found")
+        raise FailedPrecondition("this peer is not on this request's shortlist")
 
     async def accept(self, req: pb.AcceptMatchRequest) -> pb.AcceptMatchResponse:
         key = idem("AcceptMatch", req.idempotency_key, req)

@@ -38,21 +38,22 @@ def parse_roster(data: bytes) -> tuple[list[m.Peer], list[pb.RowError]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidArgument("csv", "must be UTF-8 text") from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise InvalidArgument("csv", f"the header lacks the column(s): {', '.join(missing)}")
-    unknown = [c for c in header if c not in COLUMNS]
-    if unknown:
-        raise InvalidArgument("csv", f"unknown column(s): {', '.join(unknown)}")
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(reader, [])]
+    _check_header(header)
     peers: list[m.Peer] = []
     errors: list[pb.RowError] = []
     seen: set[str] = set()
     for number, row in enumerate(reader, start=2):
         if number - 1 > MAX_ROWS:
             raise InvalidArgument("csv", f"must hold at most {MAX_ROWS} rows")
-        cells = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            reason = f"has {len(row)} fields, the header has {len(header)}"
+            errors.append(pb.RowError(line=number, field="row", reason=reason))
+            continue
+        cells = {name: value.strip() for name, value in zip(header, row, strict=True)}
         try:
             peer = validate_peer(_peer(cells))
         except InvalidArgument as exc:
@@ -66,6 +67,23 @@ def parse_roster(data: bytes) -> tuple[list[m.Peer], list[pb.RowError]]:
     return peers, errors
 
 
+def _check_header(header: list[str]) -> None:
+    if len(header) == 1:
+        for name, mark in (("semicolons", ";"), ("tabs", "\t")):
+            if mark in header[0]:
+                raise InvalidArgument(
+                    "csv",
+                    f"the header is one column with {name} in it: the file seems separated by {name};"
+                    " save it with commas between columns (';' separates the items inside a cell)",
+                )
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InvalidArgument("csv", f"the header lacks the column(s): {', '.join(missing)}")
+    unknown = [c for c in header if c not in COLUMNS]
+    if unknown:
+        raise InvalidArgument("csv", f"unknown column(s): {', '.join(unknown)}; known: {', '.join(COLUMNS)}")
+
+
 def _list(cell: str) -> frozenset[str]:
     return frozenset(part.strip() for part in cell.split(";") if part.strip())
 
@@ -75,7 +93,8 @@ def _enums(field: str, cell: str, enum: type[E]) -> frozenset[E]:
     for part in _list(cell):
         name = part.upper().replace(" ", "_").replace("-", "_")
         if name not in enum.__members__:
-            raise InvalidArgument(field, "holds an unknown value")
+            allowed = ", ".join(member.lower() for member in enum.__members__)
+            raise InvalidArgument(field, f"holds an unknown value; allowed: {allowed}")
         out.add(enum[name])
     return frozenset(out)
 
