@@ -26,6 +26,7 @@ def devstack_env(var: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "REDIS_URL", "SMTP_HOST", "AUTH_HS256_SECRET")}
     env.update(ALONGSIDE_DATA_DIR=str(var), NATS_PORT=str(free_port()), VALKEY_PORT=str(free_port()))
     env.update(SMTP_SINK_PORT=str(free_port()), GRACE_SECONDS="1", OUTBOX_RELAY="inline", LOG_LEVEL="info")
+    env.update(CONSOLE_PORT=str(free_port()))
     for name in SERVICES:
         env[f"{name.upper()}_PORT"] = str(free_port())
         env[f"{name.upper()}_METRICS_PORT"] = str(free_port())
@@ -67,7 +68,8 @@ def test_ctrl_c_stops_the_services_before_the_servers(tmp_path: Path) -> None:
     try:
         wait_for_line(out, "Alongside is up", proc, 120)
         endpoints = json.loads((var / "endpoints.json").read_text())
-        assert endpoints["data_dir"] == str(var.resolve()) and endpoints["console"] is None
+        assert endpoints["data_dir"] == str(var.resolve())
+        assert endpoints["console"] == f"http://127.0.0.1:{env['CONSOLE_PORT']}/"
         assert endpoints["matcher"] == f"127.0.0.1:{env['MATCHER_PORT']}"
         assert endpoints["nats_url"] == f"nats://127.0.0.1:{env['NATS_PORT']}"
         # The CLI, from another folder, through the data folder: this stack, all up.
@@ -90,8 +92,9 @@ def test_ctrl_c_stops_the_services_before_the_servers(tmp_path: Path) -> None:
     lines = out.read_text().splitlines()
     stopped = [line for line in lines if line.startswith("stopped")]
     assert stopped[-3:] == ["stopped embedded Valkey", "stopped embedded NATS", "stopped."], lines
-    assert sorted(stopped[:3]) == [f"stopped {name} (exit code 0)" for name in sorted(SERVICES)], lines
-    assert stopped.index("stopped the local SMTP sink") == 3, lines
+    everything = sorted((*SERVICES, "console"))
+    assert sorted(stopped[:4]) == [f"stopped {name} (exit code 0)" for name in everything], lines
+    assert stopped.index("stopped the local SMTP sink") == 4, lines
     for name in SERVICES:
         seen = events(var / "logs" / f"{name}.log")
         assert "service.stopping" in seen and seen[-1] == "service.stopped", (name, seen[-10:])

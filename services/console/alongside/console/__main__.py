@@ -7,6 +7,7 @@ port, and prints ``listening on host:port`` once it accepts connections.
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import sys
 
@@ -46,8 +47,16 @@ def main() -> int:
     mode = "development sign-in ON" if settings.dev_sign_in else "sign-in by OpenID Connect"
     structlog.get_logger("alongside.console").info("console starting", mode=mode)
     print(f"console listening on {host}:{port}", flush=True)
+    # uvicorn drains on SIGTERM or SIGINT, then raises the signal again to the
+    # handler it found: this one, so a drained stop exits 0, as the services do.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stopped)
     asyncio.run(server.serve(sockets=[sock]))
     return 0
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 if __name__ == "__main__":
