@@ -21,6 +21,14 @@ from alongside.kit.redis import Keys
 
 TAG = "roster"
 M = TypeVar("M", bound=Message)
+# Statuses with an index of their requests (ListMatchRequests); an erased request leaves them all.
+INDEXED_STATUSES = (
+    pb.REQUEST_STATUS_SHORTLISTED,
+    pb.REQUEST_STATUS_WAITLISTED,
+    pb.REQUEST_STATUS_PROPOSED,
+    pb.REQUEST_STATUS_MATCHED,
+    pb.REQUEST_STATUS_WITHDRAWN,
+)
 Reader = aioredis.Redis | Pipeline
 
 
@@ -52,6 +60,14 @@ class MatcherKeys:
 
     def erasure(self, erasure_id: str) -> str:
         return self._key("erasure", erasure_id)
+
+    def requests_in(self, status: int) -> str:
+        """The requests in ``status``: members ``request_member``, read in lexical (= time) order."""
+        return self._key("reqs", str(status))
+
+    def matches_of(self, peer_id: str) -> str:
+        """The peer's match ids, scored by when each was accepted (ms)."""
+        return self._key("peer-matches", peer_id)
 
     @property
     def finished(self) -> str:
@@ -157,6 +173,38 @@ class MatcherStore:
         ids = await self.r.zrangebyscore(self.k.finished, "-inf", until_ms)
         return [_text(i) for i in ids]
 
+    async def requests_in(self, status: int, after: str, limit: int) -> list[str]:
+        """Up to ``limit`` members of the status's index after ``after`` (oldest first)."""
+        low = f"({after}" if after else "-"
+        found = await self.r.zrangebylex(self.k.requests_in(status), low, "+", 0, limit)
+        return [_text(i) for i in found]
+
+    async def requests(
+        self, ids: list[str]
+    ) -> list[tuple[pb.SubmitMatchRequestRequest, pb.MatchRequest] | None]:
+        """``request`` for each id, in one round trip."""
+        if not ids:
+            return []
+        pipe = self.r.pipeline(transaction=False)
+        for i in ids:
+            pipe.hmget(self.k.request(i), ["input", "state"])
+        out: list[tuple[pb.SubmitMatchRequestRequest, pb.MatchRequest] | None] = []
+        for raw in await pipe.execute():
+            submitted, state = _parse(pb.SubmitMatchRequestRequest, raw[0]), _parse(pb.MatchRequest, raw[1])
+            out.append(None if submitted is None or state is None else (submitted, state))
+        return out
+
+    async def match_ids_of(self, peer_id: str, offset: int, limit: int) -> list[str]:
+        """The peer's match ids, newest accepted first."""
+        # ZRANGE ... REV: the services' ACL allows ZRANGE, not the older ZREVRANGE.
+        found = await self.r.execute_command("ZRANGE", self.k.matches_of(peer_id), offset, offset + limit - 1, "REV")
+        return [_text(i) for i in found]
+
+    async def matches(self, ids: list[str]) -> list[pb.Match | None]:
+        if not ids:
+            return []
+        return [_parse(pb.Match, raw) for raw in await self.r.mget([self.k.match(i) for i in ids])]
+
     async def waitlist(self, offset: int = 0, limit: int = -1) -> list[str]:
         end = -1 if limit < 0 else offset + limit - 1
         return [i.decode() for i in await self.r.zrange(self.k.waitlist, offset, end)]  # type: ignore[union-attr]
@@ -180,6 +228,12 @@ class MatcherStore:
             fields["input"] = submitted.SerializeToString(deterministic=True)
             pipe.sadd(self.k.by_ref(submitted.participant.participant_ref), request_id)
         pipe.hset(self.k.request(request_id), mapping=fields)
+        member = request_member(state, request_id)
+        for status in INDEXED_STATUSES:
+            if status == state.status:
+                pipe.zadd(self.k.requests_in(status), {member: 0})
+            else:
+                pipe.zrem(self.k.requests_in(status), member)
 
     def put_finished(self, pipe: Pipeline, request_id: str, at_ms: int) -> None:
         pipe.zadd(self.k.finished, {request_id: at_ms})
@@ -191,6 +245,8 @@ class MatcherStore:
         pipe.hset(key, mapping={"state": tombstone.SerializeToString(deterministic=True), "erased": erasure_id})
         pipe.zrem(self.k.waitlist, tombstone.request_id)
         pipe.zrem(self.k.finished, tombstone.request_id)
+        for status in INDEXED_STATUSES:
+            pipe.zrem(self.k.requests_in(status), request_member(tombstone, tombstone.request_id))
 
     def put_erasure(self, pipe: Pipeline, erasure: pb.Erasure) -> None:
         pipe.set(self.k.erasure(erasure.erasure_id), erasure.SerializeToString(deterministic=True))
@@ -200,6 +256,7 @@ class MatcherStore:
 
     def put_match(self, pipe: Pipeline, match: pb.Match) -> None:
         pipe.set(self.k.match(match.match_id), match.SerializeToString(deterministic=True))
+        pipe.zadd(self.k.matches_of(match.peer_id), {match.match_id: match.accepted_at.ToMilliseconds()})
 
     def put_batch(self, pipe: Pipeline, run: pb.BatchRun) -> None:
         pipe.set(self.k.batch(run.batch_id), run.SerializeToString(deterministic=True), ex=30 * 24 * 3600)
@@ -215,6 +272,11 @@ class MatcherStore:
             pipe.zadd(self.k.waitlist, {state.request_id: -state.urgency * 10**13 + created_ms})
         else:
             pipe.zrem(self.k.waitlist, state.request_id)
+
+
+def request_member(state: pb.MatchRequest, request_id: str) -> str:
+    """A request's member in its status's index: creation time (ms, fixed width), then id."""
+    return f"{state.created_at.ToMilliseconds():013d}|{request_id}"
 
 
 def _parse(kind: type[M], raw: Any) -> M | None:
