@@ -22,7 +22,18 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alongside.console import i18n, sessions
-from alongside.console.routes import audit, auth, batch, intake, peer, preferences, roster, roster_edit
+from alongside.console.routes import (
+    audit,
+    auth,
+    batch,
+    intake,
+    participants,
+    peer,
+    preferences,
+    requests,
+    roster,
+    roster_edit,
+)
 from alongside.console.routes.common import Forbidden, SignInRequired, forbidden, rpc_failed, sign_in_required
 from alongside.console.rpc import Backends
 from alongside.console.security import CsrfProtect, SecurityHeaders, origin
@@ -95,8 +106,10 @@ def create_app(settings: ConsoleSettings, backends: Backends | None = None) -> S
     routes: list[BaseRoute] = [
         *auth.routes(settings.dev_sign_in),
         *oidc_routes(settings),
+        *requests.routes(),
         *intake.routes(),
         *peer.routes(),
+        *participants.routes(),
         *roster_edit.routes(),
         *roster.routes(),
         *preferences.routes(),
