@@ -14,6 +14,7 @@ import pytest
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
 from alongside.kit.testing.auth import channel
+from alongside.kit.testing.wait import eventually
 
 from ..auth.test_audit import records
 from ..consent.conftest import consent
@@ -174,3 +175,31 @@ async def test_the_roster_is_searched_by_name(matcher: Matcher) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await matcher.stub.ListPeers(pb.ListPeersRequest(name_contains="x" * 65))
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "name_contains" in (caught.value.details() or "")
+
+
+async def test_what_an_older_matcher_wrote_is_indexed_for_the_lists_once(matcher: Matcher) -> None:
+    from alongside.matcher.adapters.store import INDEXED_STATUSES, MatcherStore
+
+    await upsert(matcher, peer("lo-1"))
+    waiting = (await matcher.stub.SubmitMatchRequest(intake("lo-old-1"))).request
+    taken = (await matcher.stub.SubmitMatchRequest(intake("lo-old-2"))).request
+    match = (await matcher.stub.AcceptMatch(
+        pb.AcceptMatchRequest(idempotency_key="acc-lo", request_id=taken.request_id, peer_id="lo-1"))).match
+    deps = matcher.runtime.deps
+    assert deps is not None
+    store = MatcherStore(deps.redis, deps.keys)
+    async def indexed() -> bool:
+        return bool(await store.r.exists(store.k.lists_indexed))
+
+    await eventually(indexed, what="the running matcher indexed what it found at start")
+    # As an older matcher left them: no list indexes at all.
+    await store.r.delete(store.k.lists_indexed, store.k.matches_of("lo-1"),
+                         *(store.k.requests_in(s) for s in INDEXED_STATUSES))
+    assert await listed(matcher, statuses=[pb.REQUEST_STATUS_SHORTLISTED, pb.REQUEST_STATUS_MATCHED]) == []
+
+    assert await store.index_for_lists(batch=1) == 3
+    assert await listed(matcher) == [waiting.request_id]
+    assert await listed(matcher, statuses=[pb.REQUEST_STATUS_MATCHED]) == [taken.request_id]
+    mine = await matcher.stub.ListAssignments(pb.ListAssignmentsRequest(peer_id="lo-1"))
+    assert [a.match_id for a in mine.assignments] == [match.match_id]
+    assert await store.index_for_lists() == 0  # once

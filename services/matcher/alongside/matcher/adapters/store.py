@@ -65,6 +65,11 @@ class MatcherKeys:
         """The requests in ``status``: members ``request_member``, read in lexical (= time) order."""
         return self._key("reqs", str(status))
 
+    @property
+    def lists_indexed(self) -> str:
+        """Set once the list indexes hold every request and match (``index_for_lists``)."""
+        return self._key("lists-indexed")
+
     def matches_of(self, peer_id: str) -> str:
         """The peer's match ids, scored by when each was accepted (ms)."""
         return self._key("peer-matches", peer_id)
@@ -204,6 +209,46 @@ class MatcherStore:
         if not ids:
             return []
         return [_parse(pb.Match, raw) for raw in await self.r.mget([self.k.match(i) for i in ids])]
+
+    async def index_for_lists(self, batch: int = 500) -> int:
+        """Put the requests and matches written before the list indexes existed
+        into them, once (then ``lists_indexed`` is set). Safe beside live
+        writes: a stale entry is dropped on read, since the lists check each
+        request's status and each match's peer again. Returns entries added."""
+        if await self.r.exists(self.k.lists_indexed):
+            return 0
+        added = 0
+        for pattern, index in ((self.k.request("*"), self._index_requests), (self.k.match("*"), self._index_matches)):
+            keys: list[Any] = []
+            async for key in self.r.scan_iter(match=pattern, count=batch):
+                keys.append(key)
+                if len(keys) >= batch:
+                    added += await index(keys)
+                    keys = []
+            added += await index(keys)
+        await self.r.set(self.k.lists_indexed, "1")
+        return added
+
+    async def _index_requests(self, keys: list[Any]) -> int:
+        pipe = self.r.pipeline(transaction=False)
+        for key in keys:
+            pipe.hmget(key, ["state", "erased"])
+        adds = self.r.pipeline(transaction=False)
+        for raw, erased in await pipe.execute():
+            state = _parse(pb.MatchRequest, raw)
+            if state is not None and erased is None and state.status in INDEXED_STATUSES:
+                adds.zadd(self.k.requests_in(state.status), {request_member(state, state.request_id): 0})
+        return sum(await adds.execute())
+
+    async def _index_matches(self, keys: list[Any]) -> int:
+        if not keys:
+            return 0
+        adds = self.r.pipeline(transaction=False)
+        for raw in await self.r.mget(keys):
+            match = _parse(pb.Match, raw)
+            if match is not None and match.peer_id:
+                adds.zadd(self.k.matches_of(match.peer_id), {match.match_id: match.accepted_at.ToMilliseconds()})
+        return sum(await adds.execute())
 
     async def waitlist(self, offset: int = 0, limit: int = -1) -> list[str]:
         end = -1 if limit < 0 else offset + limit - 1
