@@ -39,6 +39,13 @@ async def test_the_funnel_shows_the_step_that_emptied_the_list(
     await expect(page.locator(".funnel .step").last).to_have_class("step emptied")
     await window.shot("waiting-list-funnel")
     request_id = page.url.rsplit("/", 1)[1]
+    # In Spanish, from the matcher's structured phrases: the language named in Spanish too.
+    await page.get_by_role("button", name="Español").click()
+    await expect(emptied).to_contain_text("Habla tigriña: 0 de")
+    await expect(page.locator(".summary")).to_contain_text("Habla tigriña: 0 de los")
+    await window.settled()
+    await page.get_by_role("button", name="English").click()
+    await expect(emptied).to_contain_text("Speaks Tigrinya: 0 of")
 
     # The open requests, searched by the participant's reference (posted, never in the URL) and filtered.
     await window.visit("/intake/requests")
