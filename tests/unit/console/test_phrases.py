@@ -9,7 +9,8 @@ from alongside.api.matcher.v1 import matcher_pb2 as mpb
 from alongside.console import i18n
 from alongside.console.phrases import say
 
-REASONS = Path(__file__).parents[3] / "services/matcher/alongside/matcher/domain/reasons.py"
+DOMAIN = Path(__file__).parents[3] / "services/matcher/alongside/matcher/domain"
+SOURCES = ("reasons.py", "explain.py", "explain_required.py")
 TEXT = "Speaks Somali or Tigrinya: 0 of the 2 peers who pass the earlier checks"
 
 
@@ -41,10 +42,10 @@ def test_a_phrase_is_said_in_spanish_with_the_languages_named_in_spanish() -> No
 
 def test_every_phrase_the_matcher_can_say_has_a_spanish_template() -> None:
     i18n.load()
-    source = REASONS.read_text()
-    templates = set(re.findall(r'Phrase\(\s*"([^"]+)"', source)) | set(re.findall(r'fewer = "([^"]+)"', source))
-    templates |= set(re.findall(r'Constraint\.\w+: "([^"]+)"', source))
-    assert len(templates) >= 35
+    source = "".join((DOMAIN / name).read_text() for name in SOURCES)
+    templates = set(re.findall(r'(?:Phrase|_some_of)\(\s*"([^"]+)"', source))
+    templates |= set(re.findall(r'fewer = "([^"]+)"', source)) | set(re.findall(r'Constraint\.\w+: "([^"]+)"', source))
+    assert len(templates) >= 65
     i18n.activate("es")
     try:
         missing = sorted(t for t in templates if i18n.gettext(t) == t)

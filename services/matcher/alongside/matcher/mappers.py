@@ -178,7 +178,9 @@ def _fill_candidate(out: pb.Candidate, c: Candidate) -> None:
     out.score = round(c.score, 4)
     add = out.contributions.add
     for x in c.contributions:
-        add(criterion=x.criterion, points=round(x.points, 4), max_points=x.max_points, text=x.text)
+        made = add(criterion=x.criterion, points=round(x.points, 4), max_points=x.max_points, text=x.text)
+        if x.phrase is not None:
+            made.phrase.CopyFrom(phrase_out(x.phrase))
 
 
 def _fill_reason(out: pb.WaitlistReason, reason: Reason) -> None:

@@ -24,6 +24,7 @@ class Contribution:
     points: float
     max_points: float
     text: str
+    phrase: Phrase | None = None  # ``text`` as template and values, for other languages
 
     @property
     def line(self) -> str:
