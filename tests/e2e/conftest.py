@@ -19,6 +19,7 @@ import pytest
 from alongside.kit.events.streams import CATALOGUE, stream_name
 from alongside.kit.redis import Keys, client
 from alongside.kit.testing.auth import TEST_SECRET
+from alongside.kit.testing.oidc_provider import OidcProvider
 from alongside.kit.testing.processes import Child
 from alongside.kit.testing.smtp import SmtpSink
 from alongside.kit.testing.wait import eventually
@@ -112,10 +113,19 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def stack(nats_url: str, redis_url: str) -> Iterator[Stack]:
+def oidc() -> Iterator[OidcProvider]:
+    """The programme's OpenID provider (a test one, with its own RSA key): the
+    services trust its tokens beside the development ones (AUTH_OIDC_ISSUER)."""
+    with OidcProvider() as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def stack(nats_url: str, redis_url: str, oidc: OidcProvider) -> Iterator[Stack]:
     sink = SmtpSink()
     sink.start()
     env = {
+        "AUTH_OIDC_ISSUER": oidc.issuer,
         "NATS_URL": nats_url,
         "REDIS_URL": redis_url,
         "NAMESPACE": "e2e" + uuid.uuid4().hex[:10],

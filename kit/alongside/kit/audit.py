@@ -124,11 +124,13 @@ class Pending:
     purpose: str
     correlation_id: str
     identity: Identity | None = None
+    # Set by a list call (``name_objects``): the objects it disclosed, comma-separated.
+    objects: str = ""
     written: bool = False
     token: contextvars.Token[Pending | None] | None = None
 
     def record(self, outcome: str, response: Any = None) -> audit_pb2.SignedAuditRecord:
-        found = object_id(self.request)
+        found = self.objects or object_id(self.request)
         if not found and response is not None:
             found = object_id(_parsed(self.method, response) if isinstance(response, bytes) else response)
         record = audit_pb2.AuditRecord(
@@ -143,6 +145,14 @@ class Pending:
         )
         record.time.GetCurrentTime()
         return self.auditor.signed(record)
+
+
+def name_objects(ids: Iterable[str]) -> None:
+    """A list call names the objects it disclosed (ids, comma-separated, in its
+    record's object id) instead of whatever its request names. Bound the list."""
+    pending = _pending.get()
+    if pending is not None:
+        pending.objects = ",".join(ids)
 
 
 def in_transaction(pipe: aioredis.client.Pipeline, outbox: Outbox, tag: str, response: bytes) -> Pending | None:

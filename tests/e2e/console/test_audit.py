@@ -16,17 +16,17 @@ async def test_the_audit_trail_shows_the_managers_own_calls(open_window: OpenWin
     me = f"manager-{cohort.tag}"
     window: Browse = await open_window()
     await window.sign_in("manager", me)
-    await window.visit("/intake/requests")  # ListWaitlist: audited, as this manager
+    await window.visit("/intake/requests")  # ListMatchRequests: audited, as this manager
 
     page = window.page
     rows = page.locator("#results tbody tr")
     for _ in range(40):  # audit records are written in batches: wait for ours
-        await window.page.goto(f"{window.base}/audit?actor={me}&action=ListWaitlist")
+        await window.page.goto(f"{window.base}/audit?actor={me}&action=ListMatchRequests")
         if await rows.count():
             break
         await asyncio.sleep(0.25)
     await expect(rows.first).to_contain_text(me)
-    await expect(rows.first).to_contain_text("ListWaitlist")
+    await expect(rows.first).to_contain_text("ListMatchRequests")
     await expect(rows.first).to_contain_text("OK")
     await window.settled()
     await window.shot("audit")

@@ -42,6 +42,10 @@ async def test_the_intake_journey_in_spanish(
 
     await page.get_by_role("button", name="Buscar pares").click()
     await expect(page.get_by_role("heading", name="Lista de candidatos")).to_be_visible()
+    # The explanations in Spanish, from the matcher's phrases.
+    reasons = page.locator(f"#candidate-{peer.peer_id} .contributions")
+    await expect(reasons).to_contain_text(f"Tiene {cohort.cert} (certificación obligatoria)")
+    await expect(reasons).to_contain_text("Disponibles a la vez")
     await window.settled()
     await window.shot("shortlist-es")
     await page.get_by_role("button", name=f"Aceptar a {peer.display_name}").click()

@@ -39,14 +39,34 @@ async def test_the_funnel_shows_the_step_that_emptied_the_list(
     await expect(page.locator(".funnel .step").last).to_have_class("step emptied")
     await window.shot("waiting-list-funnel")
     request_id = page.url.rsplit("/", 1)[1]
+    # In Spanish, from the matcher's structured phrases: the language named in Spanish too.
+    await page.get_by_role("button", name="Español").click()
+    await expect(emptied).to_contain_text("Habla tigriña: 0 de")
+    await expect(page.locator(".summary")).to_contain_text("Habla tigriña: 0 de los")
+    await window.settled()
+    await page.get_by_role("button", name="English").click()
+    await expect(emptied).to_contain_text("Speaks Tigrinya: 0 of")
 
+    # The open requests, searched by the participant's reference (posted, never in the URL) and filtered.
     await window.visit("/intake/requests")
     rows = page.locator("#rows tbody tr")
-    await page.locator("#field-urgency").select_option("URGENT")
-    await page.locator("#field-q").fill(request_id[-8:])
+    await page.locator("#field-ref").fill(f"ref-{cohort.tag}-w")
     await expect(rows).to_have_count(1)
     await expect(rows.first).to_contain_text(request_id)
+    await expect(rows.first).to_contain_text("Waiting")
+    await page.locator("#field-ref").fill(f"ref-{cohort.tag}-")
+    await expect(page.get_by_text("No request matches.")).to_be_visible()  # exact, until "Starts with"
+    await page.locator("#field-prefix").check()
+    await expect(rows).to_have_count(1)
+    await page.locator("#field-status").select_option("WAITLISTED")
+    await page.locator("#field-urgency").select_option("URGENT")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("Urgent")
     await window.settled()
     await window.shot("waiting-list")
+    assert page.url == window.base + "/intake/requests"
     await page.locator("#field-urgency").select_option("ROUTINE")
+    await expect(page.get_by_text("No request matches.")).to_be_visible()
+    await page.locator("#field-urgency").select_option("URGENT")
+    await page.locator("#field-status").select_option("SHORTLISTED")
     await expect(page.get_by_text("No request matches.")).to_be_visible()

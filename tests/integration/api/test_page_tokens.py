@@ -21,6 +21,8 @@ GARBAGE = ["garbage", "!!", "-1", "0", " 5", "1_0", "p-1", base64.urlsafe_b64enc
 LISTS: list[tuple[str, str, Message]] = [
     ("matcher", "ListPeers", m.ListPeersRequest()),
     ("matcher", "ListWaitlist", m.ListWaitlistRequest()),
+    ("matcher", "ListMatchRequests", m.ListMatchRequestsRequest()),
+    ("matcher", "ListAssignments", m.ListAssignmentsRequest(peer_id="p-1")),
     ("scheduler", "ListSessions", s.ListSessionsRequest()),
     ("notifier", "ListNotifications", n.ListNotificationsRequest(peer_id="p-1")),
 ]

@@ -204,6 +204,10 @@ async def test_erasure_on_request_leaves_ids_only_and_every_service_confirms(
     assert match.participant_ref == "" and match.peer_id == "p1" and match.HasField("closed_at")
     listed = (await m.stub.ListWaitlist(pb.ListWaitlistRequest())).requests
     assert waiting.request_id not in [r.request_id for r in listed]
+    every_status = [pb.REQUEST_STATUS_SHORTLISTED, pb.REQUEST_STATUS_WAITLISTED, pb.REQUEST_STATUS_MATCHED,
+                    pb.REQUEST_STATUS_WITHDRAWN, pb.REQUEST_STATUS_PROPOSED]
+    found = (await m.stub.ListMatchRequests(pb.ListMatchRequestsRequest(statuses=every_status))).requests
+    assert {first, waiting.request_id}.isdisjoint(r.request_id for r in found)  # erased requests leave the lists
     view = (await m.stub.GetAssignment(pb.GetAssignmentRequest(match_id=match_id))).assignment
     assert not view.disclosed and not view.HasField("participant")
 

@@ -135,3 +135,14 @@ def test_a_form_from_a_session_that_went_idle_leads_to_sign_in_not_a_bare_403(cl
     assert reply.status_code == 303 and reply.headers["location"] == "/sign-in?reason=idle"
     htmx = client.post("/sign-out", headers={"x-csrf-token": token, "hx-request": "true"})
     assert htmx.status_code == 403  # a new anonymous session now: this token was never its own
+
+
+def test_forms_may_lead_to_the_openid_provider_and_nowhere_else() -> None:
+    """The browser applies form-action to the redirect after "Sign in with ..." and
+    "Sign out": the provider's origin is allowed beside the console's own, nothing more."""
+    from alongside.console.security import csp, origin
+
+    assert "form-action 'self';" in csp(origin(""))
+    policy = csp(origin("https://idp.example.org/realms/alongside"))
+    assert "form-action 'self' https://idp.example.org;" in policy
+    assert "default-src 'self';" in policy and "frame-ancestors 'none'" in policy

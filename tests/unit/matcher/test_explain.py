@@ -133,3 +133,19 @@ def test_label_helpers() -> None:
     assert labels.plural(1, "unit") == "1 unit"
     assert labels.pathway("harm_reduction") == "harm reduction"
     assert labels.pathway("new_way") == "new way"
+
+
+def test_each_contribution_comes_with_its_phrase() -> None:
+    from alongside.matcher.domain.phrases import Arg, english
+
+    p = peer("a", languages=frozenset({"en", "so"}), certifications=frozenset({"CPRS"}), capacity=10)
+    prefs = Preferences(languages=pref("so"), certifications=pref("CPRS", required=True),
+                        lived_experience=pref("veteran"))
+    got = explain(p, preferences=prefs)
+    for c in got.contributions:
+        assert c.phrase is not None and english(c.phrase) == c.text
+    spoken = next(c for c in got.contributions if c.criterion == "language")
+    assert spoken.phrase is not None and spoken.phrase.template == "Speaks {languages} (preferred language)"
+    assert spoken.phrase.args == (Arg("languages", ("so",), "language", "and"),)
+    held = next(c for c in got.contributions if c.criterion == "certification")
+    assert held.phrase is not None and held.phrase.template == "Holds {names} (required certification)"

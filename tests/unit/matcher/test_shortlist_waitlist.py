@@ -105,3 +105,26 @@ def test_funnel_lists_every_constraint_in_order() -> None:
         "lived_experience", "pathway", "service_area", "modality", "availability", "capacity",
     ]  # fmt: skip
     assert all(step.remaining <= step.of for step in r.funnel)
+
+
+def test_every_text_comes_with_its_phrase_for_other_languages() -> None:
+    from alongside.matcher.domain.phrases import Arg, Phrase, english
+
+    peers = [peer("a"), peer("b")]
+    r = reason(peers, preferences=Preferences(languages=pref("so", "ti", required=True)))
+    assert r.summary_phrase is not None
+    assert r.summary_phrase.template == "{label}: 0 of the {of} peers who pass the earlier checks"
+    label = Phrase("Speaks {languages}", (Arg("languages", ("so", "ti"), "language", "or"),))
+    assert r.summary_phrase.args == (Arg.nested("label", label), Arg("of", ("2",), "number"))
+    assert english(r.summary_phrase) == r.summary
+    assert r.summary == "Speaks Somali or Tigrinya: 0 of the 2 peers who pass the earlier checks"
+    for step in r.funnel:
+        assert step.phrase is not None and english(step.phrase) == step.text
+    youth_only = peer("a", types=frozenset({PeerType.YOUTH_PEER}))
+    youth = reason([youth_only], participant=participant(age_band=AgeBand.YOUTH), peer_types=BOTH)
+    age = next(step for step in youth.funnel if step.constraint == "age_rules")
+    assert age.phrase is not None and age.phrase.template == "{label}: {remaining} of {of}"
+    nested = age.phrase.args[0].phrase
+    assert nested is not None and nested.template == "Serves {age} as {types}"
+    assert nested.args == (Arg("age", ("YOUTH",), "age_band"),
+                           Arg("types", ("FAMILY_PEER", "YOUTH_PEER"), "peer_type", "or"))

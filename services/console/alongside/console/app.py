@@ -22,10 +22,21 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alongside.console import i18n, sessions
-from alongside.console.routes import audit, auth, batch, intake, peer, preferences, roster, roster_edit
+from alongside.console.routes import (
+    audit,
+    auth,
+    batch,
+    intake,
+    participants,
+    peer,
+    preferences,
+    requests,
+    roster,
+    roster_edit,
+)
 from alongside.console.routes.common import Forbidden, SignInRequired, forbidden, rpc_failed, sign_in_required
 from alongside.console.rpc import Backends
-from alongside.console.security import CsrfProtect, SecurityHeaders
+from alongside.console.security import CsrfProtect, SecurityHeaders, origin
 from alongside.console.settings import ConsoleSettings
 
 STATIC = Path(__file__).parent / "static"
@@ -95,8 +106,10 @@ def create_app(settings: ConsoleSettings, backends: Backends | None = None) -> S
     routes: list[BaseRoute] = [
         *auth.routes(settings.dev_sign_in),
         *oidc_routes(settings),
+        *requests.routes(),
         *intake.routes(),
         *peer.routes(),
+        *participants.routes(),
         *roster_edit.routes(),
         *roster.routes(),
         *preferences.routes(),
@@ -107,7 +120,7 @@ def create_app(settings: ConsoleSettings, backends: Backends | None = None) -> S
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(SecurityHeaders),
+            Middleware(SecurityHeaders, form_targets=origin(settings.oidc_issuer)),
             Middleware(sessions.SessionMiddleware, store=store, secure=settings.secure_cookies),
             Middleware(CsrfProtect),
             Middleware(Language),

@@ -61,7 +61,8 @@ class SignedIn:
 
 
 OnSignedIn = Callable[[Request, SignedIn], Awaitable[Response]]
-OnSignedOut = Callable[[Request], Awaitable[None]]
+# Ends the console's session; returns the id token it held (the provider's logout hint), if any.
+OnSignedOut = Callable[[Request], Awaitable[str | None]]
 
 
 class PendingSignIns:
@@ -202,9 +203,8 @@ class OidcSignIn:
     async def sign_out(self, request: Request) -> Response:
         """POST (the console's CSRF check applies): end the console's session,
         then the provider's, which sends the browser to OIDC_POST_LOGOUT_URL."""
-        if self._on_signed_out is not None:
-            await self._on_signed_out(request)
-        url = await self.sign_out_url()
+        id_token = await self._on_signed_out(request) if self._on_signed_out is not None else None
+        url = await self.sign_out_url(id_token or "")
         return RedirectResponse(url or "/sign-in?reason=signed-out", status_code=303)
 
     async def sign_out_url(self, id_token: str = "") -> str | None:
@@ -238,13 +238,11 @@ def routes(console_settings: Any, env: Mapping[str, str] | None = None) -> list[
 async def _console_sign_in(request: Request, signed: SignedIn) -> Response:
     from alongside.console.routes import auth
 
-    auth.sign_in(request, signed.access_token, signed.role, signed.subject, signed.expires)
+    auth.sign_in(request, signed.access_token, signed.role, signed.subject, signed.expires, signed.id_token)
     return RedirectResponse(auth.HOME.get(signed.role, "/"), status_code=303)
 
 
-async def _console_sign_out(request: Request) -> None:
-    from alongside.console import sessions
+async def _console_sign_out(request: Request) -> str | None:
+    from alongside.console.routes import auth
 
-    store, old = request.app.state.store, sessions.current(request)
-    store.drop(old)
-    sessions.replace(request, store.new(old.language))
+    return auth.end_session(request) or None

@@ -157,6 +157,17 @@ class Calls:
         reply: mpb.ListWaitlistResponse = await self._unary(self._b.matcher, "ListWaitlist", req)
         return reply
 
+    async def match_requests(self, req: mpb.ListMatchRequestsRequest) -> mpb.ListMatchRequestsResponse:
+        reply: mpb.ListMatchRequestsResponse = await self._unary(self._b.matcher, "ListMatchRequests", req)
+        return reply
+
+    async def assignments(self, peer_id: str, page_token: str = "", include_closed: bool = False,
+                          page_size: int = 20) -> mpb.ListAssignmentsResponse:
+        req = mpb.ListAssignmentsRequest(peer_id=peer_id, page_token=page_token, include_closed=include_closed,
+                                         page_size=page_size)
+        reply: mpb.ListAssignmentsResponse = await self._unary(self._b.matcher, "ListAssignments", req)
+        return reply
+
     # Scheduler.
 
     async def sessions(self, peer_id: str, start: datetime, end: datetime) -> list[spb.Session]:

@@ -22,7 +22,6 @@ CSP = (
     "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 HEADERS = (
-    (b"content-security-policy", CSP.encode()),
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),  # no-referrer would make Chromium send "Origin: null"
@@ -37,9 +36,23 @@ CSRF_FIELD, CSRF_HEADER = "csrf_token", "x-csrf-token"
 MAX_FORM_BYTES = 2 * 1024 * 1024
 
 
+def csp(form_targets: str = "") -> str:
+    """The policy; ``form_targets`` are origins a form may lead to besides the
+    console: the OpenID provider's, since the browser applies ``form-action``
+    to the redirect after "Sign in with ..." and "Sign out" too."""
+    return CSP.replace("form-action 'self'", f"form-action 'self' {form_targets}".rstrip())
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL ("" when it has none)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, form_targets: str = "") -> None:
         self.app = app
+        self.headers = ((b"content-security-policy", csp(form_targets).encode()), *HEADERS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,7 +63,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 kept = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
-                message = {**message, "headers": [*kept, *HEADERS, cache]}
+                message = {**message, "headers": [*kept, *self.headers, cache]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -39,8 +39,8 @@ class Session:
     role: str = ""
     subject: str = ""
     token_expires: float = 0.0
-    # A sign-in in progress (OpenID Connect: state, nonce, PKCE verifier); never participant data.
-    pending: dict[str, str] = field(default_factory=dict)
+    # OpenID Connect: the id token, the provider's hint at sign-out ("" for a development sign-in).
+    id_token: str = field(default="", repr=False)
     # Set when the cookie must be (re)sent: a new or rotated session.
     fresh: bool = field(default=True, repr=False)
 

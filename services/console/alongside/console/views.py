@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from alongside.console import i18n, sessions
+from alongside.console.phrases import say
 from alongside.console.rpc import key
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -87,7 +88,7 @@ def segments(contributions: Any) -> list[dict[str, Any]]:
 
 
 env.filters.update(clock=clock, longdate=longdate, shortdate=shortdate, segments=segments, local_time=local_time)
-env.globals.update(new_key=key, status_word=STATUS_WORDS.get)
+env.globals.update(new_key=key, status_word=STATUS_WORDS.get, say=say)
 
 
 def is_htmx(request: Request) -> bool:

@@ -3,7 +3,8 @@ connects until the runtime starts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from grpc import aio
@@ -14,6 +15,7 @@ from alongside.kit.auth import setup as auth_setup
 from alongside.kit.erasure import DLQ_SUBJECT_HEADER, scrub_stream
 from alongside.kit.events.consumer import Consumer
 from alongside.kit.events.streams import CATALOGUE, stream_name
+from alongside.kit.logging import get_logger
 from alongside.kit.runtime import Deps, Runtime
 from alongside.matcher.adapters.roster_cache import RosterCache
 from alongside.matcher.adapters.store import MatcherStore
@@ -32,6 +34,7 @@ from alongside.matcher.service.stats import ProgrammeStatsQuery
 from alongside.matcher.service.stats_backfill import StatsBackfill
 from alongside.matcher.settings import MatcherSettings
 
+log = get_logger(__name__)
 # The durables that read match.accepted, whose dead letters may hold a copy.
 MATCH_READERS = ("scheduler-match", "notifier-match")
 SERVICE_NAME = matcher_pb2.DESCRIPTOR.services_by_name["MatcherService"].full_name
@@ -69,6 +72,18 @@ def accepted_scrubber(deps: Deps, namespace: str) -> ScrubStream:
     return scrub
 
 
+def index_for_lists(store: MatcherStore) -> Callable[[asyncio.Event], Awaitable[None]]:
+    """A background task: index what an older matcher wrote for the lists, once, then idle."""
+
+    async def run(stop: asyncio.Event) -> None:
+        added = await store.index_for_lists()
+        if added:
+            log.info("matcher.lists_indexed", entries=added)
+        await stop.wait()
+
+    return run
+
+
 def build(settings: MatcherSettings, clock: Callable[[], datetime] = utc_now) -> Runtime:
     made: list[Erasures] = []
 
@@ -79,7 +94,7 @@ def build(settings: MatcherSettings, clock: Callable[[], datetime] = utc_now) ->
         rematch = Rematch(ctx, intake)
         erasures = Erasures(ctx, accepted_scrubber(deps, settings.namespace))
         made.append(erasures)
-        deps.tasks.extend((rematch.run, erasures.run, StatsBackfill(store).run))
+        deps.tasks.extend((rematch.run, erasures.run, StatsBackfill(store).run, index_for_lists(store)))
         servicer = MatcherServicer(
             Roster(ctx),
             intake,

@@ -15,6 +15,7 @@ from alongside.api.common.v1 import types_pb2
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.kit.errors import InvalidArgument
 from alongside.matcher.domain import model as m
+from alongside.matcher.domain.phrases import Phrase
 from alongside.matcher.domain.results import Candidate, Reason, Shortlist
 
 E = TypeVar("E", bound=StrEnum)
@@ -177,14 +178,29 @@ def _fill_candidate(out: pb.Candidate, c: Candidate) -> None:
     out.score = round(c.score, 4)
     add = out.contributions.add
     for x in c.contributions:
-        add(criterion=x.criterion, points=round(x.points, 4), max_points=x.max_points, text=x.text)
+        made = add(criterion=x.criterion, points=round(x.points, 4), max_points=x.max_points, text=x.text)
+        if x.phrase is not None:
+            made.phrase.CopyFrom(phrase_out(x.phrase))
 
 
 def _fill_reason(out: pb.WaitlistReason, reason: Reason) -> None:
     out.summary = reason.summary
+    if reason.summary_phrase is not None:
+        out.summary_phrase.CopyFrom(phrase_out(reason.summary_phrase))
     add = out.funnel.add
     for c in reason.funnel:
-        add(constraint=c.constraint, remaining=c.remaining, of=c.of, text=c.text)
+        step = add(constraint=c.constraint, remaining=c.remaining, of=c.of, text=c.text)
+        if c.phrase is not None:
+            step.phrase.CopyFrom(phrase_out(c.phrase))
+
+
+def phrase_out(phrase: Phrase) -> pb.Phrase:
+    out = pb.Phrase(template=phrase.template)
+    for a in phrase.args:
+        arg = out.args.add(name=a.name, values=a.values, kind=a.kind, joiner=a.joiner)
+        if a.phrase is not None:
+            arg.phrase.CopyFrom(phrase_out(a.phrase))
+    return out
 
 
 def apply_shortlist(state: pb.MatchRequest, result: Shortlist) -> None:

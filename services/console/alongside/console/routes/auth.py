@@ -16,17 +16,37 @@ from starlette.routing import Route
 
 from alongside.console import i18n, sessions, views
 from alongside.console.routes.common import redirect
+from alongside.console.settings import ConsoleSettings
 from alongside.kit.auth.tokens import Minter
 
 DEV_ROLES = ("intake", "manager", "peer")
 HOME = {"intake": "/intake/new", "manager": "/roster", "admin": "/roster", "peer": "/calendar"}
-REASONS = ("idle", "token", "signed-out")
+# Why the sign-in page was shown: idle sign-out, expired token, signed out, or
+# an OpenID Connect sign-in that failed (alongside.console.oidc.FAILED).
+REASONS = ("idle", "token", "signed-out", "failed")
 
 
-def sign_in(request: Request, token: str, role: str, subject: str, expires: float) -> None:
+def sign_in(request: Request, token: str, role: str, subject: str, expires: float, id_token: str = "") -> None:
     """Start the person's session (a new id and CSRF secret). The OIDC callback calls this too."""
     store = request.app.state.store
-    sessions.replace(request, store.sign_in(sessions.current(request), token, role, subject, expires))
+    session = store.sign_in(sessions.current(request), token, role, subject, expires)
+    session.id_token = id_token
+    sessions.replace(request, session)
+
+
+def end_session(request: Request) -> str:
+    """Drop the person's session for a fresh, signed-out one (same language);
+    returns the OpenID id token it held ("" for a development sign-in)."""
+    store = request.app.state.store
+    old = sessions.current(request)
+    store.drop(old)
+    sessions.replace(request, store.new(old.language))
+    return old.id_token
+
+
+def oidc_provider(settings: ConsoleSettings) -> str:
+    """The provider's name on the sign-in button; "" when OpenID Connect is off."""
+    return (settings.oidc_provider_name or settings.oidc_issuer) if settings.oidc_issuer else ""
 
 
 async def home(request: Request) -> Response:
@@ -44,7 +64,7 @@ async def sign_in_page(request: Request) -> Response:
             "reason": reason if reason in REASONS else "",
             "dev": settings.dev_sign_in,
             "roles": DEV_ROLES,
-            "oidc_provider": (settings.oidc_provider_name or settings.oidc_issuer) if settings.oidc_issuer else "",
+            "oidc_provider": oidc_provider(settings),
             "errors": {},
             "subject": "",
         },
@@ -61,8 +81,8 @@ async def dev_sign_in(request: Request) -> Response:
     if not subject or len(subject) > 64:
         errors["subject"] = "Enter a subject of 1 to 64 characters"
     if errors:
-        context = {"reason": "", "dev": True, "roles": DEV_ROLES, "oidc_provider": "", "errors": errors,
-                   "subject": subject}
+        context = {"reason": "", "dev": True, "roles": DEV_ROLES, "oidc_provider": oidc_provider(settings),
+                   "errors": errors, "subject": subject}
         return views.render(request, "sign_in.html", context, status=400)
     minter = Minter(settings.auth_hs256_secret, "HS256", settings.auth_issuer, settings.auth_audience)
     ttl = settings.dev_token_ttl_seconds
@@ -71,10 +91,7 @@ async def dev_sign_in(request: Request) -> Response:
 
 
 async def sign_out(request: Request) -> Response:
-    store = request.app.state.store
-    old = sessions.current(request)
-    store.drop(old)
-    sessions.replace(request, store.new(old.language))
+    end_session(request)
     return redirect(request, "/sign-in?reason=signed-out")
 
 

@@ -131,27 +131,11 @@ async def decline(request: Request) -> Response:
     return await _shortlist_page(request, calls, state)
 
 
-async def open_requests(request: Request) -> Response:
-    """The waiting list, filtered by urgency and searched by request id."""
-    _, calls = person(request, *STAFF)
-    urgency = request.query_params.get("urgency", "")
-    search = request.query_params.get("q", "").strip().lower()
-    reply = await calls.waitlist()
-    rows = [r for r in reply.requests
-            if (not urgency or mpb.Urgency.Name(r.urgency) == f"URGENCY_{urgency}")
-            and (not search or search in r.request_id.lower())]
-    context = {"rows": rows, "urgency": urgency, "q": search, "urgencies": intake_form.URGENCIES,
-               "more": bool(reply.next_page_token)}
-    fragment = "rows" if views.is_htmx(request) else None
-    return views.render(request, "intake_requests.html", context, fragment=fragment)
-
-
 def routes() -> list[Route]:
     return [
         Route("/intake/new", new_intake),
         Route("/intake/validate", validate, methods=["POST"]),
         Route("/intake", submit, methods=["POST"]),
-        Route("/intake/requests", open_requests),
         Route("/intake/requests/{request_id}", show_request),
         Route("/intake/requests/{request_id}/accept", accept, methods=["POST"]),
         Route("/intake/requests/{request_id}/decline", decline, methods=["POST"]),

@@ -82,26 +82,31 @@ def routes() -> list[Route]:
 PEER_TYPES = ("RECOVERY_COACH", "PEER_SPECIALIST", "PEER_NAVIGATOR", "YOUTH_PEER", "FAMILY_PEER")
 STATUSES = ("ACTIVE", "ON_LEAVE", "INACTIVE")
 STATUS_WORDS = {"ACTIVE": "Active", "ON_LEAVE": "On leave", "INACTIVE": "Inactive"}
+MAX_NAME = 64  # the matcher's bound on ListPeers.name_contains
 
 
 async def roster(request: Request) -> Response:
-    """The roster, filtered by type, status and language, a page at a time; a peer id opens that peer."""
+    """The roster, filtered by type, status and language, a page at a time; a peer id opens that peer.
+    The search by name is POSTed (a peer's name is personal data: never in a URL)."""
     _, calls = person(request, *MANAGERS)
-    q = request.query_params
-    peer_id = q.get("peer_id", "").strip()
+    q: Any = await request.form() if request.method == "POST" else request.query_params
+    peer_id = str(q.get("peer_id", "")).strip()
     if peer_id:
         return redirect(request, f"/roster/peers/{peer_id}")
-    kind, status, language = q.get("type", ""), q.get("status", ""), q.get("language", "").strip().lower()
-    filters: dict[str, Any] = {}
+    kind, status = str(q.get("type", "")), str(q.get("status", ""))
+    language = str(q.get("language", "")).strip().lower()
+    name = str(q.get("name", "")).strip()[:MAX_NAME] if request.method == "POST" else ""
+    filters: dict[str, Any] = {"name_contains": name} if name else {}
     if kind in PEER_TYPES:
         filters["type"] = mpb.PeerType.Value("PEER_TYPE_" + kind)
     if status in STATUSES:
         filters["status"] = mpb.PeerStatus.Value("PEER_STATUS_" + status)
     if language:
         filters["language"] = language
-    page = await calls.peers(q.get("after", ""), **filters)
+    page = await calls.peers(str(q.get("after", ""))[:512], **filters)
     context = {"peers": list(page.peers), "next": page.next_page_token, "type": kind, "status": status,
-               "language": language, "types": PEER_TYPES, "statuses": STATUSES, "status_words": STATUS_WORDS,
+               "language": language, "name": name, "types": PEER_TYPES, "statuses": STATUSES,
+               "status_words": STATUS_WORDS,
                "choices": CHOICES, "peer_status": mpb.PeerStatus.Name, "peer_type": mpb.PeerType.Name}
     return views.render(request, "roster.html", context, fragment="results" if views.is_htmx(request) else None)
 
@@ -135,7 +140,7 @@ async def set_status(request: Request) -> Response:
 
 def roster_routes() -> list[Route]:
     return [
-        Route("/roster", roster),
+        Route("/roster", roster, methods=["GET", "POST"]),
         Route("/roster/peers/{peer_id}", show_peer),
         Route("/roster/peers/{peer_id}/status", set_status, methods=["POST"]),
     ]

@@ -22,6 +22,14 @@ from alongside.matcher.adapters.stats_facts import match_fact, request_fact, tag
 
 TAG = "roster"
 M = TypeVar("M", bound=Message)
+# Statuses with an index of their requests (ListMatchRequests); an erased request leaves them all.
+INDEXED_STATUSES = (
+    pb.REQUEST_STATUS_SHORTLISTED,
+    pb.REQUEST_STATUS_WAITLISTED,
+    pb.REQUEST_STATUS_PROPOSED,
+    pb.REQUEST_STATUS_MATCHED,
+    pb.REQUEST_STATUS_WITHDRAWN,
+)
 Reader = aioredis.Redis | Pipeline
 
 
@@ -53,6 +61,19 @@ class MatcherKeys:
 
     def erasure(self, erasure_id: str) -> str:
         return self._key("erasure", erasure_id)
+
+    def requests_in(self, status: int) -> str:
+        """The requests in ``status``: members ``request_member``, read in lexical (= time) order."""
+        return self._key("reqs", str(status))
+
+    @property
+    def lists_indexed(self) -> str:
+        """Set once the list indexes hold every request and match (``index_for_lists``)."""
+        return self._key("lists-indexed")
+
+    def matches_of(self, peer_id: str) -> str:
+        """The peer's match ids, scored by when each was accepted (ms)."""
+        return self._key("peer-matches", peer_id)
 
     @property
     def finished(self) -> str:
@@ -173,6 +194,78 @@ class MatcherStore:
         ids = await self.r.zrangebyscore(self.k.finished, "-inf", until_ms)
         return [_text(i) for i in ids]
 
+    async def requests_in(self, status: int, after: str, limit: int) -> list[str]:
+        """Up to ``limit`` members of the status's index after ``after`` (oldest first)."""
+        low = f"({after}" if after else "-"
+        found = await self.r.zrangebylex(self.k.requests_in(status), low, "+", 0, limit)
+        return [_text(i) for i in found]
+
+    async def requests(
+        self, ids: list[str]
+    ) -> list[tuple[pb.SubmitMatchRequestRequest, pb.MatchRequest] | None]:
+        """``request`` for each id, in one round trip."""
+        if not ids:
+            return []
+        pipe = self.r.pipeline(transaction=False)
+        for i in ids:
+            pipe.hmget(self.k.request(i), ["input", "state"])
+        out: list[tuple[pb.SubmitMatchRequestRequest, pb.MatchRequest] | None] = []
+        for raw in await pipe.execute():
+            submitted, state = _parse(pb.SubmitMatchRequestRequest, raw[0]), _parse(pb.MatchRequest, raw[1])
+            out.append(None if submitted is None or state is None else (submitted, state))
+        return out
+
+    async def match_ids_of(self, peer_id: str, offset: int, limit: int) -> list[str]:
+        """The peer's match ids, newest accepted first."""
+        # ZRANGE ... REV: the services' ACL allows ZRANGE, not the older ZREVRANGE.
+        found = await self.r.execute_command("ZRANGE", self.k.matches_of(peer_id), offset, offset + limit - 1, "REV")
+        return [_text(i) for i in found]
+
+    async def matches(self, ids: list[str]) -> list[pb.Match | None]:
+        if not ids:
+            return []
+        return [_parse(pb.Match, raw) for raw in await self.r.mget([self.k.match(i) for i in ids])]
+
+    async def index_for_lists(self, batch: int = 500) -> int:
+        """Put the requests and matches written before the list indexes existed
+        into them, once (then ``lists_indexed`` is set). Safe beside live
+        writes: a stale entry is dropped on read, since the lists check each
+        request's status and each match's peer again. Returns entries added."""
+        if await self.r.exists(self.k.lists_indexed):
+            return 0
+        added = 0
+        for pattern, index in ((self.k.request("*"), self._index_requests), (self.k.match("*"), self._index_matches)):
+            keys: list[Any] = []
+            async for key in self.r.scan_iter(match=pattern, count=batch):
+                keys.append(key)
+                if len(keys) >= batch:
+                    added += await index(keys)
+                    keys = []
+            added += await index(keys)
+        await self.r.set(self.k.lists_indexed, "1")
+        return added
+
+    async def _index_requests(self, keys: list[Any]) -> int:
+        pipe = self.r.pipeline(transaction=False)
+        for key in keys:
+            pipe.hmget(key, ["state", "erased"])
+        adds = self.r.pipeline(transaction=False)
+        for raw, erased in await pipe.execute():
+            state = _parse(pb.MatchRequest, raw)
+            if state is not None and erased is None and state.status in INDEXED_STATUSES:
+                adds.zadd(self.k.requests_in(state.status), {request_member(state, state.request_id): 0})
+        return sum(await adds.execute())
+
+    async def _index_matches(self, keys: list[Any]) -> int:
+        if not keys:
+            return 0
+        adds = self.r.pipeline(transaction=False)
+        for raw in await self.r.mget(keys):
+            match = _parse(pb.Match, raw)
+            if match is not None and match.peer_id:
+                adds.zadd(self.k.matches_of(match.peer_id), {match.match_id: match.accepted_at.ToMilliseconds()})
+        return sum(await adds.execute())
+
     async def waitlist(self, offset: int = 0, limit: int = -1) -> list[str]:
         end = -1 if limit < 0 else offset + limit - 1
         return [i.decode() for i in await self.r.zrange(self.k.waitlist, offset, end)]  # type: ignore[union-attr]
@@ -198,6 +291,12 @@ class MatcherStore:
             pipe.hset(self.k.stats_tags, request_id, tags_fact(submitted))
         pipe.hset(self.k.request(request_id), mapping=fields)
         pipe.hset(self.k.stats_requests, request_id, request_fact(state))
+        member = request_member(state, request_id)
+        for status in INDEXED_STATUSES:
+            if status == state.status:
+                pipe.zadd(self.k.requests_in(status), {member: 0})
+            else:
+                pipe.zrem(self.k.requests_in(status), member)
 
     def put_finished(self, pipe: Pipeline, request_id: str, at_ms: int) -> None:
         pipe.zadd(self.k.finished, {request_id: at_ms})
@@ -211,6 +310,8 @@ class MatcherStore:
         pipe.zrem(self.k.finished, tombstone.request_id)
         pipe.hset(self.k.stats_requests, tombstone.request_id, request_fact(tombstone))
         pipe.hdel(self.k.stats_tags, tombstone.request_id)
+        for status in INDEXED_STATUSES:
+            pipe.zrem(self.k.requests_in(status), request_member(tombstone, tombstone.request_id))
 
     def put_erasure(self, pipe: Pipeline, erasure: pb.Erasure) -> None:
         pipe.set(self.k.erasure(erasure.erasure_id), erasure.SerializeToString(deterministic=True))
@@ -221,6 +322,7 @@ class MatcherStore:
     def put_match(self, pipe: Pipeline, match: pb.Match) -> None:
         pipe.set(self.k.match(match.match_id), match.SerializeToString(deterministic=True))
         pipe.hset(self.k.stats_matches, match.match_id, match_fact(match))
+        pipe.zadd(self.k.matches_of(match.peer_id), {match.match_id: match.accepted_at.ToMilliseconds()})
 
     def put_batch(self, pipe: Pipeline, run: pb.BatchRun) -> None:
         pipe.set(self.k.batch(run.batch_id), run.SerializeToString(deterministic=True), ex=30 * 24 * 3600)
@@ -236,6 +338,11 @@ class MatcherStore:
             pipe.zadd(self.k.waitlist, {state.request_id: -state.urgency * 10**13 + created_ms})
         else:
             pipe.zrem(self.k.waitlist, state.request_id)
+
+
+def request_member(state: pb.MatchRequest, request_id: str) -> str:
+    """A request's member in its status's index: creation time (ms, fixed width), then id."""
+    return f"{state.created_at.ToMilliseconds():013d}|{request_id}"
 
 
 def _parse(kind: type[M], raw: Any) -> M | None:

@@ -7,19 +7,20 @@ sees what was weighed. Met requirements come first, from ``explain_required``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import attrgetter
 
 from alongside.matcher.domain import labels
 from alongside.matcher.domain.availability import SLOT_MINUTES
 from alongside.matcher.domain.explain_required import required_notes, requirements
 from alongside.matcher.domain.model import Modality, Peer, Preference
+from alongside.matcher.domain.phrases import Arg, Phrase, english
 from alongside.matcher.domain.query import Query
 from alongside.matcher.domain.results import Contribution
 from alongside.matcher.domain.roster_index import RosterIndex
 from alongside.matcher.domain.weights import Criterion, Weights
 
-Text = Callable[[RosterIndex, Query, int], str]
+Text = Callable[[RosterIndex, Query, int], Phrase]
 
 
 def explain(
@@ -39,7 +40,7 @@ def explain(
     reasons = []
     for j, position in enumerate(positions):
         scored = [
-            Contribution(criterion, weight * values[j], weight, text(ix, q, position))
+            _said(criterion, weight * values[j], weight, text(ix, q, position))
             for criterion, weight, values, text in weighed
         ]
         scored.sort(key=_points, reverse=True)  # stable: equal points keep criterion order
@@ -50,21 +51,29 @@ def explain(
 _points = attrgetter("points")
 
 
+def _said(criterion: Criterion, points: float, weight: float, phrase: Phrase) -> Contribution:
+    return Contribution(criterion, points, weight, english(phrase), phrase)
+
+
 def _values(pref: Preference | None) -> frozenset[str]:
     return frozenset() if pref is None else pref.values
 
 
-def _language(ix: RosterIndex, q: Query, i: int) -> str:
+def _codes(name: str, codes: Iterable[str], kind: str, joiner: str = "and") -> Arg:
+    return Arg(name, tuple(codes), kind, joiner)
+
+
+def _language(ix: RosterIndex, q: Query, i: int) -> Phrase:
     wanted = _values(q.weighted_language)
-    spoken = [labels.language(c) for c in sorted(ix.peers[i].languages & wanted)]
+    spoken = sorted(ix.peers[i].languages & wanted)
     if q.interpreter:
         if spoken:
-            return f"Speaks {labels.join(spoken)}, so no interpreter is needed"
-        names = labels.join((labels.language(c) for c in sorted(wanted)), "or")
-        return f"Does not speak {names}; an interpreter will be arranged"
+            return Phrase("Speaks {languages}, so no interpreter is needed", (_codes("languages", spoken, "language"),))
+        missing = _codes("languages", sorted(wanted), "language", "or")
+        return Phrase("Does not speak {languages}; an interpreter will be arranged", (missing,))
     if spoken:
-        return f"Speaks {labels.join(spoken)} (preferred language)"
-    return "Does not speak a preferred language"
+        return Phrase("Speaks {languages} (preferred language)", (_codes("languages", spoken, "language"),))
+    return Phrase("Does not speak a preferred language")
 
 
 def _shared(peer_tags: frozenset[str], pref: Preference | None) -> tuple[list[str], int]:
@@ -72,74 +81,86 @@ def _shared(peer_tags: frozenset[str], pref: Preference | None) -> tuple[list[st
     return sorted(peer_tags & wanted), len(wanted)
 
 
-def _culture(ix: RosterIndex, q: Query, i: int) -> str:
+def _some_of(template: str, shared: list[str], asked: int, name: Callable[[str], str]) -> Phrase:
+    """``template`` with {names}; when more than one was asked, with {count} of {asked} too."""
+    names = Arg("names", tuple(name(t) for t in shared), "text")
+    if asked == 1:
+        return Phrase(template, (names,))
+    return Phrase(template, (names, Arg.number("count", len(shared)), Arg.number("asked", asked)))
+
+
+def _culture(ix: RosterIndex, q: Query, i: int) -> Phrase:
     shared, asked = _shared(ix.peers[i].cultures, q.request.preferences.cultures)
     if not shared:
-        return "Shares no preferred cultural identity"
-    names = labels.join(labels.tag(t) for t in shared)
+        return Phrase("Shares no preferred cultural identity")
     if asked == 1:
-        return f"Shares cultural identity: {names}"
-    return f"Shares cultural identity: {len(shared)} of {asked} ({names})"
+        return _some_of("Shares cultural identity: {names}", shared, asked, labels.tag)
+    return _some_of("Shares cultural identity: {count} of {asked} ({names})", shared, asked, labels.tag)
 
 
-def _lived_experience(ix: RosterIndex, q: Query, i: int) -> str:
+def _lived_experience(ix: RosterIndex, q: Query, i: int) -> Phrase:
     shared, asked = _shared(ix.peers[i].lived_experience, q.request.preferences.lived_experience)
     if not shared:
-        return "Shares none of the preferred lived-experience areas"
-    names = labels.join(labels.lived_experience(t) for t in shared)
+        return Phrase("Shares none of the preferred lived-experience areas")
     if asked == 1:
-        return f"Shares lived experience: {names}"
-    return f"Shares lived experience: {len(shared)} of {asked} areas ({names})"
+        return _some_of("Shares lived experience: {names}", shared, asked, labels.lived_experience)
+    return _some_of("Shares lived experience: {count} of {asked} areas ({names})", shared, asked,
+                    labels.lived_experience)
 
 
-def _pathway(ix: RosterIndex, q: Query, i: int) -> str:
+def _pathway(ix: RosterIndex, q: Query, i: int) -> Phrase:
     known, asked = _shared(ix.peers[i].pathways, q.request.preferences.pathways)
     if not known:
-        return "Not familiar with a preferred recovery pathway"
-    names = labels.join(labels.pathway(p) for p in known)
-    extra = f" ({len(known)} of {asked} pathways)" if asked > 1 else ""
-    return f"Familiar with {names}{extra}"
+        return Phrase("Not familiar with a preferred recovery pathway")
+    if asked > 1:
+        return _some_of("Familiar with {names} ({count} of {asked} pathways)", known, asked, labels.pathway)
+    return _some_of("Familiar with {names}", known, asked, labels.pathway)
 
 
-def _gender(ix: RosterIndex, q: Query, i: int) -> str:
+def _gender(ix: RosterIndex, q: Query, i: int) -> Phrase:
     if ix.peers[i].gender in _values(q.request.preferences.gender):
-        return "Gender matches the preference"
-    return "Gender differs from the preference"
+        return Phrase("Gender matches the preference")
+    return Phrase("Gender differs from the preference")
 
 
-def _continuity(ix: RosterIndex, q: Query, i: int) -> str:
+def _continuity(ix: RosterIndex, q: Query, i: int) -> Phrase:
     if ix.peer_ids[i] == q.request.previous_peer_id:
-        return "Previous peer, so the relationship can continue"
-    return "Not the previous peer"
+        return Phrase("Previous peer, so the relationship can continue")
+    return Phrase("Not the previous peer")
 
 
-def _availability(ix: RosterIndex, q: Query, i: int) -> str:
+def _availability(ix: RosterIndex, q: Query, i: int) -> Phrase:
     slots = (q.week.bits[i] & q.mine.bits).bit_count()
-    return f"Available together {labels.duration(slots * SLOT_MINUTES)} a week"
+    duration = Arg("duration", (labels.duration(slots * SLOT_MINUTES),), "text")
+    return Phrase("Available together {duration} a week", (duration,))
 
 
-def _balance(ix: RosterIndex, q: Query, i: int) -> str:
+def _balance(ix: RosterIndex, q: Query, i: int) -> Phrase:
     free = max(0, ix.peers[i].capacity - int(q.loads[i]))
-    return f"Has capacity for {labels.plural(free, 'more caseload unit')} (balance)"
+    units = (Arg.number("units", free),)
+    if free == 1:
+        return Phrase("Has capacity for {units} more caseload unit (balance)", units)
+    return Phrase("Has capacity for {units} more caseload units (balance)", units)
 
 
-def _modality(ix: RosterIndex, q: Query, i: int) -> str:
+def _modality(ix: RosterIndex, q: Query, i: int) -> Phrase:
     peer: Peer = ix.peers[i]
     area = q.request.participant.service_area
     offered = [
-        labels.MODALITIES[Modality(m)]
+        Modality(m).value
         for m in sorted(_values(q.request.preferences.modalities))
         if m in peer.modalities and (m != Modality.IN_PERSON or (area and area == peer.service_area))
     ]
     if not offered:
-        return "Does not offer a preferred way to meet"
-    return f"Can meet {labels.join(offered, 'or')} (preferred)"
+        return Phrase("Does not offer a preferred way to meet")
+    return Phrase("Can meet {ways} (preferred)", (_codes("ways", offered, "modality", "or"),))
 
 
-def _service_area(ix: RosterIndex, q: Query, i: int) -> str:
+def _service_area(ix: RosterIndex, q: Query, i: int) -> Phrase:
     if ix.peers[i].service_area in _values(q.request.preferences.service_area):
-        return f"Works in {labels.tag(ix.peers[i].service_area)} (preferred service area)"
-    return "Works outside the preferred service areas"
+        area = Arg("area", (labels.tag(ix.peers[i].service_area),), "text")
+        return Phrase("Works in {area} (preferred service area)", (area,))
+    return Phrase("Works outside the preferred service areas")
 
 
 _TEXTS: dict[Criterion, Text] = {

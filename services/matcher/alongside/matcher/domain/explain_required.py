@@ -7,21 +7,23 @@ no points (``max_points`` 0).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from alongside.matcher.domain import labels
 from alongside.matcher.domain.model import Modality, Peer, Preference
+from alongside.matcher.domain.phrases import Arg, Phrase, english
 from alongside.matcher.domain.query import Query
 from alongside.matcher.domain.results import Contribution
 from alongside.matcher.domain.weights import Criterion
 
-Note = Callable[[Peer, Query, frozenset[str]], str]
+Note = Callable[[Peer, Query, frozenset[str]], Phrase]
 Requirements = tuple[tuple[Criterion, frozenset[str]], ...]
 
 
 def required_notes(peer: Peer, q: Query, wanted: Requirements) -> tuple[Contribution, ...]:
     """One zero-point note per requirement (from ``requirements``) the peer met."""
-    return tuple(Contribution(criterion, 0.0, 0.0, _NOTES[criterion](peer, q, values)) for criterion, values in wanted)
+    notes = ((criterion, _NOTES[criterion](peer, q, values)) for criterion, values in wanted)
+    return tuple(Contribution(criterion, 0.0, 0.0, english(note), note) for criterion, note in notes)
 
 
 def requirements(q: Query) -> Requirements:
@@ -40,46 +42,50 @@ def requirements(q: Query) -> Requirements:
     return tuple((c, pref.values) for c, pref in wanted if pref is not None and pref.required)
 
 
-def _language(peer: Peer, q: Query, values: frozenset[str]) -> str:
-    spoken = labels.join(labels.language(c) for c in sorted(peer.languages & values))
-    return f"Speaks {spoken} (required language)"
+def _names(name: str, values: Iterable[str], kind: str = "text", joiner: str = "and") -> tuple[Arg, ...]:
+    return (Arg(name, tuple(values), kind, joiner),)
 
 
-def _gender(peer: Peer, q: Query, values: frozenset[str]) -> str:
-    return "Gender as required"
+def _language(peer: Peer, q: Query, values: frozenset[str]) -> Phrase:
+    spoken = sorted(peer.languages & values)
+    return Phrase("Speaks {languages} (required language)", _names("languages", spoken, "language"))
 
 
-def _certification(peer: Peer, q: Query, values: frozenset[str]) -> str:
-    return f"Holds {labels.join(sorted(peer.certifications & values))} (required certification)"
+def _gender(peer: Peer, q: Query, values: frozenset[str]) -> Phrase:
+    return Phrase("Gender as required")
 
 
-def _culture(peer: Peer, q: Query, values: frozenset[str]) -> str:
-    shared = labels.join(labels.tag(t) for t in sorted(peer.cultures & values))
-    return f"Shares cultural identity: {shared} (required)"
+def _certification(peer: Peer, q: Query, values: frozenset[str]) -> Phrase:
+    return Phrase("Holds {names} (required certification)", _names("names", sorted(peer.certifications & values)))
 
 
-def _lived_experience(peer: Peer, q: Query, values: frozenset[str]) -> str:
-    shared = labels.join(labels.lived_experience(t) for t in sorted(values))
-    return f"Shares lived experience: {shared} (required)"
+def _culture(peer: Peer, q: Query, values: frozenset[str]) -> Phrase:
+    shared = (labels.tag(t) for t in sorted(peer.cultures & values))
+    return Phrase("Shares cultural identity: {names} (required)", _names("names", shared))
 
 
-def _pathway(peer: Peer, q: Query, values: frozenset[str]) -> str:
-    known = labels.join(labels.pathway(p) for p in sorted(peer.pathways & values))
-    return f"Familiar with {known} (required)"
+def _lived_experience(peer: Peer, q: Query, values: frozenset[str]) -> Phrase:
+    shared = (labels.lived_experience(t) for t in sorted(values))
+    return Phrase("Shares lived experience: {names} (required)", _names("names", shared))
 
 
-def _service_area(peer: Peer, q: Query, values: frozenset[str]) -> str:
-    return f"Works in {labels.tag(peer.service_area)} (required service area)"
+def _pathway(peer: Peer, q: Query, values: frozenset[str]) -> Phrase:
+    known = (labels.pathway(p) for p in sorted(peer.pathways & values))
+    return Phrase("Familiar with {names} (required)", _names("names", known))
 
 
-def _modality(peer: Peer, q: Query, values: frozenset[str]) -> str:
+def _service_area(peer: Peer, q: Query, values: frozenset[str]) -> Phrase:
+    return Phrase("Works in {area} (required service area)", _names("area", (labels.tag(peer.service_area),)))
+
+
+def _modality(peer: Peer, q: Query, values: frozenset[str]) -> Phrase:
     area = q.request.participant.service_area
     offered = [
-        labels.MODALITIES[Modality(m)]
+        Modality(m).value
         for m in sorted(values)
         if m in peer.modalities and (m != Modality.IN_PERSON or (area and peer.service_area == area))
     ]
-    return f"Can meet {labels.join(offered, 'or')} (required)"
+    return Phrase("Can meet {ways} (required)", _names("ways", offered, "modality", "or"))
 
 
 _NOTES: dict[Criterion, Note] = {

@@ -11,99 +11,128 @@ from collections.abc import Callable, Iterable
 from alongside.matcher.domain import labels
 from alongside.matcher.domain.constraints import Constraint, type_serves_age
 from alongside.matcher.domain.feasibility import Step, emptied_by
-from alongside.matcher.domain.model import Modality, Preference
+from alongside.matcher.domain.model import Modality, PeerType, Preference
+from alongside.matcher.domain.phrases import Arg, Phrase, english
 from alongside.matcher.domain.query import Query
 from alongside.matcher.domain.results import ConstraintCount, Reason
 
-Label = Callable[[Query], str]
+Label = Callable[[Query], Phrase]
 
 
 def waitlist_reason(steps: tuple[Step, ...], q: Query) -> Reason:
     """The funnel with texts, and a one-line summary naming the emptying step."""
-    funnel = tuple(ConstraintCount(s.constraint.value, s.remaining, s.of, _count_text(s, q)) for s in steps)
+    funnel = tuple(_count(s, q) for s in steps)
     empty = emptied_by(steps)
     if empty is None:
-        return Reason("Every peer passed the checks", "", funnel)
-    return Reason(_summary(empty, q), empty.constraint.value, funnel)
+        return _reason(Phrase("Every peer passed the checks"), "", funnel)
+    return _reason(_summary(empty, q), empty.constraint.value, funnel)
 
 
-def _count_text(step: Step, q: Query) -> str:
+def _reason(summary: Phrase, constraint: str, funnel: tuple[ConstraintCount, ...]) -> Reason:
+    return Reason(english(summary), constraint, funnel, summary)
+
+
+def _count(step: Step, q: Query) -> ConstraintCount:
+    phrase = _count_text(step, q)
+    return ConstraintCount(step.constraint.value, step.remaining, step.of, english(phrase), phrase)
+
+
+def _count_text(step: Step, q: Query) -> Phrase:
     languages = q.request.preferences.languages
     if step.constraint == Constraint.LANGUAGE and q.interpreter and languages is not None and languages.required:
-        return "Language: not required, an interpreter will be arranged"
+        return Phrase("Language: not required, an interpreter will be arranged")
     if not step.applies and step.constraint in _UNASKED:
-        return _UNASKED[step.constraint]
-    return f"{_LABELS[step.constraint](q)}: {step.remaining} of {step.of}"
+        return Phrase(_UNASKED[step.constraint])
+    label = Arg.nested("label", _LABELS[step.constraint](q))
+    counts = (Arg.number("remaining", step.remaining), Arg.number("of", step.of))
+    return Phrase("{label}: {remaining} of {of}", (label, *counts))
 
 
-def _summary(step: Step, q: Query) -> str:
+def _summary(step: Step, q: Query) -> Phrase:
+    of = Arg.number("of", step.of)
     if step.constraint == Constraint.STATUS:
         if step.of == 0:
-            return "The roster has no peers yet"
+            return Phrase("The roster has no peers yet")
         if step.of == 1:
-            return "Status: the one peer on the roster is not active"
-        return f"Status: none of the {step.of} peers on the roster is active"
+            return Phrase("Status: the one peer on the roster is not active")
+        return Phrase("Status: none of the {of} peers on the roster is active", (of,))
     if step.constraint == Constraint.CAPACITY:
-        full = "is full" if step.of == 1 else "are full"
+        units = Arg.number("units", q.request.acuity)
+        if step.of == 1:
+            if q.request.acuity > 1:
+                fewer = "Capacity: the {of} otherwise feasible peer has fewer than {units} units free"
+                return Phrase(fewer, (of, units))
+            return Phrase("Capacity: the {of} otherwise feasible peer is full", (of,))
         if q.request.acuity > 1:
-            full = f"{'has' if step.of == 1 else 'have'} fewer than {q.request.acuity} units free"
-        peers = "peer" if step.of == 1 else "peers"
-        return f"Capacity: the {step.of} otherwise feasible {peers} {full}"
-    who = "peer who passes" if step.of == 1 else "peers who pass"
-    return f"{_LABELS[step.constraint](q)}: 0 of the {step.of} {who} the earlier checks"
+            return Phrase("Capacity: the {of} otherwise feasible peers have fewer than {units} units free", (of, units))
+        return Phrase("Capacity: the {of} otherwise feasible peers are full", (of,))
+    label = Arg.nested("label", _LABELS[step.constraint](q))
+    if step.of == 1:
+        return Phrase("{label}: 0 of the {of} peer who passes the earlier checks", (label, of))
+    return Phrase("{label}: 0 of the {of} peers who pass the earlier checks", (label, of))
 
 
-def _either(values: Iterable[str]) -> str:
-    return labels.join(sorted(values), "or")
+def _either(name: str, values: Iterable[str], kind: str = "text") -> Arg:
+    return Arg(name, tuple(sorted(values)), kind, "or")
 
 
 def _values(pref: Preference | None) -> frozenset[str] | None:
     return pref.values if pref is not None and pref.required else None
 
 
-def _peer_types(q: Query) -> str:
-    return "Peer type " + labels.join(sorted(labels.PEER_TYPES[t] for t in q.request.peer_types), "or")
+def _types(name: str, types: Iterable[PeerType]) -> Arg:
+    ordered = sorted(types, key=lambda t: labels.PEER_TYPES[t])
+    return Arg(name, tuple(t.value for t in ordered), "peer_type", "or")
 
 
-def _age(q: Query) -> str:
+def _peer_types(q: Query) -> Phrase:
+    return Phrase("Peer type {types}", (_types("types", q.request.peer_types),))
+
+
+def _age(q: Query) -> Phrase:
     age = q.request.participant.age_band
-    allowed = [labels.PEER_TYPES[t] for t in sorted(q.request.peer_types) if type_serves_age(t, age)]
+    band = Arg("age", (age.value,), "age_band")
+    allowed = [t for t in sorted(q.request.peer_types) if type_serves_age(t, age)]
     if not allowed:
-        return f"Serves {labels.AGE_BANDS[age]} in a peer type allowed for that age (none was requested)"
-    return f"Serves {labels.AGE_BANDS[age]} as {labels.join(allowed, 'or')}"
+        return Phrase("Serves {age} in a peer type allowed for that age (none was requested)", (band,))
+    return Phrase("Serves {age} as {types}", (band, Arg("types", tuple(t.value for t in allowed), "peer_type", "or")))
 
 
-def _language(q: Query) -> str:
+def _language(q: Query) -> Phrase:
     pref = q.request.preferences.languages
-    names = labels.join((labels.language(c) for c in sorted(pref.values if pref else ())), "or")
-    return f"Speaks {names}"
+    return Phrase("Speaks {languages}", (_either("languages", pref.values if pref else (), "language"),))
 
 
-def _simple(name: str, say: Callable[[frozenset[str]], str]) -> Label:
-    def label(q: Query) -> str:
+def _simple(name: str, say: Callable[[frozenset[str]], Phrase]) -> Label:
+    def label(q: Query) -> Phrase:
         return say(_values(getattr(q.request.preferences, name)) or frozenset())
 
     return label
 
 
-def _modality(q: Query) -> str:
+def _modality(q: Query) -> Phrase:
     values = _values(q.request.preferences.modalities)
     if values is None:
-        return "Shares a way to meet (in person only within the same service area)"
+        return Phrase("Shares a way to meet (in person only within the same service area)")
     wanted = sorted(Modality(v) for v in values)
-    ways = labels.join((labels.MODALITIES[m] for m in wanted), "or")
-    nearby = " (within the same service area)" if wanted == [Modality.IN_PERSON] else ""
-    if Modality.IN_PERSON in wanted and len(wanted) > 1:
-        nearby = " (in person only within the same service area)"
-    return f"Can meet {ways}{nearby}"
+    ways = (Arg("ways", tuple(m.value for m in wanted), "modality", "or"),)
+    if wanted == [Modality.IN_PERSON]:
+        return Phrase("Can meet {ways} (within the same service area)", ways)
+    if Modality.IN_PERSON in wanted:
+        return Phrase("Can meet {ways} (in person only within the same service area)", ways)
+    return Phrase("Can meet {ways}", ways)
 
 
-def _availability(q: Query) -> str:
-    return f"Free at the same time for a {q.request.session_minutes}-minute session each week"
+def _availability(q: Query) -> Phrase:
+    minutes = Arg.number("minutes", q.request.session_minutes)
+    return Phrase("Free at the same time for a {minutes}-minute session each week", (minutes,))
 
 
-def _capacity(q: Query) -> str:
-    return f"Has room for {labels.plural(q.request.acuity, 'caseload unit')}"
+def _capacity(q: Query) -> Phrase:
+    units = Arg.number("units", q.request.acuity)
+    if q.request.acuity == 1:
+        return Phrase("Has room for {units} caseload unit", (units,))
+    return Phrase("Has room for {units} caseload units", (units,))
 
 
 _UNASKED = {
@@ -118,20 +147,29 @@ _UNASKED = {
 }
 
 _LABELS: dict[Constraint, Label] = {
-    Constraint.STATUS: lambda q: "Active on the roster",
+    Constraint.STATUS: lambda q: Phrase("Active on the roster"),
     Constraint.PEER_TYPE: _peer_types,
-    Constraint.NOT_EXCLUDED: lambda q: "Not excluded and not declined",
+    Constraint.NOT_EXCLUDED: lambda q: Phrase("Not excluded and not declined"),
     Constraint.AGE_RULES: _age,
     Constraint.LANGUAGE: _language,
-    Constraint.GENDER: _simple("gender", lambda v: "Gender as required"),
-    Constraint.CERTIFICATION: _simple("certifications", lambda v: f"Holds {_either(v)}"),
-    Constraint.CULTURE: _simple("cultures", lambda v: f"Shares cultural identity {_either(labels.tag(t) for t in v)}"),
+    Constraint.GENDER: _simple("gender", lambda v: Phrase("Gender as required")),
+    Constraint.CERTIFICATION: _simple("certifications", lambda v: Phrase("Holds {names}", (_either("names", v),))),
+    Constraint.CULTURE: _simple(
+        "cultures", lambda v: Phrase("Shares cultural identity {names}", (_either("names", map(labels.tag, v)),))
+    ),
     Constraint.LIVED_EXPERIENCE: _simple(
         "lived_experience",
-        lambda v: "Shares lived experience: " + labels.join(sorted(labels.lived_experience(t) for t in v)),
+        lambda v: Phrase(
+            "Shares lived experience: {areas}",
+            (Arg("areas", tuple(sorted(labels.lived_experience(t) for t in v)), "text", "and"),),
+        ),
     ),
-    Constraint.PATHWAY: _simple("pathways", lambda v: f"Familiar with {_either(labels.pathway(p) for p in v)}"),
-    Constraint.SERVICE_AREA: _simple("service_area", lambda v: f"Works in {_either(labels.tag(a) for a in v)}"),
+    Constraint.PATHWAY: _simple(
+        "pathways", lambda v: Phrase("Familiar with {names}", (_either("names", map(labels.pathway, v)),))
+    ),
+    Constraint.SERVICE_AREA: _simple(
+        "service_area", lambda v: Phrase("Works in {names}", (_either("names", map(labels.tag, v)),))
+    ),
     Constraint.MODALITY: _modality,
     Constraint.AVAILABILITY: _availability,
     Constraint.CAPACITY: _capacity,

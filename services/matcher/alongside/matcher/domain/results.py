@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alongside.matcher.domain.phrases import Phrase
+
 
 @dataclass(frozen=True)
 class Contribution:
@@ -22,6 +24,7 @@ class Contribution:
     points: float
     max_points: float
     text: str
+    phrase: Phrase | None = None  # ``text`` as template and values, for other languages
 
     @property
     def line(self) -> str:
@@ -45,6 +48,7 @@ class ConstraintCount:
     remaining: int
     of: int
     text: str
+    phrase: Phrase | None = None  # ``text`` as template and values, for other languages
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class Reason:
     summary: str
     constraint: str
     funnel: tuple[ConstraintCount, ...]
+    summary_phrase: Phrase | None = None
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,6 @@ def _position(token: str) -> tuple[int, int]:
 def _matches(record: pb.AuditRecord, request: pb.ListAuditRecordsRequest) -> bool:
     return (
         (not request.actor or record.actor == request.actor)
-        and (not request.object_id or record.object_id == request.object_id)
+        and (not request.object_id or request.object_id in record.object_id.split(","))
         and (not request.action or record.action.endswith(request.action))
     )

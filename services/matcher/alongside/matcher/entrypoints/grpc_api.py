@@ -12,6 +12,7 @@ from alongside.matcher.service.disclosure import Disclosure
 from alongside.matcher.service.erasure import Erasures
 from alongside.matcher.service.intake import Intake, Rematch
 from alongside.matcher.service.queries import Queries
+from alongside.matcher.service.request_list import RequestList
 from alongside.matcher.service.roster import Roster
 from alongside.matcher.service.stats import ProgrammeStatsQuery
 
@@ -32,6 +33,7 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
     ) -> None:
         self.roster, self.intake, self.queries, self.batch, self.rematch = roster, intake, queries, batch, rematch
         self.consent, self.erasures, self.stats = consent, erasures, stats
+        self.requests = RequestList(queries.ctx)
 
     async def UpsertPeer(self, request: pb.UpsertPeerRequest, context: Ctx) -> pb.UpsertPeerResponse:
         reply = await self.roster.upsert(request)
@@ -81,6 +83,15 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
 
     async def ListWaitlist(self, request: pb.ListWaitlistRequest, context: Ctx) -> pb.ListWaitlistResponse:
         return await self.queries.waitlist(request)
+
+    async def ListMatchRequests(
+        self, request: pb.ListMatchRequestsRequest, context: Ctx
+    ) -> pb.ListMatchRequestsResponse:
+        return await self.requests.find(request)
+
+    async def ListAssignments(self, request: pb.ListAssignmentsRequest, context: Ctx) -> pb.ListAssignmentsResponse:
+        # A peer lists only their own: checked inside, before anything is read.
+        return await self.consent.assignments(request)
 
     async def GetAssignment(self, request: pb.GetAssignmentRequest, context: Ctx) -> pb.GetAssignmentResponse:
         # The own-match rule is applied inside, once the match's peer is known.

@@ -12,12 +12,17 @@ from datetime import UTC, datetime
 
 from alongside.api.matcher.v1 import events_pb2 as ev
 from alongside.api.matcher.v1 import matcher_pb2 as pb
+from alongside.kit import audit, paging
 from alongside.kit.auth.policy import require_own
-from alongside.kit.errors import NotFound
+from alongside.kit.errors import InvalidArgument, NotFound
 from alongside.kit.ids import check_id
 from alongside.kit.uow import Tx
 from alongside.matcher.domain.disclosure import NOTICE, ConsentFacts, decide
 from alongside.matcher.service.context import Context, emit, idem, parse_reply
+
+DEFAULT_ASSIGNMENTS, MAX_ASSIGNMENTS = 20, 50
+ASSIGNMENT_SCAN = 200  # matches looked at per call, at most
+ASSIGNMENTS = "assignments"  # the list page tokens are issued for
 
 
 def consent_facts(consent: pb.Consent, revoked_ms: int | None) -> ConsentFacts:
@@ -52,6 +57,11 @@ class Disclosure:
         if match is None:
             raise NotFound("match not found")
         require_own(match.peer_id, "assignments")
+        return await self._view(match)
+
+    async def _view(self, match: pb.Match) -> pb.Assignment:
+        """The assignment as its peer may see it: details only under active consent."""
+        store = self.ctx.store
         view = pb.Assignment(match_id=match.match_id, status=match.status, accepted_at=match.accepted_at)
         found = await store.request(match.request_id)
         submitted = found[0] if found else pb.SubmitMatchRequestRequest()
@@ -62,6 +72,34 @@ class Disclosure:
             view.participant.CopyFrom(participant_view(submitted))
             view.notice = NOTICE
         return view
+
+    async def assignments(self, req: pb.ListAssignmentsRequest) -> pb.ListAssignmentsResponse:
+        """A peer's assignments, newest first (a peer lists only their own). Each
+        call looks at no more than ``ASSIGNMENT_SCAN`` matches; the audit record
+        names the matches listed."""
+        require_own(check_id("peer_id", req.peer_id), "assignments")
+        if not 0 <= req.page_size <= MAX_ASSIGNMENTS:
+            raise InvalidArgument("page_size", f"must be between 0 and {MAX_ASSIGNMENTS}")
+        size = req.page_size or DEFAULT_ASSIGNMENTS
+        where = paging.position(ASSIGNMENTS, req.page_token) or "0"
+        if not (where.isascii() and where.isdigit()) or len(where) > 9:
+            raise InvalidArgument("page_token", "is not a token this service issued")
+        offset = int(where)
+        ids = await self.ctx.store.match_ids_of(req.peer_id, offset, ASSIGNMENT_SCAN + 1)
+        out: list[pb.Assignment] = []
+        looked = 0
+        for match in await self.ctx.store.matches(ids[:ASSIGNMENT_SCAN]):
+            if len(out) == size:
+                break
+            looked += 1
+            if match is None or match.peer_id != req.peer_id:
+                continue
+            if req.include_closed or match.status == pb.MATCH_STATUS_ACTIVE:
+                out.append(await self._view(match))
+        audit.name_objects(a.match_id for a in out)
+        more = len(ids) > looked
+        token = paging.issue(ASSIGNMENTS, str(offset + looked)) if more else ""
+        return pb.ListAssignmentsResponse(assignments=out, next_page_token=token)
 
     async def revoke(self, req: pb.RevokeConsentRequest) -> pb.RevokeConsentResponse:
         key = idem("RevokeConsent", req.idempotency_key, req)

@@ -10,6 +10,7 @@ from alongside.matcher.service.context import Context
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
+MAX_NAME_SEARCH = 64
 PEERS, WAITLIST = "peers", "waitlist"  # the lists page tokens are issued for
 
 
@@ -32,6 +33,8 @@ class Queries:
 
     async def list_peers(self, req: pb.ListPeersRequest) -> pb.ListPeersResponse:
         size = page_size(req.page_size)
+        if len(req.name_contains) > MAX_NAME_SEARCH:
+            raise InvalidArgument("name_contains", f"must be at most {MAX_NAME_SEARCH} characters")
         out: list[pb.Peer] = []
         after = paging.position(PEERS, req.page_token)
         if after and not is_id(after):
@@ -83,4 +86,5 @@ def _matches(peer: pb.Peer, req: pb.ListPeersRequest) -> bool:
         and (not req.status or req.status == peer.status)
         and (not req.language or req.language.lower() in peer.languages)
         and (not req.service_area or req.service_area.lower() == peer.service_area)
+        and (not req.name_contains or req.name_contains.strip().casefold() in peer.display_name.casefold())
     )
