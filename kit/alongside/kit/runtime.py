@@ -30,6 +30,7 @@ from alongside.kit.aio import wait_any
 from alongside.kit.audit import Auditor
 from alongside.kit.auth import setup as auth_setup
 from alongside.kit.auth.policy import Authorizer, Policy
+from alongside.kit.bounds import Bounds
 from alongside.kit.events.consumer import Consumer
 from alongside.kit.events.outbox import Outbox, OutboxRelay
 from alongside.kit.events.relay_process import RelayProcess
@@ -71,6 +72,7 @@ class Runtime:
         consumers: MakeConsumers | None = None,
         policies: Sequence[Policy] = (),
         audited: Sequence[str] = (),
+        bounds: Bounds | None = None,
     ) -> None:
         self.settings = settings
         self._register = register
@@ -79,6 +81,8 @@ class Runtime:
         self._authorizer = Authorizer(auth_setup.verifier(settings), policies)
         # Full method names whose calls touch participant data: each leaves an audit record.
         self._audited = tuple(audited)
+        # Size bounds on every request field (the service's table, or the kit's defaults).
+        self._bounds = bounds
         self.stop_event = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.port = 0
@@ -109,7 +113,13 @@ class Runtime:
         self.deps = deps
         auditor = Auditor(js, s.namespace, s.service_name, self._audited)
         server, self.port = create_server(
-            s.listen_addr, s.default_deadline_seconds, credentials, self._authorizer, auditor, s.reuse_port
+            s.listen_addr,
+            s.default_deadline_seconds,
+            credentials,
+            self._authorizer,
+            auditor,
+            s.reuse_port,
+            self._bounds,
         )
         names = self._register(deps, server)
         self._health = Health(server, names)

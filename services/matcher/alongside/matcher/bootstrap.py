@@ -14,6 +14,7 @@ from alongside.kit.runtime import Deps, Runtime
 from alongside.matcher.adapters.roster_cache import RosterCache
 from alongside.matcher.adapters.store import MatcherStore
 from alongside.matcher.entrypoints.audit_api import AUDIT_POLICY, AuditServicer
+from alongside.matcher.entrypoints.bounds import BOUNDS
 from alongside.matcher.entrypoints.grpc_api import MatcherServicer
 from alongside.matcher.entrypoints.policy import AUDITED, POLICY
 from alongside.matcher.service.batch import Batch
@@ -44,4 +45,4 @@ def build(settings: MatcherSettings, clock: Callable[[], datetime] = utc_now) ->
         audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(deps.js, settings.namespace), server)
         return (SERVICE_NAME, AUDIT_SERVICE_NAME)
 
-    return Runtime(settings, register, policies=[POLICY, AUDIT_POLICY], audited=AUDITED)
+    return Runtime(settings, register, policies=[POLICY, AUDIT_POLICY], audited=AUDITED, bounds=BOUNDS)

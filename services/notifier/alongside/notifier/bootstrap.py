@@ -27,6 +27,7 @@ from alongside.notifier.adapters.smtp import EmailSender
 from alongside.notifier.adapters.store import NotificationStore
 from alongside.notifier.adapters.webhook import WebhookSender
 from alongside.notifier.domain.model import Channel
+from alongside.notifier.entrypoints.bounds import BOUNDS
 from alongside.notifier.entrypoints.consumers import make_consumers
 from alongside.notifier.entrypoints.grpc_api import NotifierServicer
 from alongside.notifier.entrypoints.policy import AUDITED, POLICY
@@ -136,4 +137,4 @@ def build(
     settings: NotifierSettings, *, clock: Clock = system_clock, senders: Mapping[Channel, Sender] | None = None
 ) -> Runtime:
     notifier = Notifier(settings, clock, senders)
-    return Runtime(settings, notifier.register, notifier.consumers, policies=[POLICY], audited=AUDITED)
+    return Runtime(settings, notifier.register, notifier.consumers, policies=[POLICY], audited=AUDITED, bounds=BOUNDS)

@@ -15,6 +15,7 @@ from alongside.kit.runtime import Deps, Runtime
 from alongside.scheduler.adapters.commit import Committer
 from alongside.scheduler.adapters.firing import Firing
 from alongside.scheduler.adapters.store import SchedulerStore
+from alongside.scheduler.entrypoints.bounds import BOUNDS
 from alongside.scheduler.entrypoints.consumers import consumers
 from alongside.scheduler.entrypoints.grpc_api import SchedulerServicer
 from alongside.scheduler.entrypoints.policy import AUDITED, POLICY
@@ -54,4 +55,4 @@ def build(settings: SchedulerSettings, clock: Callable[[], datetime] = utc_now) 
         ctx = context(deps)
         return consumers(deps, settings, Calendar(ctx), MatchEvents(ctx, Booking(ctx)))
 
-    return Runtime(settings, register, make_consumers, policies=[POLICY], audited=AUDITED)
+    return Runtime(settings, register, make_consumers, policies=[POLICY], audited=AUDITED, bounds=BOUNDS)
