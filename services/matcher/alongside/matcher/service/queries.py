@@ -9,6 +9,7 @@ from alongside.matcher.service.context import Context
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
+MAX_OFFSET = 10**9  # far past any waiting list
 
 
 def page_size(requested: int) -> int:
@@ -71,6 +72,8 @@ class Queries:
             offset = int(req.page_token or 0)
         except ValueError:
             raise InvalidArgument("page_token", "is not a token this server issued") from None
+        if not 0 <= offset <= MAX_OFFSET:  # past int64, Redis refused the range: INTERNAL
+            raise InvalidArgument("page_token", "is not a token this server issued")
         ids = await self.ctx.store.waitlist(offset, size + 1)
         states: list[pb.MatchRequest] = []
         budget, used = ReplyBudget(), 0
