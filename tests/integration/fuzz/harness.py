@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import math
 import os
 import pkgutil
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,13 +131,16 @@ class Target:
         for chan in self.channels.values():
             await chan.close()
 
-    async def call(self, method: MethodDescriptor, request: Message) -> grpc.StatusCode:
-        """Send ``request``; the status it ends with (a stream is cancelled once it is open)."""
-        code = await self._call(method, request)
+    async def call(self, method: MethodDescriptor, request: Message) -> tuple[grpc.StatusCode, str]:
+        """Send ``request``; the status and details it ends with (a stream is
+        cancelled once it is open)."""
+        code, details = await self._call(method, request)
         self.seen[method.name, code.name] += 1
-        return code
+        if details and os.environ.get("ALONGSIDE_FUZZ_DETAILS"):
+            self.seen[method.name, f"{code.name}({details.split(':')[0]})"] += 1
+        return code, details
 
-    async def _call(self, method: MethodDescriptor, request: Message) -> grpc.StatusCode:
+    async def _call(self, method: MethodDescriptor, request: Message) -> tuple[grpc.StatusCode, str]:
         chan = self.channels[self._roles[method.full_name]]
         reply = GetMessageClass(method.output_type)
         kwargs: dict[str, Any] = {
@@ -148,16 +152,14 @@ class Target:
                 stream = chan.unary_stream(_path(method), **kwargs)(request, timeout=10)
                 await stream.initial_metadata()
                 if stream.done():
-                    return await stream.code()  # type: ignore[no-any-return]
+                    return await stream.code(), await stream.details() or ""
                 stream.cancel()
-                return grpc.StatusCode.OK
+                return grpc.StatusCode.OK, ""
             answer = await chan.unary_unary(_path(method), **kwargs)(request, timeout=10)
             remember_ids(answer)
-            return grpc.StatusCode.OK
+            return grpc.StatusCode.OK, ""
         except aio.AioRpcError as exc:
-            if os.environ.get("ALONGSIDE_FUZZ_DETAILS"):
-                self.seen[method.name, f"{exc.code().name}({(exc.details() or '').split(':')[0]})"] += 1
-            return exc.code()
+            return exc.code(), exc.details() or ""
 
     async def drained(self) -> None:
         deps = self.runtime.deps
@@ -208,6 +210,30 @@ def remember_ids(message: Message) -> None:
                 if item and item not in known:
                     known.append(item)
             del known[:-50]
+
+
+def strings(message: Message) -> Iterator[str]:
+    """Every string value in ``message``, nested ones and map keys included."""
+    for fd, value in message.ListFields():
+        items = list(value.items()) if isinstance(value, Mapping) else value if fd.is_repeated else [value]
+        for item in items:
+            for part in item if isinstance(item, tuple) else (item,):
+                if isinstance(part, str):
+                    yield part
+                elif isinstance(part, Message):
+                    yield from strings(part)
+
+
+def non_finite(message: Message) -> bool:
+    """Whether a double or float anywhere in ``message`` is NaN or infinite."""
+    for fd, value in message.ListFields():
+        items = value if fd.is_repeated and not isinstance(value, Mapping) else [value]
+        for item in items:
+            if isinstance(item, float) and not math.isfinite(item):
+                return True
+            if isinstance(item, Message) and non_finite(item):
+                return True
+    return False
 
 
 def _path(method: MethodDescriptor) -> str:
