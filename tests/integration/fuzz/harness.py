@@ -137,7 +137,7 @@ class Target:
         code, details = await self._call(method, request)
         self.seen[method.name, code.name] += 1
         if details and os.environ.get("ALONGSIDE_FUZZ_DETAILS"):
-            self.seen[method.name, f"{code.name}({details.split(':')[0]})"] += 1
+            self.seen[method.name, f"{code.name}({details[:90]})"] += 1
         return code, details
 
     async def _call(self, method: MethodDescriptor, request: Message) -> tuple[grpc.StatusCode, str]:

@@ -12,7 +12,8 @@ first check into the handlers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 F = FieldDescriptor
 NOW = int(datetime(2027, 3, 3, 15, tzinfo=UTC).timestamp())
 MAX_DEPTH = 4
+WELL_KNOWN = ("google.protobuf.Timestamp", "google.protobuf.Duration")
 # Sizes around the kit's default bounds and well past them.
 BIG_LENGTHS = (63, 64, 65, 199, 200, 201, 255, 256, 257, 2049, 70_000)
 BIG_COUNTS = (41, 42, 43, 50, 51, 99, 100, 101, 501)
@@ -49,9 +51,8 @@ ODD = [
     " ",
     "\n",
 ]
+TAME_IDS = ["p1", "p2", "ref-1", "m-1", "req-1"]
 IDS = ["p1", "peer-1", "p-1", "req-1", "m-1", "s-1", "p1~s0", "ref-1", "x", "test-admin", "0", "A.b_c:d-e"]
-ZONES = ["UTC", "America/New_York", "Europe/Madrid", "Asia/Kathmandu", "Mars/Base", "", "utc", "../../etc/passwd"]
-LANGS = ["en", "es", "so", "es-mx", "ase", "EN", "x", "en_US", "zz-zzzz-zzzz"]
 # Ids the services handed out in earlier answers, by field name (``request_id``,
 # ``session_id``...), so later calls can name objects that exist.
 POOL: dict[str, list[str]] = {}
@@ -61,11 +62,11 @@ def _singular(name: str) -> str:
     return name[:-1] if name.endswith("_ids") else name
 
 
-def pooled(name: str) -> st.SearchStrategy[str]:
+def pooled(name: str, fallback: list[str]) -> st.SearchStrategy[str]:
     key = _singular(name)
 
     def pick(i: int) -> str:
-        found = POOL.get(key) or POOL.get("peer_id" if key.endswith("peer_id") else key) or IDS
+        found = POOL.get(key) or POOL.get("peer_id" if key.endswith("peer_id") else key) or fallback
         return found[i % len(found)]
 
     return st.integers(0, 10**6).map(pick)
@@ -82,28 +83,56 @@ def oversize() -> st.SearchStrategy[str]:
     )
 
 
-def _hinted(name: str) -> st.SearchStrategy[str] | None:
-    if name.endswith(("_id", "_ids", "_ref", "after_id")):
-        return weighted((1, st.sampled_from(IDS)), (3, pooled(name)))
-    if name == "idempotency_key":
-        return st.from_regex(r"k-[a-z0-9]{1,12}", fullmatch=True)
+# Plausible values by field name, then values of the same kind that are wrong.
+TAME_HINTS: dict[str, list[str]] = {
+    "time_zone": ["UTC", "America/New_York", "Europe/Madrid", "Asia/Kathmandu"],
+    "language": ["en", "es", "so", "es-mx"],
+    "email": ["p@example.org"],
+    "webhook_url": ["https://example.org/hook"],
+    "page_token": [""],
+    "session_type": ["intake", "follow_up", "check_in"],
+    "recipients": ["assigned-peer", "programme"],
+}
+WILD_HINTS: dict[str, list[str]] = {
+    "time_zone": ["Mars/Base", "", "utc", "../../etc/passwd", "America/New_York\u0000"],
+    "language": ["EN", "x", "en_US", "zz-zzzz-zzzz"],
+    "email": ["a@b", "not-an-email", "@", "p@localhost", "x" * 70 + "@example.org"],
+    "webhook_url": ["http://127.0.0.1:9/h", "ftp://x", "https://", "javascript:1"],
+    "page_token": ["!!", "0", "-1", "99999999999999999999", "cDF8MTIz", "AAAA", "\u0000"],
+    "session_type": ["therapy", ""],
+    "recipients": ["everyone", ""],
+}
+
+
+_KEYS = itertools.count()
+
+
+def _fresh_key(_: str) -> str:
+    return f"fuzz-{next(_KEYS)}"
+
+
+def _kind(name: str) -> str | None:
+    if name.endswith(("_id", "_ids", "_ref")):
+        return "id"
     if "time_zone" in name:
-        return st.sampled_from(ZONES)
+        return "time_zone"
     if name in ("language", "languages"):
-        return st.sampled_from(LANGS)
-    if name == "email":
-        return st.sampled_from(["p@example.org", "a@b", "not-an-email", "@", "p@localhost", "x" * 70 + "@example.org"])
-    if name == "webhook_url":
-        return st.sampled_from(
-            ["https://example.org/hook", "http://127.0.0.1:9/h", "ftp://x", "https://", "javascript:1"]
-        )
-    if name == "page_token":
-        return st.sampled_from(["", "!!", "0", "-1", "99999999999999999999", "cDF8MTIz", "AAAA", "\u0000"])
-    if name in ("session_type",):
-        return st.sampled_from(["intake", "follow_up", "check_in", "therapy", ""])
-    if name == "recipients":
-        return st.sampled_from(["assigned-peer", "programme", "everyone"])
-    return None
+        return "language"
+    return name if name in TAME_HINTS or name == "idempotency_key" else None
+
+
+def _hinted(name: str, tame: bool = False) -> st.SearchStrategy[str] | None:
+    kind = _kind(name)
+    if kind is None:
+        return None
+    if kind == "id":
+        return pooled(name, TAME_IDS) if tame else weighted((3, pooled(name, IDS)), (1, st.sampled_from(IDS)))
+    if kind == "idempotency_key":
+        # Mostly fresh (a reused key with another request is refused), now and then a repeat.
+        return weighted((4, st.just("").map(_fresh_key)), (1, st.from_regex(r"k-[a-z0-9]{1,3}", fullmatch=True)))
+    if tame:
+        return st.sampled_from(TAME_HINTS[kind])
+    return st.sampled_from(TAME_HINTS[kind] + WILD_HINTS[kind])
 
 
 def string_for(fd: F) -> st.SearchStrategy[str]:
@@ -119,9 +148,9 @@ def _roster_csv() -> st.SearchStrategy[bytes]:
     row = st.tuples(
         st.sampled_from(IDS),
         st.sampled_from(["recovery_coach", "peer_navigator", "nope", ""]),
-        st.sampled_from(ZONES),
+        st.sampled_from(TAME_HINTS["time_zone"] + WILD_HINTS["time_zone"]),
         st.sampled_from(["1", "0", "-1", "99999999999", "x"]),
-        st.sampled_from(LANGS),
+        st.sampled_from(TAME_HINTS["language"] + WILD_HINTS["language"]),
         st.sampled_from(["mon 09:00-12:00", "xyz 25:00-26:00", "mon 12:00-09:00", ""]),
         odd_text(20),
     ).map(lambda cells: ",".join('"' + c.replace('"', '""') + '"' for c in cells))
@@ -201,14 +230,53 @@ def weighted(*choices: tuple[int, st.SearchStrategy[Any]]) -> st.SearchStrategy[
 
 
 def request(descriptor: Descriptor) -> st.SearchStrategy[Message]:
-    """A request: mostly plausible (so calls reach the handlers' depths) with
+    """A request: plausible but for exactly one wild field anywhere in it (so
+    each check is reached with everything before it passing), plausible with
     the odd wild field, or wild throughout."""
-    return weighted((3, message(descriptor, 0, True)), (1, message(descriptor, 0, False)))
+    return weighted((3, mutated(descriptor)), (2, message(descriptor, 0, True)), (1, message(descriptor, 0, False)))
+
+
+@st.composite
+def mutated(draw: st.DrawFn, descriptor: Descriptor) -> Message:
+    out: Message = draw(message(descriptor, 0, True, False))
+    spots = list(_spots(out, 0))
+    # Instants and durations weigh more: few fields hold them, and each is a conversion that can fail.
+    spots += [s for s in spots if s[1].message_type is not None and s[1].message_type.full_name in WELL_KNOWN] * 5
+    holder, fd, depth = draw(st.sampled_from(spots))
+    wild = _field(fd, depth, False)
+    if wild is not None:
+        _assign(holder, fd, draw(weighted((4, wild), (1, st.none()))))
+    return out
+
+
+def _spots(message: Message, depth: int) -> Iterator[tuple[Message, Any, int]]:
+    """Every field of ``message`` and of the messages set inside it."""
+    for fd in message.DESCRIPTOR.fields:
+        yield message, fd, depth
+        if fd.message_type is None or fd.message_type.full_name.startswith("google.protobuf."):
+            continue
+        if fd.message_type.GetOptions().map_entry:
+            continue
+        if fd.is_repeated:
+            for item in getattr(message, fd.name):
+                yield from _spots(item, depth + 1)
+        elif message.HasField(fd.name):
+            yield from _spots(getattr(message, fd.name), depth + 1)
+
+
+def _assign(holder: Message, fd: F, value: Any) -> None:
+    holder.ClearField(fd.name)
+    if value is None:
+        return
+    _set(holder, fd.name, value)
 
 
 @cache
-def message(descriptor: Descriptor, depth: int = 0, tame: bool = False) -> st.SearchStrategy[Message]:
-    """Instances of the message type, each field set or left at its default."""
+def message(
+    descriptor: Descriptor, depth: int = 0, tame: bool = False, odd_field: bool = True, context: str = ""
+) -> st.SearchStrategy[Message]:
+    """Instances of the message type, each field set or left at its default;
+    ``tame`` ones hold plausible values (and, with ``odd_field``, a rare wild one)."""
     cls = GetMessageClass(descriptor)
     if descriptor.full_name == "google.protobuf.Timestamp":
         stamps = tame_timestamp() if tame else timestamp_fields()
@@ -221,15 +289,30 @@ def message(descriptor: Descriptor, depth: int = 0, tame: bool = False) -> st.Se
         if wild is None:
             continue
         if tame:
-            mild = _field(fd, depth, True)
+            mild = _field(fd, depth, True, odd_field, context)
             assert mild is not None
-            parts[fd.name] = weighted((1, st.none()), (14, mild), (1, wild))
+            # Without the odd field (the base of a mutation) every field is set: a mutation may clear one.
+            parts[fd.name] = weighted((14, mild), (1, wild), (1, st.none())) if odd_field else mild
         else:
             parts[fd.name] = st.one_of(st.none(), wild)
-    return st.fixed_dictionaries(parts).map(_builder(cls))
+    built = st.fixed_dictionaries(parts).map(_builder(cls))
+    return built.map(_tidy) if tame and not odd_field else built
 
 
-def _field(fd: F, depth: int, tame: bool) -> st.SearchStrategy[Any] | None:
+def _tidy(out: Any) -> Any:
+    """A plausible window ends after it starts; a plausible series has a count or an end, not both."""
+    fields = out.DESCRIPTOR.fields_by_name
+    if "count" in fields and "until" in fields and out.count:
+        out.ClearField("until")
+    if "start_minute" in fields and "end_minute" in fields:
+        start, end = out.start_minute, out.end_minute
+        if not 0 <= start < end <= 1440:
+            out.start_minute = 540
+            out.end_minute = 1020
+    return out
+
+
+def _field(fd: F, depth: int, tame: bool, odd_field: bool = True, context: str = "") -> st.SearchStrategy[Any] | None:
     if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
         key, value = fd.message_type.fields_by_name["key"], fd.message_type.fields_by_name["value"]
         if value.message_type is not None:
@@ -238,9 +321,9 @@ def _field(fd: F, depth: int, tame: bool) -> st.SearchStrategy[Any] | None:
     if fd.message_type is not None:
         if depth >= MAX_DEPTH:
             return None
-        element: st.SearchStrategy[Any] = message(fd.message_type, depth + 1, tame)
+        element: st.SearchStrategy[Any] = message(fd.message_type, depth + 1, tame, odd_field, fd.name)
     else:
-        element = tame_scalar(fd) if tame else scalar(fd)
+        element = tame_scalar(fd, context) if tame else scalar(fd)
     if not fd.is_repeated:
         return element
     return st.lists(element, min_size=1, max_size=3) if tame else repeated(element)
@@ -263,10 +346,20 @@ TAME_INTS = {
 }
 
 
-def tame_scalar(fd: F) -> st.SearchStrategy[Any]:
+# Plausible values that depend on the message's place: Preferences.languages.values
+# are language codes, a certification preference is always REQUIRED.
+IN_CONTEXT: dict[tuple[str, str], list[Any]] = {
+    ("languages", "values"): TAME_HINTS["language"],
+    ("certifications", "strength"): [1],
+}
+
+
+def tame_scalar(fd: F, context: str = "") -> st.SearchStrategy[Any]:
     name = fd.name
+    if (context, name) in IN_CONTEXT:
+        return st.sampled_from(IN_CONTEXT[context, name])
     if fd.type == F.TYPE_STRING:
-        hinted = _hinted(name)
+        hinted = _hinted(name, tame=True)
         if hinted is not None:
             return hinted
         if name == "scope":
@@ -292,17 +385,20 @@ def _builder(cls: type[Message]) -> Callable[[dict[str, Any]], Message]:
     def build(values: dict[str, Any]) -> Message:
         out = cls()
         for name, value in values.items():
-            if value is None:
-                continue
-            field = getattr(out, name)
-            if isinstance(value, Message):
-                field.CopyFrom(value)
-            elif isinstance(value, dict):
-                field.update(value)
-            elif isinstance(value, list):
-                field.extend(value)
-            else:
-                setattr(out, name, value)
+            if value is not None:
+                _set(out, name, value)
         return out
 
     return build
+
+
+def _set(out: Message, name: str, value: Any) -> None:
+    field = getattr(out, name)
+    if isinstance(value, Message):
+        field.CopyFrom(value)
+    elif isinstance(value, dict):
+        field.update(value)
+    elif isinstance(value, list):
+        field.extend(value)
+    else:
+        setattr(out, name, value)

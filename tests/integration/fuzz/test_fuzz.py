@@ -15,9 +15,16 @@ from the message descriptors (``strategies``). The properties:
   error repeats a value of the request;
 - no call that carries a NaN or an infinity succeeds.
 
+Two more tests go through the descriptors field by field instead of at
+random, so they cover every field on every run: each Timestamp of each
+request set out of protobuf's range (defect 4), and each string, bytes and
+repeated field set far over any bound (defect 5), each in an otherwise
+plausible request, must be refused and never INTERNAL. Both fail on the
+code before those fixes.
+
 The default profile keeps the three services under a minute in `make test`
 (derandomized, no example database, so CI runs the same examples every
-time). ``ALONGSIDE_FUZZ_PROFILE=long`` (or ``make fuzz``) runs many more,
+time; about 30 s). ``ALONGSIDE_FUZZ_PROFILE=long`` (or ``make fuzz``) runs many more,
 randomized.
 """
 
@@ -25,16 +32,19 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 import grpc
 import pytest
 from google.protobuf import text_format
+from google.protobuf.timestamp_pb2 import Timestamp
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import DataObject
 
 from .conftest import STARTERS
 from .harness import Target, all_services, difference, non_finite, served, strings
+from .strategies import message
 from .strategies import request as requests
 
 settings.register_profile(
@@ -78,6 +88,108 @@ async def test_no_rpc_answers_internal_and_a_refused_call_changes_nothing(target
         assert FIELD.match(details), f"{method.full_name}: INVALID_ARGUMENT does not name the field: {details[:200]}"
     echoed = [v for v in strings(request) if len(v) >= 8 and v in details]
     assert not echoed, f"{method.full_name}: the error repeats a value of the request: {details[:200]}"
+
+
+BAD_INSTANTS = [
+    Timestamp(seconds=2_500_000_000_000),
+    Timestamp(seconds=1_900_000_000, nanos=-7),
+    Timestamp(seconds=-(2**62)),
+    Timestamp(seconds=1_900_000_000, nanos=1_000_000_000),
+]
+
+
+@pytest.mark.parametrize("target", SERVICES, indirect=True)
+@settings(PROFILE, max_examples=3)
+@given(data=st.data())
+async def test_no_instant_out_of_range_is_accepted_or_internal(target: Target, data: DataObject) -> None:
+    """Every Timestamp of every request (found in the descriptors), out of
+    protobuf's range in an otherwise plausible request: refused, never INTERNAL."""
+    for method in target.methods:
+        for path in instant_paths(method.input_type):
+            base = data.draw(message(method.input_type, 0, True, False), label=method.name)
+            for bad in BAD_INSTANTS:
+                request = type(base)()
+                request.CopyFrom(base)
+                place(request, path, bad)
+                code, _ = await target.call(method, request)
+                where = f"{method.full_name} with {'.'.join(path)} = {bad}".replace("\n", " ")
+                assert code not in FORBIDDEN and code != grpc.StatusCode.OK, f"{where}: {code.name}"
+
+
+@pytest.mark.parametrize("target", SERVICES, indirect=True)
+@settings(PROFILE, max_examples=1)
+@given(data=st.data())
+async def test_no_oversize_field_is_accepted(target: Target, data: DataObject) -> None:
+    """Every string, bytes and repeated field of every request (found in the
+    descriptors), far over any bound in an otherwise plausible request: refused."""
+    for method in target.methods:
+        base = data.draw(message(method.input_type, 0, True, False), label=method.name)
+        for path, fd in sized_paths(method.input_type):
+            request = type(base)()
+            request.CopyFrom(base)
+            holder = walk(request, path[:-1])
+            holder.ClearField(fd.name)
+            field = getattr(holder, fd.name)
+            if fd.is_repeated:
+                if fd.message_type is not None:
+                    for _ in range(20_001):
+                        field.add()
+                else:
+                    field.extend([_element(fd)] * 20_001)
+            else:
+                setattr(holder, fd.name, b"x" * 4_000_000 if fd.type == fd.TYPE_BYTES else "\u00e9" * 300_000)
+            code, _ = await target.call(method, request)
+            where = f"{method.full_name} with an oversize {'.'.join(path)}"
+            assert code not in FORBIDDEN and code != grpc.StatusCode.OK, f"{where}: {code.name}"
+
+
+def _element(fd: Any) -> Any:
+    if fd.type == fd.TYPE_STRING:
+        return "p1"
+    if fd.type == fd.TYPE_BYTES:
+        return b"x"
+    if fd.type == fd.TYPE_ENUM:
+        return fd.enum_type.values[-1].number
+    return 1
+
+
+def sized_paths(descriptor: Any, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    """(path, field) for every string, bytes and repeated field under ``descriptor``."""
+    found: list[tuple[tuple[str, ...], Any]] = []
+    for fd in descriptor.fields:
+        kind = fd.message_type
+        if kind is not None and kind.GetOptions().map_entry:
+            continue
+        if fd.is_repeated or fd.type in (fd.TYPE_STRING, fd.TYPE_BYTES):
+            found.append(((*prefix, fd.name), fd))
+        if kind is not None and not kind.full_name.startswith("google.protobuf.") and len(prefix) < 4:
+            found += sized_paths(kind, (*prefix, fd.name))
+    return found
+
+
+def walk(message: Any, path: tuple[str, ...]) -> Any:
+    for name in path:
+        field = getattr(message, name)
+        message = (field[0] if len(field) else field.add()) if hasattr(field, "add") else field
+    return message
+
+
+def instant_paths(descriptor: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Paths to every Timestamp field under ``descriptor`` (repeated ones through their first element)."""
+    found: list[tuple[str, ...]] = []
+    for fd in descriptor.fields:
+        kind = fd.message_type
+        if kind is None or kind.GetOptions().map_entry or len(prefix) > 4:
+            continue
+        if kind.full_name == "google.protobuf.Timestamp":
+            found.append((*prefix, fd.name))
+        else:
+            found += instant_paths(kind, (*prefix, fd.name))
+    return found
+
+
+def place(message: Any, path: tuple[str, ...], value: Timestamp) -> None:
+    getattr(walk(message, path[:-1]), path[-1]).CopyFrom(value)
 
 
 async def test_every_service_in_the_api_is_served_by_one_of_ours(nats_url: str, redis_url: str, namespace: str) -> None:
