@@ -47,6 +47,8 @@ class _Plan:
     is_map: bool
     size: int
     items: int
+    deep: bool = False  # a message whose fields (or theirs) have bounds: walk it
+    too_long: str = ""
 
 
 @dataclass
@@ -67,13 +69,16 @@ class Bounds:
         is_map = fd.message_type is not None and bool(fd.message_type.GetOptions().map_entry)
         kind = fd.type
         default = self.max_bytes if kind == _BYTES else self.max_chars
+        size = override.size if override.size is not None else default
         return _Plan(
             fd.name,
             kind,
             fd.is_repeated,
             is_map,
-            override.size if override.size is not None else default,
+            size,
             override.items if override.items is not None else self.max_items,
+            kind == _MESSAGE and _sized(fd.message_type),
+            f"at most {size} {'bytes' if kind == _BYTES else 'characters'}",
         )
 
     def _plans_of(self, descriptor: Any) -> dict[int, _Plan]:
@@ -84,30 +89,36 @@ class Bounds:
         return found
 
     def _walk(self, message: Message, prefix: str) -> None:
+        # Hot: every request passes here. Paths are built only on the way to an error.
         plans = self._plans_of(message.DESCRIPTOR)
         for fd, value in message.ListFields():
             plan = plans[fd.number]
-            path = prefix + plan.name
+            kind = plan.kind
             if not plan.repeated:
-                self._one(plan, value, path)
+                if kind == _MESSAGE:
+                    if plan.deep:
+                        self._walk(value, f"{prefix}{plan.name}.")
+                elif kind in (_STRING, _BYTES) and len(value) > plan.size:
+                    raise InvalidArgument(prefix + plan.name, plan.too_long)
                 continue
             if len(value) > plan.items:
-                raise InvalidArgument(path, f"at most {plan.items} entries")
+                raise InvalidArgument(prefix + plan.name, f"at most {plan.items} entries")
             if plan.is_map:
-                self._map(fd, value, path)
-            elif plan.kind in (_STRING, _BYTES, _MESSAGE):
+                self._map(fd, value, prefix + plan.name)
+            elif kind == _MESSAGE:
+                if plan.deep:
+                    for i, item in enumerate(value):
+                        self._walk(item, f"{prefix}{plan.name}[{i}].")
+            elif kind in (_STRING, _BYTES):
                 for i, item in enumerate(value):
-                    self._one(plan, item, f"{path}[{i}]")
+                    if len(item) > plan.size:
+                        raise InvalidArgument(f"{prefix}{plan.name}[{i}]", plan.too_long)
 
     def _one(self, plan: _Plan, value: Any, path: str) -> None:
-        if plan.kind == _STRING:
-            if len(value) > plan.size:
-                raise InvalidArgument(path, f"at most {plan.size} characters")
-        elif plan.kind == _BYTES:
-            if len(value) > plan.size:
-                raise InvalidArgument(path, f"at most {plan.size} bytes")
-        elif plan.kind == _MESSAGE:
+        if plan.kind == _MESSAGE:
             self._walk(value, path + ".")
+        elif plan.kind in (_STRING, _BYTES) and len(value) > plan.size:
+            raise InvalidArgument(path, plan.too_long)
 
     def _map(self, fd: FieldDescriptor, value: Any, path: str) -> None:
         entry = self._plans_of(fd.message_type)
@@ -140,6 +151,21 @@ class Bounds:
         if not plan.repeated:
             return size
         return f"{plan.items:,} entries" + (f", {size} each" if size else "")
+
+
+_SIZED: dict[str, bool] = {}
+
+
+def _sized(descriptor: Any) -> bool:
+    """Whether any field of the message type, or of those inside it, has a bound."""
+    name = descriptor.full_name
+    if name not in _SIZED:
+        _SIZED[name] = True  # a message that holds itself is walked
+        _SIZED[name] = any(
+            fd.is_repeated or fd.type in (_STRING, _BYTES) or (fd.type == _MESSAGE and _sized(fd.message_type))
+            for fd in descriptor.fields
+        )
+    return _SIZED[name]
 
 
 Behaviour = Callable[[Any, aio.ServicerContext], Any]
