@@ -11,7 +11,7 @@ import os
 import pkgutil
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,13 +75,12 @@ def policy_roles() -> dict[str, frozenset[str]]:
     return rules
 
 
-def role_for(roles: Iterable[str]) -> str:
-    allowed = sorted(roles)
-    for wanted in ROLE_ORDER:
-        for role in allowed:
-            if role == wanted or (wanted.endswith(":") and role.startswith(wanted)):
-                return role
-    raise AssertionError(f"no usable role among {allowed}")
+def _rank(role: str) -> int:
+    """A role's place in ``ROLE_ORDER`` (``service:*`` by prefix)."""
+    for i, wanted in enumerate(ROLE_ORDER):
+        if role == wanted or (wanted.endswith(":") and role.startswith(wanted)):
+            return i
+    return len(ROLE_ORDER)
 
 
 async def served(port: int) -> list[ServiceDescriptor]:
@@ -110,6 +109,8 @@ class Target:
     js: JetStreamContext
     methods: list[MethodDescriptor] = field(default_factory=list)
     channels: dict[str, aio.Channel] = field(default_factory=dict)
+    # RPC full name -> the roles its policy allows, most privileged first.
+    roles: dict[str, list[str]] = field(default_factory=dict)
     # (rpc, status) -> calls, printed with ``-s`` to see what the examples reached.
     seen: Counter[tuple[str, str]] = field(default_factory=Counter)
 
@@ -120,28 +121,29 @@ class Target:
                 path = f"/{service.full_name}/{method.name}"
                 assert path in rules, f"{path} has no policy rule: the server would refuse every call"
                 self.methods.append(method)
-                role = role_for(rules[path])
-                if role not in self.channels:
-                    subject = SUBJECT if role == "peer" else f"fuzz-{role.replace(':', '-')}"
-                    self.channels[role] = channel(f"127.0.0.1:{self.runtime.port}", role=role, subject=subject)
-        self._roles = {m.full_name: role_for(rules[_path(m)]) for m in self.methods}
+                self.roles[method.full_name] = sorted(rules[path], key=_rank)
+                for role in rules[path]:
+                    if role not in self.channels:
+                        subject = SUBJECT if role == "peer" else f"fuzz-{role.replace(':', '-')}"
+                        self.channels[role] = channel(f"127.0.0.1:{self.runtime.port}", role=role, subject=subject)
 
     async def close(self) -> None:
         print(f"\n{self.name}: " + ", ".join(f"{m}={c}:{n}" for (m, c), n in sorted(self.seen.items())))
         for chan in self.channels.values():
             await chan.close()
 
-    async def call(self, method: MethodDescriptor, request: Message) -> tuple[grpc.StatusCode, str]:
-        """Send ``request``; the status and details it ends with (a stream is
+    async def call(self, method: MethodDescriptor, request: Message, role: str = "") -> tuple[grpc.StatusCode, str]:
+        """Send ``request`` as ``role`` (by default the first the policy allows,
+        in ``ROLE_ORDER``); the status and details it ends with (a stream is
         cancelled once it is open)."""
-        code, details = await self._call(method, request)
+        code, details = await self._call(method, request, role or self.roles[method.full_name][0])
         self.seen[method.name, code.name] += 1
         if details and os.environ.get("ALONGSIDE_FUZZ_DETAILS"):
             self.seen[method.name, f"{code.name}({details[:90]})"] += 1
         return code, details
 
-    async def _call(self, method: MethodDescriptor, request: Message) -> tuple[grpc.StatusCode, str]:
-        chan = self.channels[self._roles[method.full_name]]
+    async def _call(self, method: MethodDescriptor, request: Message, role: str) -> tuple[grpc.StatusCode, str]:
+        chan = self.channels[role]
         reply = GetMessageClass(method.output_type)
         kwargs: dict[str, Any] = {
             "request_serializer": type(request).SerializeToString,

@@ -75,9 +75,10 @@ SERVICES = ["matcher", "scheduler", "notifier"]
 async def test_no_rpc_answers_internal_and_a_refused_call_changes_nothing(target: Target, data: DataObject) -> None:
     method = data.draw(st.sampled_from(target.methods), label="rpc")
     request = data.draw(requests(method.input_type), label="request")
-    note(f"{method.full_name}({text_format.MessageToString(request, as_one_line=True)[:3000]})")
+    role = data.draw(st.sampled_from(target.roles[method.full_name]), label="role")
+    note(f"as {role}: {method.full_name}({text_format.MessageToString(request, as_one_line=True)[:3000]})")
     before = await target.settled()
-    code, details = await target.call(method, request)
+    code, details = await target.call(method, request, role)
     assert code not in FORBIDDEN, f"{method.full_name} answered {code.name}"
     if code == grpc.StatusCode.OK:
         assert not non_finite(request), f"{method.full_name} took a NaN or infinity"
