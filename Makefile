@@ -10,7 +10,7 @@ READY  := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 PYTEST_ARGS ?=
 
-.PHONY: all run demo test test-unit lint protos bench clean browser screenshots
+.PHONY: all run demo test test-unit fuzz lint protos bench clean browser screenshots
 
 all: test
 
@@ -53,6 +53,10 @@ screenshots: $(READY) browser
 
 test-unit: $(READY)
 	$(BIN)/python -m pytest -q tests/unit $(PYTEST_ARGS)
+
+# The fuzz suite's long profile: many more examples, a fresh random seed each run.
+fuzz: $(READY)
+	ALONGSIDE_FUZZ_PROFILE=long $(BIN)/python -m pytest -q tests/integration/fuzz $(PYTEST_ARGS)
 
 lint: $(READY)
 	$(BIN)/ruff check .

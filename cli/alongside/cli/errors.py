@@ -48,7 +48,8 @@ _REFUSED = {
     grpc.StatusCode.ABORTED: "someone else changed this at the same time; run the command again",
     grpc.StatusCode.PERMISSION_DENIED: "not allowed: {d} — ask an administrator for a role that may do this",
     grpc.StatusCode.UNAUTHENTICATED: "not signed in: {d} — check your access token",
-    grpc.StatusCode.RESOURCE_EXHAUSTED: "the {s} is busy: {d} — wait a moment and run the command again",
+    grpc.StatusCode.RESOURCE_EXHAUSTED: "the {s} is out of capacity (RESOURCE_EXHAUSTED: {d}) — wait a moment and run"
+    " the command again",
     grpc.StatusCode.UNIMPLEMENTED: "the {s} at {a} does not offer this call yet — update the service and try again",
     grpc.StatusCode.CANCELLED: "the call to the {s} was cancelled — run the command again",
 }
@@ -98,7 +99,17 @@ def from_rpc(exc: grpc.RpcError, service: str, address: str, correlation_id: str
         )
     if code == grpc.StatusCode.INVALID_ARGUMENT:
         return CliError(
-            f"invalid input: {details} — fix that value and run the command again", ExitCode.BAD_INPUT, name
+            f"invalid input (INVALID_ARGUMENT): {details} — fix that value and run the command again",
+            ExitCode.BAD_INPUT,
+            name,
+        )
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED and "larger than max" in details:
+        # gRPC's own size limit, on either side: not a busy server, and waiting will not help.
+        return CliError(
+            f"the call to the {service} was too large (RESOURCE_EXHAUSTED: {details}) — send less at once"
+            " (for example fewer rows per call with --chunk-size, or a smaller --limit)",
+            ExitCode.BAD_INPUT,
+            name,
         )
     template = _REFUSED.get(code)
     if template is not None:

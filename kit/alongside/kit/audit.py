@@ -47,6 +47,9 @@ DEFAULT_PURPOSE = "operations"
 # Request fields that name the object touched, most specific first.
 ID_FIELDS = ("session_id", "match_id", "request_id", "batch_id", "peer_id", "erasure_id")
 MAX_BATCH = 256  # records in one message at most
+# An id longer than any real one (a refused request's garbage) is cut: a whole
+# one could make the batch larger than NATS takes, losing every record in it.
+MAX_OBJECT_ID = 128
 # The outbox (hash tag) of records written outside a transaction.
 CALL_TAG = "audit"
 
@@ -72,7 +75,7 @@ def object_id(*messages: object) -> str:
 def _id_of(message: Message) -> str:
     for name in _id_fields(message.DESCRIPTOR):
         if value := getattr(message, name):
-            return str(value)
+            return str(value)[:MAX_OBJECT_ID]
     return ""
 
 

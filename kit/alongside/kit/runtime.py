@@ -30,6 +30,7 @@ from alongside.kit.aio import wait_any
 from alongside.kit.audit import Auditor
 from alongside.kit.auth import setup as auth_setup
 from alongside.kit.auth.policy import Authorizer, Policy
+from alongside.kit.bounds import Bounds
 from alongside.kit.events.consumer import Consumer
 from alongside.kit.events.outbox import Outbox, OutboxRelay
 from alongside.kit.events.relay_process import RelayProcess
@@ -75,6 +76,7 @@ class Runtime:
         policies: Sequence[Policy] = (),
         audited: Sequence[str] = (),
         functions: Sequence[Library] = (),
+        bounds: Bounds | None = None,
     ) -> None:
         self.settings = settings
         # The Valkey function libraries it calls: the kit's, and its own.
@@ -88,6 +90,8 @@ class Runtime:
         if self._audited and settings.service_name not in AUDITING_SERVICES:
             # The AUDIT stream takes only the subjects of the services it knows.
             raise ConfigError(f"SERVICE_NAME must be one of {', '.join(AUDITING_SERVICES)} for its audit trail")
+        # Size bounds on every request field (the service's table, or the kit's defaults).
+        self._bounds = bounds
         self.stop_event = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.port = 0
@@ -119,7 +123,13 @@ class Runtime:
         self.deps = deps
         auditor = Auditor(r, outbox, s.service_name, self._audited, auth_setup.audit_signer(s))
         server, self.port = create_server(
-            s.listen_addr, s.default_deadline_seconds, credentials, self._authorizer, auditor, s.reuse_port
+            s.listen_addr,
+            s.default_deadline_seconds,
+            credentials,
+            self._authorizer,
+            auditor,
+            s.reuse_port,
+            self._bounds,
         )
         names = self._register(deps, server)
         self._health = Health(server, names, s.stack_id)

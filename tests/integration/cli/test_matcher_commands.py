@@ -156,7 +156,8 @@ async def test_invalid_input_from_the_service_names_the_field(matcher_only: Stac
     result = await matcher_only.run("--json", "intake", "submit", str(write(tmp_path / "bad.yaml", bad)))
     no_traceback(result)
     assert result.exit_code == 2
-    assert '"message": "invalid input: participant.time_zone: must be a known IANA time zone' in result.stderr
+    expected = '"message": "invalid input (INVALID_ARGUMENT): participant.time_zone: must be a known IANA time zone'
+    assert expected in result.stderr
     assert '"code": "INVALID_ARGUMENT"' in result.stderr and result.stdout == ""
 
 

@@ -70,6 +70,8 @@ async def test_batch_over_the_waiting_list_by_default(matcher: Matcher) -> None:
     ("field", "bad"),
     [
         ("time_limit_seconds", pb.RunBatchMatchRequest(idempotency_key="k", time_limit_seconds=-1)),
+        # NaN passed the range check and left the solver without a time limit.
+        ("time_limit_seconds", pb.RunBatchMatchRequest(idempotency_key="k", time_limit_seconds=float("nan"))),
         (
             "policy.intake_cap_per_peer",
             pb.RunBatchMatchRequest(idempotency_key="k", policy=pb.BatchPolicy(intake_cap_per_peer=-2)),

@@ -43,8 +43,25 @@ def test_a_service_whose_dependency_is_down_says_so() -> None:
 
 def test_invalid_argument_puts_the_field_first() -> None:
     error = mapped(grpc.StatusCode.INVALID_ARGUMENT, "participant.time_zone: must be a known IANA time zone")
-    assert error.message.startswith("invalid input: participant.time_zone: must be a known IANA time zone — fix")
+    assert error.message.startswith(
+        "invalid input (INVALID_ARGUMENT): participant.time_zone: must be a known IANA time zone — fix"
+    )
     assert (error.exit_code, error.code) == (ExitCode.BAD_INPUT, "INVALID_ARGUMENT")
+
+
+def test_a_message_over_grpcs_size_limit_is_not_called_busy() -> None:
+    error = mapped(grpc.StatusCode.RESOURCE_EXHAUSTED, "CLIENT: Received message larger than max (4366260 vs. 4194304)")
+    assert "busy" not in error.message and "capacity" not in error.message
+    assert error.message.startswith("the call to the matcher was too large (RESOURCE_EXHAUSTED: CLIENT: Received")
+    assert (error.exit_code, error.code) == (ExitCode.BAD_INPUT, "RESOURCE_EXHAUSTED")
+
+
+def test_a_server_out_of_capacity_says_so_with_its_status() -> None:
+    error = mapped(grpc.StatusCode.RESOURCE_EXHAUSTED, "too many watches")
+    assert error.message == (
+        "the matcher is out of capacity (RESOURCE_EXHAUSTED: too many watches)"
+        " — wait a moment and run the command again"
+    )
 
 
 @pytest.mark.parametrize(

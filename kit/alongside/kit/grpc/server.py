@@ -12,10 +12,16 @@ from grpc_reflection.v1alpha import reflection
 
 from alongside.kit.audit import Auditor
 from alongside.kit.auth.policy import Authorizer
+from alongside.kit.bounds import Bounds, BoundsInterceptor
 from alongside.kit.grpc.interceptors import ServiceInterceptor
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+# The largest request a server reads (gRPC's own default, said out loud): a
+# bigger one is refused with RESOURCE_EXHAUSTED before it is parsed. The
+# largest legitimate request is a roster CSV (at most 3 MiB, see docs/matcher.md);
+# every field's own bound is checked after parsing (``alongside.kit.bounds``).
+MAX_RECEIVE_BYTES = 4 * 1024 * 1024
 
 
 def create_server(
@@ -25,15 +31,20 @@ def create_server(
     authorizer: Authorizer | None = None,
     auditor: Auditor | None = None,
     reuse_port: bool = False,
+    bounds: Bounds | None = None,
 ) -> tuple[aio.Server, int]:
     """A server on ``listen_addr``: TLS with ``credentials``
     (``alongside.kit.grpc.tls.server_credentials``), plaintext without.
 
     The port is this process's alone unless ``reuse_port`` (worker
-    processes sharing it, see ``alongside.kit.workers``)."""
+    processes sharing it, see ``alongside.kit.workers``). Every request is
+    held to ``bounds`` (the kit's defaults when not given)."""
     server = aio.server(
-        interceptors=[ServiceInterceptor(default_deadline_s, authorizer, auditor)],
-        options=[("grpc.so_reuseport", int(reuse_port))],
+        interceptors=[
+            ServiceInterceptor(default_deadline_s, authorizer, auditor),
+            BoundsInterceptor(bounds or Bounds()),
+        ],
+        options=[("grpc.so_reuseport", int(reuse_port)), ("grpc.max_receive_message_length", MAX_RECEIVE_BYTES)],
     )
     if credentials is None:
         port = server.add_insecure_port(listen_addr)

@@ -21,6 +21,7 @@ from alongside.matcher.adapters.roster_cache import RosterCache
 from alongside.matcher.adapters.store import MatcherStore
 from alongside.matcher.entrypoints import confirmations
 from alongside.matcher.entrypoints.audit_api import AUDIT_POLICY, AuditServicer
+from alongside.matcher.entrypoints.bounds import BOUNDS
 from alongside.matcher.entrypoints.grpc_api import MatcherServicer
 from alongside.matcher.entrypoints.policy import AUDITED, POLICY
 from alongside.matcher.service.batch import Batch
@@ -113,4 +114,6 @@ def build(settings: MatcherSettings, clock: Callable[[], datetime] = utc_now) ->
     def consumers(deps: Deps) -> Sequence[Consumer]:
         return confirmations.consumers(deps, made[-1])
 
-    return Runtime(settings, register, consumers=consumers, policies=[POLICY, AUDIT_POLICY], audited=AUDITED)
+    return Runtime(
+        settings, register, consumers=consumers, policies=[POLICY, AUDIT_POLICY], audited=AUDITED, bounds=BOUNDS
+    )

@@ -29,6 +29,7 @@ from alongside.notifier.adapters.smtp import EmailSender
 from alongside.notifier.adapters.store import NotificationStore
 from alongside.notifier.adapters.webhook import WebhookSender
 from alongside.notifier.domain.model import Channel
+from alongside.notifier.entrypoints.bounds import BOUNDS
 from alongside.notifier.entrypoints.consumers import make_consumers
 from alongside.notifier.entrypoints.grpc_api import NotifierServicer
 from alongside.notifier.entrypoints.policy import AUDITED, POLICY
@@ -143,5 +144,11 @@ def build(
 ) -> Runtime:
     notifier = Notifier(settings, clock, senders)
     return Runtime(
-        settings, notifier.register, notifier.consumers, policies=[POLICY], audited=AUDITED, functions=[LIBRARY]
+        settings,
+        notifier.register,
+        notifier.consumers,
+        policies=[POLICY],
+        audited=AUDITED,
+        functions=[LIBRARY],
+        bounds=BOUNDS,
     )

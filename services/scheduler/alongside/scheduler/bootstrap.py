@@ -18,6 +18,7 @@ from alongside.scheduler.adapters.commit import Committer
 from alongside.scheduler.adapters.firing import Firing
 from alongside.scheduler.adapters.functions import LIBRARY
 from alongside.scheduler.adapters.store import SchedulerStore
+from alongside.scheduler.entrypoints.bounds import BOUNDS
 from alongside.scheduler.entrypoints.consumers import consumers
 from alongside.scheduler.entrypoints.grpc_api import SchedulerServicer
 from alongside.scheduler.entrypoints.policy import AUDITED, POLICY
@@ -90,4 +91,6 @@ def build(settings: SchedulerSettings, clock: Callable[[], datetime] = utc_now) 
         erasures = Erasures(ctx, booked_scrubber(deps, settings.namespace))
         return consumers(deps, settings, Calendar(ctx), MatchEvents(ctx, Booking(ctx)), erasures)
 
-    return Runtime(settings, register, make_consumers, policies=[POLICY], audited=AUDITED, functions=[LIBRARY])
+    return Runtime(
+        settings, register, make_consumers, policies=[POLICY], audited=AUDITED, functions=[LIBRARY], bounds=BOUNDS
+    )

@@ -50,7 +50,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
         after = _position(request.page_token)
         size = request.page_size or DEFAULT_PAGE
         info = await self._js.stream_info(self._stream)
-        seq = max(after[0], info.state.first_seq, 1)
+        seq = max(after[0], info.state.first_seq, 1)  # an empty stream says first_seq 0, no message has it
         reply = pb.ListAuditRecordsResponse()
         last = info.state.last_seq
         scanned = 0

@@ -149,7 +149,7 @@ class Batch:
 
 
 def _time_limit(requested: float, default: float) -> float:
-    if requested < 0 or requested > MAX_TIME_LIMIT_S:
+    if not 0 <= requested <= MAX_TIME_LIMIT_S:  # NaN fails too: it would leave the solver unbounded
         raise InvalidArgument("time_limit_seconds", f"must be between 0 and {MAX_TIME_LIMIT_S:.0f}")
     return requested or default
 

@@ -6,9 +6,10 @@ only check that a consent, when given, is well formed and not already over.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from alongside.api.matcher.v1 import matcher_pb2 as pb
+from alongside.kit import protoconv
 from alongside.kit.errors import InvalidArgument
 from alongside.matcher.domain.disclosure import RECIPIENTS, unknown_recipients
 
@@ -27,5 +28,5 @@ def check_consent(consent: pb.Consent, now: datetime) -> None:
         raise InvalidArgument("consent.recipients", f"must hold at most {MAX_RECIPIENTS} entries")
     for i in unknown_recipients(consent.recipients):
         raise InvalidArgument(f"consent.recipients[{i}]", f"must be one of {', '.join(sorted(RECIPIENTS))}")
-    if consent.HasField("expires_at") and consent.expires_at.ToDatetime(tzinfo=UTC) <= now:
+    if consent.HasField("expires_at") and protoconv.timestamp("consent.expires_at", consent.expires_at) <= now:
         raise InvalidArgument("consent.expires_at", "must be in the future")

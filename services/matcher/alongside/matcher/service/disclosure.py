@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from alongside.api.matcher.v1 import events_pb2 as ev
 from alongside.api.matcher.v1 import matcher_pb2 as pb
-from alongside.kit import audit, paging
+from alongside.kit import audit, paging, protoconv
 from alongside.kit.auth.policy import require_own
 from alongside.kit.errors import InvalidArgument, NotFound
 from alongside.kit.ids import check_id
@@ -26,7 +26,7 @@ ASSIGNMENTS = "assignments"  # the list page tokens are issued for
 
 
 def consent_facts(consent: pb.Consent, revoked_ms: int | None) -> ConsentFacts:
-    expires = consent.expires_at.ToDatetime(tzinfo=UTC) if consent.HasField("expires_at") else None
+    expires = protoconv.timestamp("consent.expires_at", consent.expires_at) if consent.HasField("expires_at") else None
     revoked = None if revoked_ms is None else datetime.fromtimestamp(revoked_ms / 1000, UTC)
     return ConsentFacts(consent.ByteSize() > 0, tuple(consent.recipients), expires, revoked)
 

@@ -6,6 +6,7 @@ from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.kit import paging
 from alongside.kit.errors import InvalidArgument, NotFound
 from alongside.kit.ids import check_id, is_id
+from alongside.kit.replies import ReplyBudget
 from alongside.matcher.service.context import Context
 
 DEFAULT_PAGE = 50
@@ -39,7 +40,8 @@ class Queries:
         after = paging.position(PEERS, req.page_token)
         if after and not is_id(after):
             raise InvalidArgument("page_token", "is not a token this service issued")
-        while len(out) < size:
+        budget, full = ReplyBudget(), False
+        while len(out) < size and not full:
             ids = await self.ctx.store.peer_ids(after=after, limit=size * 2)
             if not ids:
                 after = ""
@@ -47,12 +49,15 @@ class Queries:
             peers = await self.ctx.store.peers(ids)
             loads = await self.ctx.store.loads(ids)
             for peer, load in zip(peers, loads, strict=True):
-                after = peer.peer_id
                 if _matches(peer, req):
                     peer.load = load
-                    out.append(peer)
-                    if len(out) == size:
+                    full = not budget.take(peer)
+                    if full:  # the page ends before this peer, which opens the next
                         break
+                    out.append(peer)
+                after = peer.peer_id
+                if len(out) == size:
+                    break
         more = bool(after) and bool(await self.ctx.store.peer_ids(after=after, limit=1))
         return pb.ListPeersResponse(peers=out, next_page_token=paging.issue(PEERS, after) if more else "")
 
@@ -75,8 +80,16 @@ class Queries:
             raise InvalidArgument("page_token", "is not a token this service issued")
         offset = int(where)
         ids = await self.ctx.store.waitlist(offset, size + 1)
-        states = [found[1] for i in ids[:size] if (found := await self.ctx.store.request(i)) is not None]
-        token = paging.issue(WAITLIST, str(offset + size)) if len(ids) > size else ""
+        states: list[pb.MatchRequest] = []
+        budget, used = ReplyBudget(), 0
+        for request_id in ids[:size]:
+            found = await self.ctx.store.request(request_id)
+            if found is not None:
+                if not budget.take(found[1]):
+                    break
+                states.append(found[1])
+            used += 1
+        token = paging.issue(WAITLIST, str(offset + used)) if len(ids) > used else ""
         return pb.ListWaitlistResponse(requests=states, next_page_token=token)
 
 

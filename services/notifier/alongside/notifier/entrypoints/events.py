@@ -8,7 +8,7 @@ handled and is dead-lettered at once (``Permanent``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from google.protobuf.message import DecodeError, Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -16,6 +16,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from alongside.api.matcher.v1 import events_pb2 as match_events
 from alongside.api.matcher.v1 import matcher_pb2
 from alongside.api.scheduler.v1 import events_pb2 as session_events
+from alongside.kit import protoconv
 from alongside.kit.errors import InvalidArgument
 from alongside.kit.events.consumer import Permanent
 from alongside.kit.events.envelope import Event
@@ -122,4 +123,7 @@ def _instant(body: Message, name: str) -> datetime | None:
         return None
     stamp = getattr(body, name)
     assert isinstance(stamp, Timestamp)
-    return stamp.ToDatetime(tzinfo=UTC)
+    try:
+        return protoconv.timestamp(name, stamp)
+    except InvalidArgument:
+        raise Permanent(f"the event's {name} is out of range") from None

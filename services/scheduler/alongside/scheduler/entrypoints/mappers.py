@@ -16,6 +16,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from alongside.api.common.v1 import types_pb2
 from alongside.api.scheduler.v1 import scheduler_pb2 as pb
+from alongside.kit import protoconv
 from alongside.kit.errors import InvalidArgument
 from alongside.scheduler.adapters.codec import session_record, timestamp
 from alongside.scheduler.domain import tz as tzx
@@ -30,23 +31,24 @@ def ts_out(instant: datetime) -> Timestamp:
     return timestamp(instant)
 
 
-def ts_in(message: Message, name: str) -> datetime:
-    """The named, required Timestamp field as a UTC instant."""
-    found = ts_opt(message, name)
+def ts_in(message: Message, name: str, path: str = "") -> datetime:
+    """The named, required Timestamp field as a UTC instant; errors name ``path`` (default ``name``)."""
+    found = ts_opt(message, name, path)
     if found is None:
-        raise InvalidArgument(name, "is required")
+        raise InvalidArgument(path or name, "is required")
     return found
 
 
-def ts_opt(message: Message, name: str) -> datetime | None:
+def ts_opt(message: Message, name: str, path: str = "") -> datetime | None:
     """The named Timestamp field as a UTC instant, or None when unset."""
     if not message.HasField(name):
         return None
-    stamp: Timestamp = getattr(message, name)
-    if not EPOCH_FLOOR.timestamp() <= stamp.seconds < EPOCH_CEILING.timestamp():
-        raise InvalidArgument(name, "must lie between the years 2000 and 2100")
+    field = path or name
+    instant = protoconv.timestamp(field, getattr(message, name))
+    if not EPOCH_FLOOR <= instant < EPOCH_CEILING:
+        raise InvalidArgument(field, "must lie between the years 2000 and 2100")
     # Instants are kept to the millisecond; finer digits carry no meaning here.
-    return datetime.fromtimestamp(stamp.seconds, UTC) + timedelta(milliseconds=stamp.nanos // 1_000_000)
+    return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
 
 
 def future(instant: datetime, now: datetime, name: str) -> datetime:
@@ -121,7 +123,7 @@ def recurrence_in(req: pb.BookSessionRequest) -> tuple[int | None, datetime | No
     if not req.HasField("recurrence"):
         return None, None
     rec = req.recurrence
-    until = ts_opt(rec, "until")
+    until = ts_opt(rec, "until", "recurrence.until")
     if (rec.count > 0) == (until is not None) or rec.count < 0:
         raise InvalidArgument("recurrence.count", "give exactly one of count or until")
     return (rec.count, None) if until is None else (None, until)
