@@ -77,10 +77,9 @@ def build(settings: MatcherSettings, clock: Callable[[], datetime] = utc_now) ->
         rematch = Rematch(ctx, intake)
         erasures = Erasures(ctx, accepted_scrubber(deps, settings.namespace))
         made.append(erasures)
-        deps.tasks.extend((rematch.run, erasures.run))
-        servicer = MatcherServicer(
-            Roster(ctx), intake, Queries(ctx), Batch(ctx, intake), rematch, Disclosure(ctx), erasures
-        )
+        batch = Batch(ctx, intake)
+        deps.tasks.extend((rematch.run, erasures.run, batch.stop_on))
+        servicer = MatcherServicer(Roster(ctx), intake, Queries(ctx), batch, rematch, Disclosure(ctx), erasures)
         matcher_pb2_grpc.add_MatcherServiceServicer_to_server(servicer, server)
         audit = AuditServicer(deps.js, settings.namespace, auth_setup.signature_check(settings))
         audit_pb2_grpc.add_AuditServiceServicer_to_server(audit, server)

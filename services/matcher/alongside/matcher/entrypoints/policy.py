@@ -28,6 +28,8 @@ TABLE: dict[str, set[str]] = {
     "RevokeConsent": STAFF,
     "RunBatchMatch": MANAGERS,
     "ConfirmBatch": MANAGERS,
+    "StartBatchMatch": MANAGERS,
+    "WatchBatchMatch": MANAGERS,
     "EraseParticipant": MANAGERS,
     "GetErasure": MANAGERS,
 }
@@ -47,6 +49,8 @@ AUDITED = POLICY.methods(
         "ListWaitlist",
         "RunBatchMatch",
         "ConfirmBatch",
+        "StartBatchMatch",
+        "WatchBatchMatch",
         "GetAssignment",
         "RevokeConsent",
         "EraseParticipant",
