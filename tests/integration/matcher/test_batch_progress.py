@@ -225,3 +225,31 @@ async def test_another_replica_serves_the_watch(matcher: Matcher, nats_url: str,
         await other.stop()
     assert_in_order(events)
     assert events[-1].phase == pb.BATCH_PHASE_DONE and events[-1].run.proposals[0].peer_id == "xr1"
+
+
+async def test_a_queued_batch_beats_and_ends_failed_when_its_replica_stops(
+    matcher: Matcher, nats_url: str, redis_url: str
+) -> None:
+    await upsert(matcher, peer("st1"))
+    ids = [await submit(matcher, "st-1")]
+    deps = matcher.runtime.deps
+    assert deps is not None
+    batch = next(t.__self__ for t in deps.tasks if type(getattr(t, "__self__", None)).__name__ == "Batch")  # type: ignore[attr-defined]
+    await batch._solving.acquire()  # another solve holds this replica's solver
+    started = await matcher.stub.StartBatchMatch(pb.StartBatchMatchRequest(idempotency_key="st", request_ids=ids))
+    call = matcher.stub.WatchBatchMatch(pb.WatchBatchMatchRequest(batch_id=started.batch_id), timeout=30)
+    beats = [(await call.read()).progress for _ in range(3)]  # type: ignore[union-attr]
+    call.cancel()
+    assert [b.phase for b in beats] == [pb.BATCH_PHASE_QUEUED] * 3
+    assert beats[2].elapsed_seconds > beats[1].elapsed_seconds > 0  # alive while it waits
+    await matcher.runtime.stop()
+    other = await start_matcher(nats_url, redis_url, matcher.namespace, lambda: NOW)
+    try:
+        async with channel(f"127.0.0.1:{other.port}", role="manager", subject="m-other") as chan:
+            stub = matcher_pb2_grpc.MatcherServiceStub(chan)
+            call = stub.WatchBatchMatch(pb.WatchBatchMatchRequest(batch_id=started.batch_id), timeout=30)
+            events = [reply.progress async for reply in call]
+    finally:
+        await other.stop()
+    assert_in_order(events)
+    assert events[-1].phase == pb.BATCH_PHASE_FAILED and "stopped" in events[-1].failure
