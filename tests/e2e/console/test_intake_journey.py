@@ -71,7 +71,9 @@ async def test_intake_to_accept_then_the_peer_sees_it_live(
     # Validation as you type, in the API's words, inline and in the summary.
     await page.locator("#field-participant_ref").fill("not a ref!")
     error = page.locator("#error-participant_ref")
-    await expect(error).to_contain_text("must be 1-64 characters of letters, digits and . _ : -")
+    await expect(error).to_contain_text(
+        "must be an id of 1-64 letters, digits or . _ : - starting with a letter or digit"
+    )
     await expect(page.locator(".error-summary a[href='#field-participant_ref']")).to_be_visible()
     await expect(page.locator("#field-participant_ref")).to_have_attribute("aria-invalid", "true")
     await staff.shot("intake-form-errors", full_page=False)

@@ -32,7 +32,8 @@ async def test_the_intake_journey_in_spanish(
     await expect(page.get_by_role("heading", name="Nueva admisión")).to_be_visible()
     await page.locator("#field-participant_ref").fill("no vale!")
     await expect(page.locator("#error-participant_ref")).to_contain_text(
-        "Referencia seudónima debe tener de 1 a 64 caracteres entre letras, dígitos y . _ : -"
+        "Referencia seudónima debe ser un identificador de 1 a 64 letras, dígitos o . _ : -"
+        " que empiece por una letra o un dígito"
     )
     await fill_intake(window, cohort, f"ref-{cohort.tag}-es")
     await expect(page.locator("#error-participant_ref")).to_be_empty()

@@ -50,7 +50,7 @@ def test_every_broken_rule_is_reported_at_once_in_the_apis_words() -> None:
         good(participant_ref="Jane Doe", time_zone="Mars/Olympus", slot=[], peer_types=[], acuity="500"), NOW
     )
     assert checked.errors == {
-        "participant_ref": "must be 1-64 characters of letters, digits and . _ : -",
+        "participant_ref": "must be an id of 1-64 letters, digits or . _ : - starting with a letter or digit",
         "time_zone": "must be a known IANA time zone",
         "availability": "must list at least one window",
         "peer_types": "must list at least one peer type",
