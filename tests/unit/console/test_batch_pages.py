@@ -65,6 +65,14 @@ class FakeCalls:
     async def intake(self, request_id: str) -> Any:
         raise aio.AioRpcError(grpc.StatusCode.NOT_FOUND, aio.Metadata(), aio.Metadata(), "no")
 
+    async def waitlist(self) -> mpb.ListWaitlistResponse:
+        return mpb.ListWaitlistResponse()
+
+    async def start_batch(self, ids: list[str], policy: mpb.BatchPolicy, limit: float, idem: str) -> str:
+        self.b.started.append(ids)
+        details = "request_ids[0]: must be an id of 1-64 letters, digits or . _ : - starting with a letter or digit"
+        raise aio.AioRpcError(grpc.StatusCode.INVALID_ARGUMENT, aio.Metadata(), aio.Metadata(), details)
+
     async def peer(self, peer_id: str) -> mpb.Peer:
         return mpb.Peer(peer_id=peer_id, display_name="Ayan", capacity=4)
 
@@ -74,6 +82,7 @@ class FakeBackends(Backends):
         super().__init__(settings)
         self.events: list[mpb.BatchProgress] = history()
         self.watched: list[str] = []
+        self.started: list[list[str]] = []
 
     def open(self) -> None:
         pass
@@ -163,3 +172,15 @@ def test_signed_out_the_stream_tells_the_browser_to_stop(fake: tuple[TestClient,
     client, backends = fake
     assert client.get("/batch/b-1/stream").status_code == 204
     assert backends.watched == []
+
+
+def test_an_id_the_matcher_refuses_is_shown_beside_the_box(fake: tuple[TestClient, FakeBackends]) -> None:
+    client, backends = fake
+    sign_in(client, "manager")
+    csrf = re.findall(r'name="csrf_token" value="([^"]+)"', client.get("/batch").text)[0]
+    form = {"csrf_token": csrf, "scope": "chosen", "ids": ".hidden", "intake_cap": "0", "youth_cap": "0",
+            "time_limit": "10"}
+    page = client.post("/batch/run", data=form)
+    assert backends.started == [[".hidden"]]
+    assert page.status_code == 400
+    assert re.search(r'id="error-ids">.*must be an id of 1-64 letters', page.text)

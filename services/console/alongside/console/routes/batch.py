@@ -18,6 +18,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import grpc
 from grpc import aio
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -26,7 +27,7 @@ from starlette.routing import Route
 from alongside.api.matcher.v1 import matcher_pb2 as mpb
 from alongside.console import views
 from alongside.console.routes.common import SignInRequired, person
-from alongside.console.rpc import Calls, key
+from alongside.console.rpc import Calls, field_of, key
 
 MANAGERS = ("manager", "admin")
 MAX_TIME_LIMIT_S = 60.0
@@ -87,7 +88,15 @@ async def run(request: Request) -> Response:
         youth_cap_per_peer=int(caps["youth_cap"] or 0),
         fairness=mpb.FAIRNESS_MINMAX if values["fair"] else mpb.FAIRNESS_NONE,
     )
-    batch_id = await calls.start_batch(ids, policy, limit, str(form.get("idempotency_key", "")) or key())
+    try:
+        batch_id = await calls.start_batch(ids, policy, limit, str(form.get("idempotency_key", "")) or key())
+    except aio.AioRpcError as exc:
+        api_field, message = field_of(exc)
+        if exc.code() != grpc.StatusCode.INVALID_ARGUMENT or not api_field.startswith("request_ids"):
+            raise
+        # The matcher's id rule, beside the box (e.g. an id that starts with a dot).
+        context = {"waiting": None, "more": False, "errors": {"ids": message}, "values": values, "key": key()}
+        return views.render(request, "batch.html", context, status=200 if fragment else 400, fragment=fragment)
     return views.render(request, "batch_running.html", {"batch_id": batch_id}, fragment=fragment)
 
 
