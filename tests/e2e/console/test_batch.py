@@ -1,6 +1,7 @@
 """The waiting-list journey: an intake whose funnel empties at a step, the
 reason shown; a roster change gives the peer room; a manager runs a batch
-(watching it run), reviews the proposal with the peer's load, and confirms."""
+(watching its progress arrive live), reviews the proposal with its explanation and the
+peer's load before and after, and confirms."""
 
 from __future__ import annotations
 
@@ -43,12 +44,27 @@ async def test_a_manager_batches_a_waiting_request_after_a_roster_change(
     await page.locator("#field-ids").fill(waiting.request_id)
     await page.locator("#field-time_limit").fill("5")
     await page.get_by_role("button", name="Run the batch").click()
+    # The progress comes live, step by step, before the review.
+    log = page.locator("#batch-log li")
+    await expect(log.first).to_contain_text("Queued", timeout=30_000)
     await expect(page.get_by_role("heading", name="Review the proposals")).to_be_visible(timeout=30_000)
     await manager.settled()
+    phases = await log.evaluate_all("items => items.map(li => li.dataset.phase)")
+    assert phases[0] == "queued" and "loading" in phases and phases[-1] == "done", phases
+    # The log is above the review, which the last event brought.
+    log_then_review = await page.evaluate(
+        """() => !!(document.querySelector('#batch-log').compareDocumentPosition(
+               document.querySelector('form[action="/batch/confirm"]')) & Node.DOCUMENT_POSITION_FOLLOWING)"""
+    )
+    assert log_then_review
+    await expect(log.last).to_contain_text("1 request")
     row = page.locator(f"#proposal-{waiting.request_id}")
     await expect(row).to_contain_text(peer.display_name)
-    await expect(row).to_contain_text("1 of 2 units")
+    await expect(row.locator("td").nth(4)).to_contain_text("1 of 2 units")  # the peer's load before
+    await expect(row.locator("td").nth(5)).to_contain_text("2 of 2 units")  # and after this batch
     await expect(row).to_contain_text("+1 new participant")
+    await expect(row).to_contain_text("acuity 1 unit")
+    await expect(row.locator(".contributions li").first).to_be_visible()  # the explanation, as on the shortlist
     await manager.shot("batch-review")
     await page.get_by_role("button", name="Confirm the ticked proposals").click()
     await expect(page.get_by_role("heading", name="1 match confirmed")).to_be_visible()
@@ -67,4 +83,17 @@ async def test_malformed_request_ids_are_refused_beside_the_field(api: Api, open
     await page.locator("#field-ids").fill("not a valid id!")
     await page.get_by_role("button", name="Run the batch").click()
     await expect(page.locator("#error-ids")).to_contain_text("List one or more request ids")
+    await window.settled()
+
+
+async def test_a_batch_that_stops_says_why_in_place_of_the_review(open_window: OpenWindow) -> None:
+    window: Browse = await open_window()
+    await window.sign_in("manager", "manager-stopped")
+    await window.visit("/batch")
+    page = window.page
+    await page.locator("#scope-chosen").check()
+    await page.locator("#field-ids").fill("req-nobody-knows")
+    await page.get_by_role("button", name="Run the batch").click()
+    await expect(page.get_by_role("alert")).to_contain_text("request_ids[0]: match request not found", timeout=30_000)
+    await expect(page.locator("#batch-log li").last).to_contain_text("Stopped")
     await window.settled()

@@ -57,7 +57,7 @@ async def call(port: int, stub_type: Any, rpc: str, request: Message, bearer: st
         method = getattr(stub_type(channel), rpc)
         try:
             result = method(request, timeout=5)
-            if rpc == "WatchNotifications":
+            if rpc.startswith("Watch"):
                 await asyncio.wait_for(result.read(), 0.5)
             else:
                 await result

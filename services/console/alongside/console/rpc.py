@@ -104,13 +104,18 @@ class Calls:
         reply: mpb.ImportRosterResponse = await self._unary(self._b.matcher, "ImportRoster", req)
         return reply
 
-    async def run_batch(self, request_ids: list[str], policy: mpb.BatchPolicy, time_limit_s: float,
-                        idempotency_key: str) -> mpb.BatchRun:
-        req = mpb.RunBatchMatchRequest(idempotency_key=idempotency_key, request_ids=request_ids,
-                                       time_limit_seconds=time_limit_s, policy=policy)
-        # The solver may use its whole time limit: the deadline allows for it.
-        reply = await self._b.matcher.RunBatchMatch(req, timeout=self._timeout + time_limit_s, metadata=self._metadata)
-        return reply.run  # type: ignore[no-any-return]
+    async def start_batch(self, request_ids: list[str], policy: mpb.BatchPolicy, time_limit_s: float,
+                          idempotency_key: str) -> str:
+        """Start a batch; the matcher answers at once with its id and solves in the background."""
+        req = mpb.StartBatchMatchRequest(idempotency_key=idempotency_key, request_ids=request_ids,
+                                         time_limit_seconds=time_limit_s, policy=policy)
+        return str((await self._unary(self._b.matcher, "StartBatchMatch", req)).batch_id)
+
+    def watch_batch(self, batch_id: str) -> Any:
+        """A batch's progress from its start, ending with DONE (the run) or FAILED (read with
+        ``read()``; ``aio.EOF`` at its end). No deadline: the caller cancels it."""
+        req = mpb.WatchBatchMatchRequest(batch_id=batch_id)
+        return self._b.matcher.WatchBatchMatch(req, metadata=self._metadata)
 
     async def confirm_batch(
         self, batch_id: str, request_ids: list[str], idempotency_key: str

@@ -95,12 +95,13 @@ def build(settings: MatcherSettings, clock: Callable[[], datetime] = utc_now) ->
         rematch = Rematch(ctx, intake)
         erasures = Erasures(ctx, accepted_scrubber(deps, settings.namespace))
         made.append(erasures)
-        deps.tasks.extend((rematch.run, erasures.run, StatsBackfill(store).run, index_for_lists(store)))
+        batch = Batch(ctx, intake)
+        deps.tasks.extend((rematch.run, erasures.run, batch.stop_on, StatsBackfill(store).run, index_for_lists(store)))
         servicer = MatcherServicer(
             Roster(ctx),
             intake,
             Queries(ctx),
-            Batch(ctx, intake),
+            batch,
             rematch,
             Disclosure(ctx),
             erasures,

@@ -30,18 +30,6 @@
     if (id && document.getElementById("note-" + id)) e.preventDefault();
   });
 
-  // A long request (a batch run) shows how long it has been running.
-  var elapsedTimer = null;
-  document.addEventListener("htmx:beforeRequest", function () {
-    var out = document.querySelector("[data-elapsed]");
-    if (!out) return;
-    var started = Date.now();
-    elapsedTimer = setInterval(function () { out.textContent = String(Math.round((Date.now() - started) / 1000)); }, 500);
-  });
-  document.addEventListener("htmx:afterRequest", function () {
-    if (elapsedTimer) { clearInterval(elapsedTimer); elapsedTimer = null; }
-  });
-
   // A page that comes back with errors (after a submit) starts at its error summary.
   var summary = document.querySelector(".error-summary");
   if (summary) summary.focus();

@@ -21,6 +21,8 @@ from alongside.kit.redis import Keys
 from alongside.matcher.adapters.stats_facts import match_fact, request_fact, tags_fact
 
 TAG = "roster"
+PROGRESS_TTL_S = 24 * 3600
+PROGRESS_MAXLEN = 2000
 M = TypeVar("M", bound=Message)
 # Statuses with an index of their requests (ListMatchRequests); an erased request leaves them all.
 INDEXED_STATUSES = (
@@ -54,6 +56,9 @@ class MatcherKeys:
 
     def batch(self, batch_id: str) -> str:
         return self._key("batch", batch_id)
+
+    def batch_progress(self, batch_id: str) -> str:
+        return self._key("batch", batch_id, "progress")
 
     def by_ref(self, participant_ref: str) -> str:
         """The participant's request ids; the key names a digest, never the reference."""
@@ -181,6 +186,20 @@ class MatcherStore:
 
     async def batch(self, batch_id: str, via: Reader | None = None) -> pb.BatchRun | None:
         return _parse(pb.BatchRun, await (via or self.r).get(self.k.batch(batch_id)))
+
+    async def progress_after(self, batch_id: str, cursor: str, block_ms: int) -> list[tuple[str, pb.BatchProgress]]:
+        """A batch's progress events after ``cursor`` (a stream entry id), waiting up to ``block_ms``."""
+        reply: Any = await self.r.xread({self.k.batch_progress(batch_id): cursor}, count=100, block=block_ms)
+        out = []
+        for _, entries in reply or []:
+            for entry, fields in entries:
+                event = pb.BatchProgress()
+                event.ParseFromString(fields[b"p"])
+                out.append((_text(entry), event))
+        return out
+
+    async def has_progress(self, batch_id: str) -> bool:
+        return bool(await self.r.exists(self.k.batch_progress(batch_id)))
 
     async def request_ids_of(self, participant_ref: str, via: Reader | None = None) -> list[str]:
         ids = await (via or self.r).smembers(self.k.by_ref(participant_ref))
@@ -326,6 +345,12 @@ class MatcherStore:
 
     def put_batch(self, pipe: Pipeline, run: pb.BatchRun) -> None:
         pipe.set(self.k.batch(run.batch_id), run.SerializeToString(deterministic=True), ex=30 * 24 * 3600)
+
+    def put_progress(self, pipe: Reader, event: pb.BatchProgress) -> None:
+        """Append to the batch's progress stream (kept a day after its last event)."""
+        key = self.k.batch_progress(event.batch_id)
+        pipe.xadd(key, {"p": event.SerializeToString(deterministic=True)}, maxlen=PROGRESS_MAXLEN, approximate=True)
+        pipe.expire(key, PROGRESS_TTL_S)
 
     def add_load(self, pipe: Pipeline, peer_id: str, units: int) -> None:
         pipe.incrby(self.k.load(peer_id), units)

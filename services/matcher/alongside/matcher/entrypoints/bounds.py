@@ -11,6 +11,7 @@ from __future__ import annotations
 from alongside.kit.bounds import Bounds, Limit
 from alongside.matcher.domain.validation_rules import MAX_EXCLUDED, MAX_TAG_LENGTH, MAX_VALUES, MAX_WINDOWS
 from alongside.matcher.service.batch import MAX_BATCH
+from alongside.matcher.service.queries import MAX_NAME_SEARCH
 
 M = "alongside.matcher.v1."
 TAGS = Limit(size=MAX_TAG_LENGTH, items=MAX_VALUES)
@@ -36,6 +37,8 @@ BOUNDS = Bounds(
         f"{M}SubmitMatchRequestRequest.excluded_peer_ids": Limit(items=MAX_EXCLUDED),
         f"{M}RunBatchMatchRequest.request_ids": Limit(items=MAX_BATCH),
         f"{M}ConfirmBatchRequest.request_ids": Limit(items=MAX_BATCH),
+        f"{M}StartBatchMatchRequest.request_ids": Limit(items=MAX_BATCH),
+        f"{M}ListPeersRequest.name_contains": Limit(size=MAX_NAME_SEARCH),
         # A roster of 20,000 rows fits; the server reads no request over 4 MiB.
         f"{M}ImportRosterRequest.csv": Limit(size=3 * 1024 * 1024),
     }

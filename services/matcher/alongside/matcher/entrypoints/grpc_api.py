@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from alongside.api.matcher.v1 import matcher_pb2 as pb
@@ -105,6 +106,15 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
 
     async def ConfirmBatch(self, request: pb.ConfirmBatchRequest, context: Ctx) -> pb.ConfirmBatchResponse:
         return await self.batch.confirm(request)
+
+    async def StartBatchMatch(self, request: pb.StartBatchMatchRequest, context: Ctx) -> pb.StartBatchMatchResponse:
+        return await self.batch.start(request)
+
+    async def WatchBatchMatch(
+        self, request: pb.WatchBatchMatchRequest, context: Ctx
+    ) -> AsyncIterator[pb.WatchBatchMatchResponse]:
+        async for event in self.batch.watch(request.batch_id):
+            yield pb.WatchBatchMatchResponse(progress=event)
 
     async def EraseParticipant(self, request: pb.EraseParticipantRequest, context: Ctx) -> pb.EraseParticipantResponse:
         return await self.erasures.erase(request, requested_by=current_identity().subject)

@@ -30,6 +30,8 @@ TABLE: dict[str, set[str]] = {
     "RevokeConsent": STAFF,
     "RunBatchMatch": MANAGERS,
     "ConfirmBatch": MANAGERS,
+    "StartBatchMatch": MANAGERS,
+    "WatchBatchMatch": MANAGERS,
     "EraseParticipant": MANAGERS,
     "GetErasure": MANAGERS,
     # Aggregates only (docs/dashboard.md), but over participant data: audited.
@@ -52,6 +54,8 @@ AUDITED = POLICY.methods(
         "ListMatchRequests",
         "RunBatchMatch",
         "ConfirmBatch",
+        "StartBatchMatch",
+        "WatchBatchMatch",
         "GetAssignment",
         "ListAssignments",
         "RevokeConsent",

@@ -31,7 +31,14 @@ from alongside.matcher.service.context import Context, emit, idem, parse_reply
 log = get_logger(__name__)
 SERVICES = ("matcher", "scheduler", "notifier")
 # Idempotency records whose stored reply can hold a participant's data.
-REPLAYS_WITH_DATA = ("SubmitMatchRequest", "DeclineMatch", "AcceptMatch", "CloseMatch", "ConfirmBatch")
+REPLAYS_WITH_DATA = (
+    "SubmitMatchRequest",
+    "DeclineMatch",
+    "AcceptMatch",
+    "CloseMatch",
+    "ConfirmBatch",
+    "RunBatchMatch",  # its proposals carry their explanations
+)
 RETENTION = "retention"
 PENDING_RETRY_S = 0.2
 # Deletes the matcher's own events about erased matches from its stream.

@@ -10,6 +10,7 @@ tens of thousands of variables one Python call at a time costs seconds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,20 @@ from alongside.matcher.domain.solver.arcs import NO_LIMIT, Arcs, IntArray, Limit
 
 WORKERS = 2  # the machine has two cores
 UTILISATION_STEPS = 1000  # min-max utilisation is measured in permille
+
+
+# Called on each solution CP-SAT finds: (solutions so far, objective, best bound), in the model's units.
+OnSolution = Callable[[int, float, float], None]
+
+
+class _Solutions(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+    def __init__(self, on_solution: OnSolution) -> None:
+        super().__init__()
+        self._on_solution, self.count = on_solution, 0
+
+    def on_solution_callback(self) -> None:
+        self.count += 1
+        self._on_solution(self.count, float(self.objective_value), float(self.best_objective_bound))
 
 
 @dataclass(frozen=True)
@@ -66,7 +81,14 @@ def add_minmax(model: cp_model.CpModel, arcs: Arcs, limits: Limits, floor_gain: 
     proto.objective.scaling_factor = 1.0
 
 
-def run(model: cp_model.CpModel, arcs: Arcs, hint: IntArray, seconds: float, seed: int) -> CpResult:
+def run(
+    model: cp_model.CpModel,
+    arcs: Arcs,
+    hint: IntArray,
+    seconds: float,
+    seed: int,
+    on_solution: OnSolution | None = None,
+) -> CpResult:
     """Solve from ``hint`` (peer per participant, -1 unmatched) within ``seconds``."""
     proto = model.proto
     on = (hint[arcs.rows] == arcs.cols).astype(np.int64)
@@ -76,7 +98,8 @@ def run(model: cp_model.CpModel, arcs: Arcs, hint: IntArray, seconds: float, see
     solver.parameters.max_time_in_seconds = max(seconds, 0.05)
     solver.parameters.num_workers = WORKERS
     solver.parameters.random_seed = seed
-    status = solver.status_name(solver.solve(model))
+    callback = None if on_solution is None else _Solutions(on_solution)
+    status = solver.status_name(solver.solve(model, callback))
     if status not in ("OPTIMAL", "FEASIBLE"):
         return CpResult(None, status, float("inf"))
     values = np.asarray(solver.response_proto.solution, dtype=np.int64)[: arcs.size]

@@ -19,11 +19,15 @@ from alongside.matcher.domain.solver.gains import Gains, objective_of, prepare
 from alongside.matcher.domain.solver.gap import solve_gap
 from alongside.matcher.domain.solver.outcome import Outcome
 from alongside.matcher.domain.solver.problem import BatchProblem, BatchResult, relative_gap
+from alongside.matcher.domain.solver.progress import FLOW, Progress, Report, silent
 from alongside.matcher.domain.solver.validate import validate
 
 
-def solve(problem: BatchProblem, *, time_limit_s: float = 10.0, seed: int = 0) -> BatchResult:
-    """The best assignment found within ``time_limit_s`` (flow cases ignore it: they are fast and exact)."""
+def solve(problem: BatchProblem, *, time_limit_s: float = 10.0, seed: int = 0, report: Report = silent) -> BatchResult:
+    """The best assignment found within ``time_limit_s`` (flow cases ignore it: they are fast and exact).
+
+    ``report`` hears each phase and each CP-SAT solution, from this thread (``progress.py``).
+    """
     # A solver's own elapsed time is not business time: it is measured here, not passed in.
     start = time.perf_counter()
     validate(problem)
@@ -34,9 +38,10 @@ def solve(problem: BatchProblem, *, time_limit_s: float = 10.0, seed: int = 0) -
     if not gains.usable.any():
         outcome = Outcome(np.full(problem.n, -1, dtype=np.int64), None, "OPTIMAL", "none")
     elif unit is not None:
+        report(Progress(FLOW))
         outcome = _solve_flow(problem, gains, unit)
     else:
-        outcome = solve_gap(problem, gains, deadline=start + time_limit_s, seed=seed)
+        outcome = solve_gap(problem, gains, deadline=start + time_limit_s, seed=seed, report=report)
     return _result(problem, outcome, time.perf_counter() - start)
 
 

@@ -24,11 +24,12 @@ from numpy.typing import NDArray
 
 from alongside.matcher.domain.solver.arcs import IntArray, Limits, arcs_from_mask, limits_of
 from alongside.matcher.domain.solver.bounds import DenseGap
-from alongside.matcher.domain.solver.cpsat import CpResult, add_minmax, build_model, run
+from alongside.matcher.domain.solver.cpsat import CpResult, OnSolution, add_minmax, build_model, run
 from alongside.matcher.domain.solver.gains import Gains, total_penalty
 from alongside.matcher.domain.solver.lagrange import Lagrangian, lagrangian
 from alongside.matcher.domain.solver.outcome import Outcome
 from alongside.matcher.domain.solver.problem import BatchProblem
+from alongside.matcher.domain.solver.progress import CP_SAT, FAIRNESS, LAGRANGIAN, Progress, Report, silent
 from alongside.matcher.domain.solver.prune import start_mask
 
 GAP_K = 8  # start set of the Lagrangian iterations (see prune.start_mask)
@@ -50,8 +51,9 @@ class Kept:
     safe: bool
 
 
-def solve_gap(problem: BatchProblem, gains: Gains, *, deadline: float, seed: int) -> Outcome:
+def solve_gap(problem: BatchProblem, gains: Gains, *, deadline: float, seed: int, report: Report = silent) -> Outcome:
     """Best assignment found by the deadline, with a bound valid for the full problem."""
+    report(Progress(LAGRANGIAN))
     limits = limits_of(problem)
     now = time.perf_counter()
     candidate = start_mask(gains.cost, gains.usable, GAP_K)
@@ -63,17 +65,32 @@ def solve_gap(problem: BatchProblem, gains: Gains, *, deadline: float, seed: int
     model = build_model(arcs, limits)
     budget = deadline - RESERVE_S - time.perf_counter()
     share = 1.0 - MINMAX_SHARE if problem.side.fairness == "minmax" else 1.0
-    cp = run(model, arcs, lag.assignment, share * budget, seed)
+    penalty = total_penalty(problem)
+    report(Progress(CP_SAT, 0, lag.gain - penalty, lag.full.value - penalty))
+    cp = run(model, arcs, lag.assignment, share * budget, seed, _cp_report(report, gains, lag, kept.safe, penalty))
     best, best_gain = _better(gains, lag, cp)
     bound_gain, source = _bound(lag, cp, kept, gains, best_gain)
     optimal = kept.safe and cp.status == "OPTIMAL" and cp.assignment is best
     engine = "cpsat" if kept.safe else "cpsat+pruned"
     if problem.side.fairness == "minmax":
+        report(Progress(FAIRNESS, 0, best_gain - penalty, bound_gain - penalty))
         best = _minmax(problem, lag, limits, best, gains, deadline, seed)
         optimal, engine = False, engine + "+minmax"
-    bound = bound_gain - total_penalty(problem)
+    bound = bound_gain - penalty
     status = "OPTIMAL" if optimal else "FEASIBLE"
     return Outcome(best, None if optimal else bound, status, engine, source)
+
+
+def _cp_report(report: Report, gains: Gains, lag: Lagrangian, safe: bool, penalty: float) -> OnSolution:
+    """CP-SAT's solutions in objective units; its bound only where it holds for the full problem."""
+    n = gains.gain.shape[0]
+
+    def on_solution(count: int, objective: float, bound: float) -> None:
+        value = max(objective / gains.scale, lag.gain)
+        full = min(lag.full.value, bound / gains.scale + n * gains.rounding) if safe else lag.full.value
+        report(Progress(CP_SAT, count, value - penalty, max(full, value) - penalty))
+
+    return on_solution
 
 
 def _fix(lag: Lagrangian, gains: Gains, threshold: float) -> Kept:
