@@ -86,7 +86,7 @@ def submit(
 
 def in_file_terms(error: CliError) -> CliError:
     """The matcher's field names in an INVALID_ARGUMENT message, as the intake file spells them."""
-    prefix = "invalid input: "
+    prefix = "invalid input (INVALID_ARGUMENT): "
     if error.code != "INVALID_ARGUMENT" or not error.message.startswith(prefix):
         return error
     field, sep, rest = error.message[len(prefix) :].partition(":")

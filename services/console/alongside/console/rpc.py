@@ -196,7 +196,7 @@ class Calls:
         if attended:
             req: Any = spb.MarkAttendedRequest(idempotency_key=idempotency_key, session_id=session_id)
             reply = await self._unary(self._b.scheduler, "MarkAttended", req)
-        return reply.session  # type: ignore[no-any-return]
+            return reply.session  # type: ignore[no-any-return]
         req = spb.MarkNoShowRequest(idempotency_key=idempotency_key, session_id=session_id)
         reply = await self._unary(self._b.scheduler, "MarkNoShow", req)
         return reply.session  # type: ignore[no-any-return]
