@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alongside.console import i18n, sessions
-from alongside.console.routes import audit, auth, batch, intake, peer, preferences, roster, roster_edit
+from alongside.console.routes import audit, auth, batch, dashboard, intake, peer, preferences, roster, roster_edit
 from alongside.console.routes.common import Forbidden, SignInRequired, forbidden, rpc_failed, sign_in_required
 from alongside.console.rpc import Backends
 from alongside.console.security import CsrfProtect, SecurityHeaders
@@ -102,6 +102,7 @@ def create_app(settings: ConsoleSettings, backends: Backends | None = None) -> S
         *preferences.routes(),
         *batch.routes(),
         *audit.routes(),
+        *dashboard.routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(
