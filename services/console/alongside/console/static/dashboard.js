@@ -67,12 +67,18 @@
         if (middle - lastLabel < 14 * ratio) return; // the neighbour's label is there already
         lastLabel = middle;
         ctx.save();
-        ctx.translate(middle, top + height - 6 * ratio);
-        ctx.rotate(-Math.PI / 2);
         ctx.fillStyle = "#222";
         ctx.font = 12 * ratio + "px system-ui, sans-serif";
         ctx.textBaseline = "middle";
-        ctx.fillText(data.fewer, 0, 0);
+        var wide = ctx.measureText(data.fewer).width + 8 * ratio;
+        if (right - left >= wide) { // across the band when it fits, else up its middle
+          ctx.textAlign = "center";
+          ctx.fillText(data.fewer, middle, top + height / 2);
+        } else {
+          ctx.translate(middle, top + height - 6 * ratio);
+          ctx.rotate(-Math.PI / 2);
+          ctx.fillText(data.fewer, 0, 0);
+        }
         ctx.restore();
       });
       ctx.restore();
@@ -102,6 +108,13 @@
       series.push(spec);
     });
     var xAxis = { stroke: "#222", grid: { show: false } };
+    if (!category) { // bucket starts as dates in the page's language, in UTC
+      xAxis.values = function (u, splits) {
+        return splits.map(function (t) {
+          return new Date(t * 1e3).toLocaleDateString(lang, { day: "numeric", month: "short", timeZone: "UTC" });
+        });
+      };
+    }
     if (category) {
       xAxis.splits = function () { return chart.x; };
       xAxis.values = function (u, splits) { return splits.map(function (i) { return chart.labels[i] || ""; }); };
