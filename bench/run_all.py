@@ -19,6 +19,7 @@ BENCHES = (
     "bench.scheduler_booking",
     "bench.notifier_throughput",
     "bench.dashboard_stats",
+    "bench.console_dashboard",
 )
 
 
