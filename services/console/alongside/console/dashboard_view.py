@@ -13,8 +13,9 @@ no median) is ``None`` without the flag: written as a dash, drawn as nothing.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date
@@ -79,6 +80,18 @@ def _(key: str, **values: Any) -> str:
     return text % values if values else text
 
 
+# Babel's formatting is most of the page's own time (a year by day is thousands of cells);
+# the same few values recur, so each is formatted once per language.
+@functools.lru_cache(maxsize=4096)
+def _number(value: float, pattern: str, locale: str) -> str:
+    return format_decimal(value, format=pattern, locale=locale)  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=2048)
+def _day(day: date, locale: str) -> str:
+    return format_date(day, format="d MMM yyyy", locale=locale)  # type: ignore[no-any-return]
+
+
 def fewer(k: int) -> str:
     """How a suppressed cell reads: "fewer than 5"."""
     return _("fewer", k=k)
@@ -122,9 +135,7 @@ class Series:
         value = self.values[i]
         if value is None:
             return NO_VALUE
-        if self.unit == "count":
-            return format_decimal(value, format="#,##0", locale=current())
-        return format_decimal(value, format="#,##0.#", locale=current())
+        return _number(value, "#,##0" if self.unit == "count" else "#,##0.#", current())
 
 
 @dataclass
@@ -223,7 +234,7 @@ def _percentiles(summaries: list[st.DurationSummary]) -> tuple[Series, Series]:
 
 def _bucket_axis(stamps: list[Any], week: bool) -> tuple[str, list[str], list[float]]:
     moments = [s.ToDatetime(tzinfo=UTC) for s in stamps]
-    labels = [format_date(m.date(), format="d MMM yyyy", locale=current()) for m in moments]
+    labels = [_day(m.date(), current()) for m in moments]
     return _("week" if week else "day"), labels, [m.timestamp() for m in moments]
 
 
@@ -265,7 +276,7 @@ def _caseload(p: mpb.GetProgrammeStatsResponse, k: int) -> Chart:
     c = p.caseload
     share = 100 * c.load_units / c.capacity_units if c.capacity_units else 0.0
     note = _("caseload", peers=c.active_peers, load=c.load_units, capacity=c.capacity_units,
-             share=format_decimal(share, format="#,##0", locale=current()))
+             share=_number(share, "#,##0", current()))
     series = [_counts(_("peers"), [b.peers for b in bins])]
     return Chart("caseload", "category", _("load"), labels, [float(i) for i in range(len(bins))], series, k, [note])
 
