@@ -60,7 +60,8 @@ async def test_a_manager_sees_the_charts_and_others_get_403(
     await expect(equity).to_be_visible()
     await expect(equity).to_contain_text("Language: es")
     await window.settled()
-    await window.shot("dashboard")
+    await page.locator("#chart-waiting-size").scroll_into_view_if_needed()
+    await window.shot("dashboard", full_page=False)
 
     # The range and bucket form (GET): 26 weeks by day.
     await page.locator("#field-weeks").select_option("26")

@@ -75,6 +75,7 @@
           ctx.textAlign = "center";
           ctx.fillText(data.fewer, middle, top + height / 2);
         } else {
+          ctx.textAlign = "left"; // upwards from the bottom (uPlot leaves the axes' alignment set)
           ctx.translate(middle, top + height - 6 * ratio);
           ctx.rotate(-Math.PI / 2);
           ctx.fillText(data.fewer, 0, 0);
@@ -132,7 +133,7 @@
       },
       series: series,
       axes: [xAxis, { stroke: "#222", grid: { stroke: "#e3e3e3" } }],
-      legend: { live: !category },
+      legend: { live: false },
       cursor: { drag: { x: false, y: false } },
       hooks: { draw: [drawGaps(chart)] },
     };
