@@ -73,6 +73,14 @@ async def test_a_manager_sees_the_charts_and_others_get_403(
     await expect(page.locator("#chart-waiting-size canvas")).to_have_count(1)
     await expect(page.locator("#field-bucket")).to_have_value("day")
 
+    # In Spanish: the same charts, the words and the gap label translated.
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Español").click()
+    await window.settled()
+    await expect(page.get_by_role("heading", name="Panel del programa", level=1)).to_be_visible()
+    await expect(page.locator("[data-chart] canvas")).to_have_count(await charts.count())
+    assert '"fewer": "menos de 5"' in await page.locator("#dashboard-data").text_content()
+
     for role in ("peer", "intake"):
         other: Browse = await open_window()
         await other.sign_in(role, f"{role}-{cohort.tag}")

@@ -218,3 +218,13 @@ def test_every_dashboard_message_has_a_spanish_translation() -> None:
         catalogue = read_po(f, locale="es")
     translated = {m.id for m in catalogue if m.id and m.string and not m.fuzzy}
     assert sorted(set(dashboard_view.WORDS.values()) - translated) == []
+
+
+def test_the_page_loads_only_vendored_and_own_files() -> None:
+    page = (Path(alongside.console.__file__).parent / "templates" / "dashboard.html").read_text()
+    assert "http://" not in page and "https://" not in page, "no CDN"
+    scripts = re.findall(r"<script([^>]*)>", page)
+    assert sorted(scripts) == sorted([' type="application/json" id="dashboard-data"',
+                                      ' src="/static/vendor/uPlot.iife.min.js" defer',
+                                      ' src="/static/dashboard.js" defer']), "data, uPlot and ours; nothing inline"
+    assert "style=" not in page, "no inline style (the CSP forbids it)"
