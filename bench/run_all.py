@@ -20,6 +20,7 @@ BENCHES = (
     "bench.notifier_throughput",
     "bench.dashboard_stats",
     "bench.console_pages",
+    "bench.console_dashboard",
 )
 
 

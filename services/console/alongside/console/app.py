@@ -26,6 +26,7 @@ from alongside.console.routes import (
     audit,
     auth,
     batch,
+    dashboard,
     intake,
     participants,
     peer,
@@ -115,6 +116,7 @@ def create_app(settings: ConsoleSettings, backends: Backends | None = None) -> S
         *preferences.routes(),
         *batch.routes(),
         *audit.routes(),
+        *dashboard.routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(

@@ -173,7 +173,21 @@ class Calls:
         reply: mpb.ListAssignmentsResponse = await self._unary(self._b.matcher, "ListAssignments", req)
         return reply
 
+    async def programme_stats(self, start: datetime, end: datetime, bucket: int) -> mpb.GetProgrammeStatsResponse:
+        req = mpb.GetProgrammeStatsRequest(bucket=bucket)  # type: ignore[arg-type]
+        req.start.FromDatetime(start)
+        req.end.FromDatetime(end)
+        reply: mpb.GetProgrammeStatsResponse = await self._unary(self._b.matcher, "GetProgrammeStats", req)
+        return reply
+
     # Scheduler.
+
+    async def session_stats(self, start: datetime, end: datetime, bucket: int) -> spb.GetSessionStatsResponse:
+        req = spb.GetSessionStatsRequest(bucket=bucket)  # type: ignore[arg-type]
+        req.start.FromDatetime(start)
+        req.end.FromDatetime(end)
+        reply: spb.GetSessionStatsResponse = await self._unary(self._b.scheduler, "GetSessionStats", req)
+        return reply
 
     async def sessions(self, peer_id: str, start: datetime, end: datetime) -> list[spb.Session]:
         req = spb.ListSessionsRequest(peer_id=peer_id, page_size=200)
