@@ -78,6 +78,7 @@ async def test_a_manager_puts_a_peer_on_leave(api: Api, open_window: OpenWindow)
     await expect(page.locator("#error-supervisor_id")).to_contain_text("must be an id of 1-64 letters")
     await expect(page.locator("#field-cultures")).to_have_value("Somali Bantu, oromo")  # what was typed, kept
     await window.settled()
+    await window.shot("roster-edit")
     await page.locator("#field-supervisor_id").fill("sup-03")
     await page.get_by_role("button", name="Save the peer").click()
     await expect(page.get_by_text("Peer saved.")).to_be_visible()
