@@ -64,3 +64,29 @@ async def test_a_manager_puts_a_peer_on_leave(api: Api, open_window: OpenWindow)
     await expect(page.locator(".facts")).to_contain_text("Tuesday 00:00\u201324:00")
     await expect(page.locator(".facts")).to_contain_text("Monday 09:00\u201312:00")  # kept
     await window.settled()
+
+    # A culture and an age group: typed and ticked with the keyboard, then on the peer's page.
+    await page.get_by_role("link", name="Edit this peer").click()
+    await expect(page.locator("#field-cultures")).to_have_value("")
+    await page.locator("#field-cultures").fill("Somali Bantu, oromo")
+    await page.locator("#age_groups-YOUTH").focus()
+    await page.keyboard.press("Space")
+    await expect(page.locator("#age_groups-YOUTH")).to_be_checked()
+    await expect(page.locator("#age_groups-ADULT")).to_be_checked()  # the cohort's, kept
+    await page.locator("#field-supervisor_id").fill("sup 03")
+    await page.get_by_role("button", name="Save the peer").click()
+    await expect(page.locator("#error-supervisor_id")).to_contain_text("must be an id of 1-64 letters")
+    await expect(page.locator("#field-cultures")).to_have_value("Somali Bantu, oromo")  # what was typed, kept
+    await window.settled()
+    await window.shot("roster-edit")
+    await page.locator("#field-supervisor_id").fill("sup-03")
+    await page.get_by_role("button", name="Save the peer").click()
+    await expect(page.get_by_text("Peer saved.")).to_be_visible()
+    facts = page.locator(".facts")
+    await expect(facts).to_contain_text("oromo, somali_bantu")  # the matcher's normal form
+    await expect(facts).to_contain_text("Youth (12-17), Adult (26-64)")
+    await expect(facts).to_contain_text("sup-03")
+    await expect(facts).to_contain_text("On leave")  # status is not the form's: kept
+    await expect(facts).to_contain_text("0 of 4 units")  # kept from the first edit
+    assert "somali" not in page.url.lower() and peer.display_name not in page.url
+    await window.settled()
