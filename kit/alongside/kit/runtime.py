@@ -100,7 +100,7 @@ class Runtime:
     async def start(self) -> int:
         s = self.settings
         credentials = server_credentials(s)  # a bad TLS_* file fails before anything connects
-        r = kit_redis.client(s.redis_url)
+        r = kit_redis.client(s.redis_url, s.durability())
         nc = await kit_nats.connect(s.nats_url, s.service_name)
         js = nc.jetstream()
         try:
