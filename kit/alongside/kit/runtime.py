@@ -47,6 +47,8 @@ from alongside.kit.uow import UnitOfWork
 
 log = get_logger(__name__)
 
+HEALTH_PROBE_S = 1.0  # each dependency must answer a health probe within this
+
 
 @dataclass
 class Deps:
@@ -150,18 +152,28 @@ class Runtime:
                 await asyncio.sleep(1.0)
 
     async def _watch_health(self, stop: asyncio.Event) -> None:
+        """SERVING once a probe passes; NOT_SERVING only after two failures in a row,
+        so one slow probe (a busy loop, a GC pause) does not take the replica out."""
         assert self.deps is not None and self._health is not None
+        failures = 0
         while not stop.is_set():
-            await self._health.set(await self.dependencies_ok())
+            failures = 0 if await self.dependencies_ok() else failures + 1
+            if failures != 1:
+                await self._health.set(failures == 0)
             await wait_any((stop,), self.settings.health_interval_seconds)
 
     async def dependencies_ok(self) -> bool:
+        """Redis answers a PING and NATS a round trip (a hung server answers neither,
+        though the connections look open), each within a second."""
         assert self.deps is not None
         try:
-            await asyncio.wait_for(self.deps.redis.ping(), 1.0)
+            await asyncio.wait_for(self.deps.redis.ping(), HEALTH_PROBE_S)
+            if not self.deps.nc.is_connected:
+                return False
+            await asyncio.wait_for(self.deps.nc.flush(), HEALTH_PROBE_S)
         except Exception:  # noqa: BLE001 - any failure means not serving
             return False
-        return bool(self.deps.nc.is_connected)
+        return True
 
     async def stop(self) -> None:
         if self.stop_event.is_set():
