@@ -1,5 +1,6 @@
 # Two commands on a fresh machine with Python 3.11+ and make:
 #   make run    the whole system (embedded NATS and Valkey unless NATS_URL/REDIS_URL are set)
+#   make run-cluster   the same on the production topology (NATS cluster, Valkey with Sentinels)
 #   make test   the test suite against throwaway real servers
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +11,7 @@ READY  := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 PYTEST_ARGS ?=
 
-.PHONY: all run demo test test-unit lint protos bench clean
+.PHONY: all run run-cluster demo test test-unit lint protos bench clean
 
 all: test
 
@@ -34,6 +35,11 @@ protos: $(READY)
 
 run: $(READY)
 	$(BIN)/python -m alongside.kit.devstack
+
+# The production topology on one machine: 3 NATS nodes (R3), Valkey primary +
+# replica + 3 Sentinels, two replicas of each service (docs/topology.md).
+run-cluster: $(READY)
+	$(BIN)/python -m alongside.kit.hastack
 
 test: $(READY)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -43,6 +43,21 @@ class ClusterNode(NatsServer):
         self.sync_always = sync_always
         self.monitor_port = free_port()
 
+    def start(self, timeout: float = 20.0) -> None:
+        """Start; if another process took the cluster or monitoring port meanwhile
+        (the server exits at once), try again on new ones: the other nodes find
+        this one by its own routes to them."""
+        for _ in range(5):
+            super().start(timeout)
+            time.sleep(0.3)
+            assert self.proc is not None
+            if self.proc.poll() is None:
+                return
+            if "address already in use" not in self.log.read_text().lower():
+                raise RuntimeError(f"NATS node {self.node_name} exited: {self.log.read_text()[-2000:]}")
+            self.cluster_port, self.monitor_port = free_port(), free_port()
+        raise RuntimeError(f"NATS node {self.node_name} could not find free ports")
+
     def _command(self) -> list[str]:
         sync = "\n  sync_interval: always" if self.sync_always else ""
         routes = ", ".join(f'"nats-route://127.0.0.1:{p}"' for p in self.routes)
@@ -97,9 +112,13 @@ class NatsCluster:
         return ",".join(node.url for node in self.nodes)
 
     def start(self, timeout: float = 30.0) -> None:
-        for node in self.nodes:
-            node.start()
-        self.wait_healthy(timeout)
+        try:
+            for node in self.nodes:
+                node.start()
+            self.wait_healthy(timeout)
+        except BaseException:
+            self.close()  # no node outlives a failed start
+            raise
 
     def wait_healthy(self, timeout: float = 30.0, nodes: list[ClusterNode] | None = None) -> None:
         deadline = time.monotonic() + timeout
@@ -206,6 +225,13 @@ class ValkeyHA:
         self.sentinels: list[SentinelProcess] = []
 
     def start(self, timeout: float = 30.0) -> None:
+        try:
+            self._start(timeout)
+        except BaseException:
+            self.close()  # no process outlives a failed start
+            raise
+
+    def _start(self, timeout: float) -> None:
         self.primary.start()
         self.replica = HaValkey(self.root / "valkey-2", self.admin_password, self.primary.port)
         self.replica.start()
