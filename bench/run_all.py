@@ -18,6 +18,7 @@ BENCHES = (
     "bench.scheduler_planner",
     "bench.scheduler_booking",
     "bench.notifier_throughput",
+    "bench.durability",
 )
 
 
