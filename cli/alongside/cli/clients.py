@@ -21,6 +21,7 @@ from alongside.api.notifier.v1 import notifier_pb2_grpc
 from alongside.api.scheduler.v1 import scheduler_pb2_grpc
 from alongside.cli.config import Config
 from alongside.cli.errors import from_rpc
+from alongside.kit.grpc.retry import channel_options
 
 STUBS: dict[str, Any] = {
     "matcher": matcher_pb2_grpc.MatcherServiceStub,
@@ -48,7 +49,8 @@ class Service:
     @property
     def stub(self) -> Any:
         if self._stub is None:
-            self._channel = grpc.insecure_channel(self.address)
+            # Calls with an idempotency key are retried on UNAVAILABLE (alongside.kit.grpc.retry).
+            self._channel = grpc.insecure_channel(self.address, options=channel_options())
             self._stub = STUBS[self.name](self._channel)
         return self._stub
 
