@@ -8,6 +8,7 @@ write that was acknowledged must be on the promoted replica, exactly once.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections import Counter
 
 import pytest
@@ -156,3 +157,23 @@ def test_sentinel_url_is_parsed() -> None:
     for bad in ("redis+sentinel://a/alongside/0", "redis+sentinel://a:1", "redis+sentinel://a:1/m/x"):
         with pytest.raises(ValueError):
             parse_sentinel_url(bad)
+
+
+async def test_calls_cancelled_mid_wait_leave_the_connections_in_sync(valkey_ha: ValkeyHA, namespace: str) -> None:
+    """Writes cancelled at random points (before, during or after their WAIT)
+    never leave a reply on a connection for the next command to read."""
+    r = client(valkey_ha.url, DURABLE)
+    rng = random.Random(7)
+    try:
+        for round_ in range(5):
+            calls = [
+                asyncio.wait_for(r.set(f"{namespace}:c{round_}:{i}", f"v{i}"), rng.uniform(0.0002, 0.004))
+                for i in range(40)
+            ]
+            await asyncio.gather(*calls, return_exceptions=True)  # many time out mid-flight
+            for i in range(40):  # each answer is this command's own
+                assert await r.get(f"{namespace}:c{round_}:{i}") in (None, f"v{i}".encode())
+                assert await r.set(f"{namespace}:after:{i}", b"x") is True
+                assert await r.get(f"{namespace}:after:{i}") == b"x"
+    finally:
+        await r.aclose()
