@@ -11,7 +11,7 @@ READY  := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 PYTEST_ARGS ?=
 
-.PHONY: all run run-cluster demo test test-unit lint protos bench clean
+.PHONY: all run run-cluster chaos demo test test-unit lint protos bench clean
 
 all: test
 
@@ -40,6 +40,11 @@ run: $(READY)
 # replica + 3 Sentinels, two replicas of each service (docs/topology.md).
 run-cluster: $(READY)
 	$(BIN)/python -m alongside.kit.hastack
+
+# The journey under faults on that topology, reconciled from the stores (CHAOS_ARGS="--duration 600 --rate 3").
+CHAOS_ARGS ?=
+chaos: $(READY)
+	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
 
 test: $(READY)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
