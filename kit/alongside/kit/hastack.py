@@ -45,7 +45,7 @@ def _servers(env: dict[str, str]) -> tuple[NatsCluster, ValkeyHA]:
     nats = NatsCluster(root=DATA / "nats")
     nats.start()
     for node in nats.nodes:
-        print(f"NATS {node.node_name} (JetStream, R3)  {node.url}   routes on {node.cluster_port}   data in {node.root}")
+        print(f"NATS {node.node_name} (JetStream)   {node.url}   routes on {node.cluster_port}   data in {node.root}")
     valkey = ValkeyHA(root=DATA / "valkey")
     valkey.start()
     for server in valkey.servers:
