@@ -12,6 +12,7 @@ finds it. Ctrl-C stops the services (draining), then the servers.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -22,7 +23,10 @@ import sys
 import time
 from pathlib import Path
 
+import nats
+
 from alongside.kit.devstack import SERVICES, _dev_auth, _mail_sink
+from alongside.kit.events.streams import provision
 from alongside.kit.libraries import catalogue
 from alongside.kit.testing.cluster import NatsCluster, ValkeyHA
 from alongside.kit.testing.servers import free_port, provision_functions
@@ -41,6 +45,14 @@ def _port(preferred: int) -> int:
     return preferred
 
 
+async def _provision_streams(url: str) -> None:
+    nc = await nats.connect(servers=url.split(","))
+    try:
+        await provision(nc.jetstream(timeout=30), os.environ.get("NAMESPACE", "alongside"), replicas=3)
+    finally:
+        await nc.close()
+
+
 def _servers(env: dict[str, str]) -> tuple[NatsCluster, ValkeyHA]:
     nats = NatsCluster(root=DATA / "nats")
     nats.start()
@@ -52,6 +64,8 @@ def _servers(env: dict[str, str]) -> tuple[NatsCluster, ValkeyHA]:
         print(f"Valkey {valkey.role(server):<7} (AOF always) redis://127.0.0.1:{server.port}   data in {server.root}")
     for sentinel in valkey.sentinels:
         print(f"Valkey Sentinel             127.0.0.1:{sentinel.port}   data in {sentinel.root}")
+    asyncio.run(_provision_streams(nats.url))
+    print("JetStream streams          R3, provisioned as an operator (alongside streams provision --replicas 3)")
     provision_functions(valkey.admin_url)
     print(f"Valkey functions            {', '.join(lib.name for lib in catalogue())}   (loaded as an operator)")
     (DATA / "admin-redis-url").write_text(valkey.admin_url)
@@ -60,6 +74,7 @@ def _servers(env: dict[str, str]) -> tuple[NatsCluster, ValkeyHA]:
         REDIS_URL=valkey.url,
         REDIS_MIN_REPLICAS="1",
         STREAM_REPLICAS="3",
+        PROVISION_STREAMS="false",  # six processes creating R3 streams at once time out on a busy machine
         PROVISION_FUNCTIONS="false",
     )
     print(f"NATS_URL={nats.url}")
