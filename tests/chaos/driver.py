@@ -98,11 +98,16 @@ class Topology:
         finally:
             await nc.close()
         self.sink.start()
-        for name in SERVICES:  # one service at a time: the first provisions the streams
-            self.replicas[name] = list(
-                await asyncio.gather(*(asyncio.to_thread(Child, f"alongside.{name}", self.env(name)) for _ in range(2)))
+        for name in SERVICES:  # both replicas of a service at once
+            started = await asyncio.gather(
+                *(asyncio.to_thread(Child, f"alongside.{name}", self.env(name)) for _ in range(REPLICAS)),
+                return_exceptions=True,
             )
+            self.replicas[name] = [child for child in started if isinstance(child, Child)]  # closed by close()
             self.current[name] = 0
+            failed = [exc for exc in started if isinstance(exc, BaseException)]
+            if failed:
+                raise failed[0]
 
     def env(self, name: str) -> dict[str, str]:
         extra = {"matcher": MATCHER_ENV, "scheduler": SCHEDULER_ENV, "notifier": NOTIFIER_ENV}[name]
@@ -154,7 +159,8 @@ class Topology:
         for children in self.replicas.values():
             for child in children:
                 child.close()
-        self.sink.stop()
+        with contextlib.suppress(Exception):  # (never started, if the servers failed first)
+            self.sink.stop()
         self.valkey.close()
         self.nats.close()
 

@@ -53,6 +53,14 @@ async def test_intakes_survive_a_valkey_failover(valkey_ha: ValkeyHA, nats_url: 
         "OUTBOX_RELAY": "inline",
     }
     replicas = [Child("alongside.matcher", env) for _ in range(2)]
+    try:
+        await _run(replicas, valkey_ha)
+    finally:
+        for child in replicas:
+            child.close()
+
+
+async def _run(replicas: list[Child], valkey_ha: ValkeyHA) -> None:
     channels = [auth.channel(f"127.0.0.1:{child.port}", role="intake", subject="staff-1") for child in replicas]
     stubs = [matcher_pb2_grpc.MatcherServiceStub(channel) for channel in channels]
     answered: dict[str, str] = {}  # participant_ref -> request_id, for every intake answered OK
@@ -110,8 +118,6 @@ async def test_intakes_survive_a_valkey_failover(valkey_ha: ValkeyHA, nats_url: 
     finally:
         for channel in channels:
             await channel.close()
-        for child in replicas:
-            child.close()
 
 
 def _promoted(ha: ValkeyHA, old: object) -> bool:
