@@ -1,5 +1,6 @@
 # Two commands on a fresh machine with Python 3.11+ and make:
 #   make run    the whole system (embedded NATS and Valkey unless NATS_URL/REDIS_URL are set)
+#   make run-cluster   the same on the production topology (NATS cluster, Valkey with Sentinels)
 #   make test   the test suite against throwaway real servers
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +11,7 @@ READY  := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 PYTEST_ARGS ?=
 
-.PHONY: all run demo test test-unit fuzz lint protos bench clean browser screenshots
+.PHONY: all run run-cluster chaos demo test test-unit fuzz lint protos bench clean browser screenshots
 
 all: test
 
@@ -34,6 +35,16 @@ protos: $(READY)
 
 run: $(READY)
 	$(BIN)/python -m alongside.kit.devstack
+
+# The production topology on one machine: 3 NATS nodes (R3), Valkey primary +
+# replica + 3 Sentinels, two replicas of each service (docs/topology.md).
+run-cluster: $(READY)
+	$(BIN)/python -m alongside.kit.hastack
+
+# The journey under faults on that topology, reconciled from the stores (CHAOS_ARGS="--duration 600 --rate 3").
+CHAOS_ARGS ?=
+chaos: $(READY)
+	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
 
 # The console's browser tests drive Debian's chromium; install it when missing
 # (never skip those tests: without it they fail).

@@ -21,6 +21,7 @@ BENCHES = (
     "bench.dashboard_stats",
     "bench.console_pages",
     "bench.console_dashboard",
+    "bench.durability",
 )
 
 

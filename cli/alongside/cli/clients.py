@@ -22,6 +22,7 @@ from alongside.api.notifier.v1 import notifier_pb2_grpc
 from alongside.api.scheduler.v1 import scheduler_pb2_grpc
 from alongside.cli.config import Config
 from alongside.cli.errors import CliError, ExitCode, from_rpc
+from alongside.kit.grpc.retry import channel_options
 from alongside.kit.grpc.server import stack_health_name
 
 STACK_CHECK_TIMEOUT_S = 3.0
@@ -97,7 +98,8 @@ class Service:
     @property
     def stub(self) -> Any:
         if self._stub is None:
-            self._channel = grpc.insecure_channel(self.address)
+            # Calls with an idempotency key are retried on UNAVAILABLE (alongside.kit.grpc.retry).
+            self._channel = grpc.insecure_channel(self.address, options=channel_options())
             self._stub = STUBS[self.name](self._channel)
         return self._stub
 

@@ -10,10 +10,12 @@ from urllib.parse import urlsplit
 
 import redis
 import typer
+from redis.sentinel import Sentinel
 
 from alongside.cli.clients import Service
 from alongside.cli.errors import CliError, ExitCode, handled
 from alongside.cli.state import Session, session
+from alongside.kit.durable import SENTINEL_SCHEME, parse_sentinel_url
 
 CHECK_TIMEOUT_S = 3.0
 
@@ -89,11 +91,26 @@ def check_nats(url: str, timeout_s: float) -> Check:
 
 
 def check_redis(url: str, timeout_s: float) -> Check:
-    parts = urlsplit(url)
-    address = f"{parts.hostname or '127.0.0.1'}:{parts.port or 6379}"
-    client = redis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+    if url.startswith(SENTINEL_SCHEME + ":"):  # the Sentinels say where the primary is
+        found = parse_sentinel_url(url)
+        address = ",".join(f"{host}:{port}" for host, port in found.sentinels)
+        sentinels = Sentinel(list(found.sentinels), socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+        options = {"username": found.username, "password": found.password, "db": found.db}
+        client = sentinels.master_for(found.master, socket_timeout=timeout_s, **options)
+    else:
+        parts = urlsplit(url)
+        address = f"{parts.hostname or '127.0.0.1'}:{parts.port or 6379}"
+        client = redis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
     try:
         info = client.info("server")
+    except redis.exceptions.NoPermissionError:  # a service's login: it may PING, not read INFO
+        try:
+            client.ping()
+        except (redis.RedisError, OSError) as exc:
+            return Check("redis", address, False, "down", f"cannot connect ({type(exc).__name__})")
+        finally:
+            client.close()
+        return Check("redis", address, True, "up", "answers PING (this login may not read INFO)")
     except (redis.RedisError, OSError) as exc:
         return Check("redis", address, False, "down", f"cannot connect ({type(exc).__name__}) — is `make run` running?")
     finally:

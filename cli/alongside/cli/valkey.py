@@ -14,7 +14,6 @@ import asyncio
 from typing import Annotated
 from urllib.parse import urlsplit
 
-import redis.asyncio as aioredis
 import typer
 from redis.exceptions import AuthenticationError, NoPermissionError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -22,6 +21,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from alongside.cli.errors import CliError, ExitCode, handled
 from alongside.cli.state import session
+from alongside.kit.durable import connect
 from alongside.kit.functions import Library, provision
 from alongside.kit.libraries import catalogue
 
@@ -35,7 +35,7 @@ def _where(url: str) -> str:
 
 
 async def _provision(url: str, libraries: tuple[Library, ...], timeout_s: float) -> set[str]:
-    r = aioredis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+    r = connect(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)  # a server or Sentinels
     try:
         return {state.library.name for state in await provision(r, libraries)}
     except AuthenticationError:

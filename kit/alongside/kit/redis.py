@@ -19,6 +19,7 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from alongside.kit.batching import GroupCommit
+from alongside.kit.durable import NONE, Durability, connect, durability
 from alongside.kit.errors import Unavailable
 from alongside.kit.functions import missing
 
@@ -26,9 +27,10 @@ MAX_BATCH = 256  # function calls in one pipeline at most
 SOCKET_TIMEOUT_S = 5.0  # redis-py's own default, for a client configured without one
 
 
-def client(url: str) -> aioredis.Redis:
-    """A client for ``url``; connects lazily, on first command."""
-    return aioredis.Redis.from_url(url, decode_responses=False, health_check_interval=10)
+def client(url: str, durable: Durability = NONE) -> aioredis.Redis:
+    """A client for ``url`` (a server, or Sentinels: ``alongside.kit.durable``);
+    connects lazily, on first command. With ``durable``, writes wait for replicas."""
+    return connect(url, durable, decode_responses=False, health_check_interval=10)
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,13 @@ class PipelinedFunction:
     async def _send(self, batch: list[list[Any]]) -> list[Any]:
         """One round trip of FCALLs."""
         self.round_trips += 1
-        replies = await self._roundtrip([("FCALL", self._name, *args) for args in batch])
+        commands: list[tuple[Any, ...]] = [("FCALL", self._name, *args) for args in batch]
+        durable = durability(self._r)
+        if durable.min_replicas:  # in the same round trip: answered once a replica has the batch
+            commands.append(durable.command())
+        replies = await self._roundtrip(commands)
+        if durable.min_replicas:
+            durable.check(replies.pop())
         return [missing(self._name, reply) if isinstance(reply, ResponseError) else reply for reply in replies]
 
     async def _roundtrip(self, commands: list[tuple[Any, ...]]) -> list[Any]:
@@ -98,6 +106,10 @@ class PipelinedFunction:
         for attempt in (1, 2):
             try:
                 async with asyncio.timeout(self._timeout):
+                    if not self._conn.is_connected:
+                        # connect() asks the Sentinels where the primary is now (a send would
+                        # reconnect to the address it last had: after a failover, the old one).
+                        await self._conn.connect()
                     return await _exchange(self._conn, commands)
             except TimeoutError as exc:  # the exchange's deadline: a hung server or network
                 await self._conn.disconnect()  # the next send connects afresh

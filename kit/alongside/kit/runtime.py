@@ -48,6 +48,8 @@ from alongside.kit.uow import UnitOfWork
 
 log = get_logger(__name__)
 
+HEALTH_PROBE_S = 1.0  # each dependency must answer a health probe within this
+
 
 @dataclass
 class Deps:
@@ -104,7 +106,7 @@ class Runtime:
     async def start(self) -> int:
         s = self.settings
         credentials = server_credentials(s)  # a bad TLS_* file fails before anything connects
-        r = kit_redis.client(s.redis_url)
+        r = kit_redis.client(s.redis_url, s.durability())
         nc = await kit_nats.connect(s.nats_url, s.service_name)
         js = nc.jetstream()
         try:
@@ -160,18 +162,28 @@ class Runtime:
                 await asyncio.sleep(1.0)
 
     async def _watch_health(self, stop: asyncio.Event) -> None:
+        """SERVING once a probe passes; NOT_SERVING only after two failures in a row,
+        so one slow probe (a busy loop, a GC pause) does not take the replica out."""
         assert self.deps is not None and self._health is not None
+        failures = 0
         while not stop.is_set():
-            await self._health.set(await self.dependencies_ok())
+            failures = 0 if await self.dependencies_ok() else failures + 1
+            if failures != 1:
+                await self._health.set(failures == 0)
             await wait_any((stop,), self.settings.health_interval_seconds)
 
     async def dependencies_ok(self) -> bool:
+        """Redis answers a PING and NATS a round trip (a hung server answers neither,
+        though the connections look open), each within a second."""
         assert self.deps is not None
         try:
-            await asyncio.wait_for(self.deps.redis.ping(), 1.0)
+            await asyncio.wait_for(self.deps.redis.ping(), HEALTH_PROBE_S)
+            if not self.deps.nc.is_connected:
+                return False
+            await asyncio.wait_for(self.deps.nc.flush(), HEALTH_PROBE_S)
         except Exception:  # noqa: BLE001 - any failure means not serving
             return False
-        return bool(self.deps.nc.is_connected)
+        return True
 
     async def stop(self) -> None:
         if self.stop_event.is_set():

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from typing import Any, Self
 from urllib.parse import urlsplit
 
+from alongside.kit.durable import SENTINEL_SCHEME, Durability, parse_sentinel_url
+
 
 class ConfigError(Exception):
     """A configuration value is missing or malformed."""
@@ -31,6 +33,11 @@ class Settings:
     service_name: str
     nats_url: str = "nats://127.0.0.1:4222"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # Acknowledged means on a replica too (alongside.kit.durable): after each
+    # write, WAIT (or WAITAOF) for this many replicas, at most this long.
+    redis_min_replicas: int = 0
+    redis_wait_timeout_ms: int = 1000
+    redis_wait_aof: bool = False
     listen_addr: str = "127.0.0.1:0"
     log_level: str = "info"
     # Prefix of every NATS subject, JetStream stream and Redis key; tests use
@@ -108,7 +115,7 @@ class Settings:
 
     def validate(self) -> None:
         _check_url("NATS_URL", self.nats_url, ("nats", "tls"))
-        _check_url("REDIS_URL", self.redis_url, ("redis", "rediss", "unix"))
+        self._validate_redis()
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
         addrs = [("LISTEN_ADDR", self.listen_addr)]
@@ -138,6 +145,23 @@ class Settings:
         self._validate_oidc()
         if self.auth_hs256_secret and len(self.auth_hs256_secret) < 32:
             raise ConfigError("AUTH_HS256_SECRET must be at least 32 characters")
+
+    def _validate_redis(self) -> None:
+        if self.redis_url.startswith(SENTINEL_SCHEME + ":"):
+            try:
+                parse_sentinel_url(self.redis_url)
+            except ValueError as exc:
+                raise ConfigError(f"REDIS_URL: {exc} ({SENTINEL_SCHEME}://host:port,host:port/master/db)") from None
+        else:
+            _check_url("REDIS_URL", self.redis_url, ("redis", "rediss", "unix"))
+        if not 0 <= self.redis_min_replicas <= 5:
+            raise ConfigError("REDIS_MIN_REPLICAS must be between 0 and 5")
+        if not 1 <= self.redis_wait_timeout_ms <= 60_000:
+            raise ConfigError("REDIS_WAIT_TIMEOUT_MS must be between 1 and 60000")
+
+    def durability(self) -> Durability:
+        """What a write must reach before a call answers OK."""
+        return Durability(self.redis_min_replicas, self.redis_wait_timeout_ms, self.redis_wait_aof)
 
     def _validate_oidc(self) -> None:
         if self.auth_jwks_url and not self.auth_oidc_issuer:

@@ -61,6 +61,54 @@ async def test_health_follows_redis(matcher: Runtime, own_valkey: ValkeyServer) 
     await wait_status(matcher.port, SERVING)
 
 
+@pytest.fixture
+async def matcher_on_own_nats(own_nats: NatsServer, redis_url: str, namespace: str) -> AsyncIterator[Runtime]:
+    settings = MatcherSettings.from_env(
+        {},
+        **TEST_AUTH, nats_url=own_nats.url, redis_url=redis_url, namespace=namespace, health_interval_seconds=0.1
+    )
+    runtime = build(settings)
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+async def test_health_follows_nats_down_and_hung(matcher_on_own_nats: Runtime, own_nats: NatsServer) -> None:
+    """NOT_SERVING while NATS is gone and while it hangs (SIGSTOP: the socket
+    stays open, so only a round trip shows it), SERVING again after each."""
+    port = matcher_on_own_nats.port
+    await wait_status(port, SERVING)
+    assert own_nats.proc is not None
+    own_nats.proc.send_signal(signal.SIGSTOP)
+    try:
+        await wait_status(port, NOT_SERVING)
+    finally:
+        own_nats.proc.send_signal(signal.SIGCONT)
+    await wait_status(port, SERVING)
+    own_nats.stop()
+    await wait_status(port, NOT_SERVING)
+    own_nats.start()
+    await wait_status(port, SERVING, timeout=30)
+
+
+async def test_one_failed_probe_does_not_flap_health(matcher: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A single slow or failed probe between good ones leaves the replica SERVING."""
+    await wait_status(matcher.port, SERVING)
+    real, calls = matcher.dependencies_ok, 0
+    seen: list[int] = []
+
+    async def every_other_fails() -> bool:
+        nonlocal calls
+        calls += 1
+        return await real() if calls % 2 else False
+
+    monkeypatch.setattr(matcher, "dependencies_ok", every_other_fails)
+    for _ in range(20):
+        seen.append(await health_status(matcher.port))
+        await asyncio.sleep(0.05)
+    assert calls >= 4 and set(seen) == {SERVING}
+
+
 async def test_reflection_lists_the_services(matcher: Runtime) -> None:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{matcher.port}") as channel:
         stub = reflection_pb2_grpc.ServerReflectionStub(channel)

@@ -34,8 +34,28 @@ def test_missing_required_value_names_the_variable() -> None:
         ("GRACE_SECONDS", "soon", "GRACE_SECONDS must be a float"),
         ("NAMESPACE", "a.b", "NAMESPACE may hold only"),
         ("OUTBOX_RELAY", "thread", "OUTBOX_RELAY must be process or inline"),
+        ("REDIS_URL", "redis+sentinel://a/alongside/0", "REDIS_URL: each Sentinel must be host:port"),
+        ("REDIS_URL", "redis+sentinel://a:1,b:2", "REDIS_URL: the path must be"),
+        ("REDIS_MIN_REPLICAS", "9", "REDIS_MIN_REPLICAS must be between 0 and 5"),
+        ("REDIS_WAIT_TIMEOUT_MS", "0", "REDIS_WAIT_TIMEOUT_MS must be between"),
     ],
 )
 def test_bad_values_fail_with_a_clear_message(var: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_env({**AUTH_ENV, "SERVICE_NAME": "x", var: value})
+
+
+def test_sentinels_and_durability_are_read_from_env() -> None:
+    s = Settings.from_env(
+        {
+            **AUTH_ENV,
+            "SERVICE_NAME": "matcher",
+            "REDIS_URL": "redis+sentinel://matcher:pw@s1:26379,s2:26379,s3:26379/alongside/1",
+            "REDIS_MIN_REPLICAS": "1",
+            "REDIS_WAIT_AOF": "true",
+        }
+    )
+    d = s.durability()
+    assert (d.min_replicas, d.timeout_ms, d.aof) == (1, 1000, True)
+    assert d.command() == ("WAITAOF", 1, 1, 1000)
+    assert Settings.from_env({**AUTH_ENV, "SERVICE_NAME": "x"}).durability().min_replicas == 0

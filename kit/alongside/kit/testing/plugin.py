@@ -12,6 +12,11 @@ service that starts sending a new command fails its tests, not production.
 Test code that needs more (INFO, FUNCTION FLUSH) uses ``redis_admin_url``.
 Every Valkey the plugin starts or is given gets the project's function
 libraries loaded first, as an operator would (``alongside valkey provision``).
+
+Tests of the production topology ask for ``nats_cluster`` (three nodes,
+JetStream, ``sync_interval: always``) or ``valkey_ha`` (a primary, a
+replica and three Sentinels, AOF ``always``): each test that does gets its
+own, which it may kill parts of. Everything else keeps the single servers.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from collections.abc import Iterator
 import pytest
 
 from alongside.kit.testing.auth import TEST_SECRET
+from alongside.kit.testing.cluster import NatsCluster, ValkeyHA
 from alongside.kit.testing.oidc_provider import OidcProvider
 from alongside.kit.testing.servers import (
     NatsServer,
@@ -110,3 +116,19 @@ def oidc_provider() -> Iterator[OidcProvider]:
     """A throwaway OpenID provider on a loopback port, with its own RSA key."""
     with OidcProvider() as provider:
         yield provider
+
+
+@pytest.fixture
+def nats_cluster() -> Iterator[NatsCluster]:
+    """Three nats-servers as one JetStream cluster, this test's own (``url`` is the seed list)."""
+    with NatsCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def valkey_ha() -> Iterator[ValkeyHA]:
+    """A Valkey primary, a replica and three Sentinels, this test's own, functions loaded.
+    ``url`` reaches the primary through the Sentinels with the services' commands."""
+    with ValkeyHA() as ha:
+        provision_functions(ha.admin_url)
+        yield ha

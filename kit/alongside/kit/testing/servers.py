@@ -20,8 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import redis
-import redis.asyncio as aioredis
 
+from alongside.kit.durable import connect
 from alongside.kit.functions import provision
 from alongside.kit.libraries import catalogue
 
@@ -180,7 +180,7 @@ def provision_functions(url: str) -> list[str]:
     event loop (it runs its own in a thread)."""
 
     async def load() -> list[str]:
-        r = aioredis.Redis.from_url(url)
+        r = connect(url)  # a server, or Sentinels
         try:
             return [state.library.name for state in await provision(r, catalogue())]
         finally:

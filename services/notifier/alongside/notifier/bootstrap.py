@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from grpc import aio
 
 from alongside.api.notifier.v1 import notifier_pb2, notifier_pb2_grpc
+from alongside.kit.durable import connect_blocking
 from alongside.kit.events.consumer import Consumer
 from alongside.kit.logging import get_logger
 from alongside.kit.runtime import Deps, Runtime
@@ -73,7 +74,9 @@ class Notifier:
         self.revocations = Revocations(deps.uow, RevocationStore(deps.redis, keys), due, clock)
         self.erasures = Erasures(deps.uow, ErasureStore(deps.redis, keys), due)
         senders = dict(self._senders) if self._senders is not None else self._real_senders()
-        attempt = Attempt(deps.uow, store, due, senders, s.retry_policy(), clock, crash)
+        # A sent message's record is retried for half the lease, well before another claim could send it again.
+        record_within = timedelta(seconds=s.delivery_lease_seconds / 2)
+        attempt = Attempt(deps.uow, store, due, senders, s.retry_policy(), clock, crash, record_within=record_within)
         worker = DeliveryWorker(
             due,
             attempt,
@@ -87,11 +90,7 @@ class Notifier:
         # consumers, jobs and RPCs each hold up to two connections at once.
         deps.redis.connection_pool.max_connections = s.redis_max_connections
         # Watch streams block on their own pool, so waiting watchers never starve the rest.
-        watch_redis = aioredis.Redis(
-            connection_pool=aioredis.BlockingConnectionPool.from_url(
-                s.redis_url, max_connections=s.watch_max_streams, timeout=None
-            )
-        )
+        watch_redis = connect_blocking(s.redis_url, s.watch_max_streams)  # a server or Sentinels
         draining = asyncio.Event()
         deps.tasks += [_deliver(worker, senders), _on_stop(draining, watch_redis, s.watch_block_ms)]
         preferences = Preferences(

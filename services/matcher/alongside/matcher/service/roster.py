@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from alongside.api.matcher.v1 import events_pb2 as ev
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.kit.errors import InvalidArgument, NotFound
@@ -81,7 +83,9 @@ class Roster:
         key = idem("ImportRoster", req.idempotency_key, req)
         if len(req.csv) > MAX_IMPORT_BYTES:
             raise InvalidArgument("csv", f"must be at most {MAX_IMPORT_BYTES // (1024 * 1024)} MiB")
-        peers, errors = parse_roster(req.csv)
+        # Parsing and validating thousands of rows takes seconds of CPU: in a
+        # thread, so the event loop (health, other calls) gets its turn every few ms.
+        peers, errors = await asyncio.to_thread(parse_roster, req.csv)
         if req.dry_run:
             return pb.ImportRosterResponse(imported=0, errors=errors)
 

@@ -10,9 +10,10 @@ is FAILED, ``notification.failed`` is published and a copy goes to the DLQ.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from alongside.kit import metrics
 from alongside.kit.events.envelope import Event
@@ -46,10 +47,12 @@ class Attempt:
         clock: Clock,
         crash: CrashHook,
         rng: random.Random | None = None,
+        record_within: timedelta = timedelta(seconds=30),
     ) -> None:
         self._uow, self._store, self._due, self._senders = uow, store, due, senders
         self._policy, self._clock, self._crash = policy, clock, crash
         self._rng = rng or random.Random()
+        self._record_within = record_within.total_seconds()
 
     async def run(self, job: Job) -> None:
         view = await self._store.load_job(job)
@@ -85,9 +88,31 @@ class Attempt:
             return
         done = delivery.delivered(state, self._clock())
         sent = events.sent(job, trigger.event_id)
-        if await self._settle(job, state, done, None, sent, crash_point="after_send"):
+        if await self._record_sent(job, state, done, sent):
             log.info("delivery.sent", notification_id=job.notification_id, channel=job.channel.value)
             _count(job, "sent")
+
+    async def _record_sent(self, job: Job, state: DeliveryState, done: DeliveryState, sent: Event) -> bool:
+        """Record a message that has gone out, retrying while Redis is away (restarting,
+        failing over). Giving up at once left the job to be claimed and sent again
+        when its lease ran out: the duplicate emails of issue 14. Only an outage
+        longer than ``record_within`` (half the lease) can still send twice."""
+        loop = asyncio.get_running_loop()
+        deadline, delay = loop.time() + self._record_within, 0.05
+        while True:
+            try:
+                return await self._settle(job, state, done, None, sent, crash_point="after_send")
+            except Exception as exc:
+                if loop.time() + delay >= deadline:
+                    raise
+                log.warning(
+                    "delivery.record_retry",
+                    notification_id=job.notification_id,
+                    channel=job.channel.value,
+                    error=type(exc).__name__,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
     async def _failed(self, job: Job, view: JobView, state: DeliveryState, failure: DeliveryFailed) -> None:
         now, attempt = self._clock(), state.attempts + 1
