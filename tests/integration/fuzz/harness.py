@@ -5,6 +5,7 @@ allows, a generic call, and a snapshot of everything the service owns."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import math
 import os
@@ -34,6 +35,9 @@ from alongside.kit.testing.auth import channel
 from alongside.kit.testing.wait import eventually
 
 from .strategies import POOL
+
+# How long a stream may take to show a refusal after its initial metadata.
+STREAM_SETTLE_S = 0.3
 
 # The first a policy allows is used; ``service:*`` roles match by prefix.
 ROLE_ORDER = ("admin", "manager", "intake", "service:", "peer")
@@ -153,6 +157,10 @@ class Target:
             if method.server_streaming:
                 stream = chan.unary_stream(_path(method), **kwargs)(request, timeout=10)
                 await stream.initial_metadata()
+                # A refusal's status can land just after the (empty) initial
+                # metadata: read once, briefly, before calling the stream open.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stream.read(), STREAM_SETTLE_S)
                 if stream.done():
                     return await stream.code(), await stream.details() or ""
                 stream.cancel()
