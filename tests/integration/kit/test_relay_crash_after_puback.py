@@ -13,9 +13,9 @@ trim is sent; then another process relays.
 - After the window has passed (a relay that stayed dead longer than that,
   or NATS unreachable that long for the next one), JetStream stores the copy:
   two messages with the same event id. Every consumer keeps an idempotency
-  record per (consumer, event id) (``Consumer``, ``seen`` keys, kept longer
-  than the window), so the copy is acknowledged and skipped: the handler
-  runs once. The second test shrinks the window to a second to show both.
+  record per (consumer, event id) (``Consumer``'s seen keys, kept 14 days,
+  ``SEEN_TTL_S``; a handler with ``seen_record=False`` keeps its own), so the
+  copy is acknowledged and skipped: the handler runs once. The second test shrinks the window to a second to show both.
 """
 
 from __future__ import annotations
