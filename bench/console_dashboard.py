@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
 import re
 import statistics
 import sys
@@ -47,14 +46,8 @@ from alongside.api.scheduler.v1 import scheduler_pb2_grpc
 from alongside.console import dashboard_view, views
 from alongside.console.app import create_app
 from alongside.console.settings import ConsoleSettings
-from alongside.kit import logging as kit_logging
-from alongside.kit.testing.auth import TEST_AUTH, TEST_SECRET, channel
-from alongside.kit.testing.servers import NatsServer, ValkeyServer
-from alongside.matcher.bootstrap import build as build_matcher
-from alongside.matcher.settings import MatcherSettings
-from alongside.scheduler.bootstrap import build as build_scheduler
-from alongside.scheduler.settings import SchedulerSettings
-from bench.dashboard_stats import START, SimClock, simulate, write_sessions
+from alongside.kit.testing.auth import TEST_SECRET, channel
+from bench.dashboard_stats import programme
 
 CALLS = 20
 GOAL_MS = 300.0
@@ -148,24 +141,8 @@ async def measure(app: Any, m: Any, s: Any, end: datetime, calls: int) -> list[R
 
 
 async def run(peers: int, weeks: int, per_week: int, calls: int) -> None:
-    kit_logging.configure("bench", "warning")
-    rng = random.Random(15)
-    clock = SimClock(START)
-    with NatsServer() as nats, ValkeyServer() as valkey:
-        urls = {"nats_url": nats.url, "redis_url": valkey.url}  # type: ignore[attr-defined]
-        common = {**TEST_AUTH, **urls, "log_level": "warning"}
-        matcher = build_matcher(MatcherSettings.from_env({}, **common, namespace="bench"), clock=clock)
-        await matcher.start()
-        t0 = time.perf_counter()
-        async with channel(f"127.0.0.1:{matcher.port}", role="manager", subject="bench") as chan:
-            made = await simulate(matcher_pb2_grpc.MatcherServiceStub(chan), clock, peers, weeks, per_week, rng)
-        setup = time.perf_counter() - t0
-        end = clock.now
-        scheduler = build_scheduler(SchedulerSettings.from_env({}, **common, namespace="bench-s"), clock=lambda: end)
-        await scheduler.start()
-        assert matcher.deps is not None
-        await write_sessions(matcher.deps.redis, "bench-s", made, end, rng)
-
+    async with programme(peers, weeks, per_week) as p:
+        matcher, scheduler, end, made, setup = p.matcher, p.scheduler, p.end, p.made, p.setup_matcher_s
         settings = ConsoleSettings.from_env(
             {}, dev_sign_in=True, auth_hs256_secret=TEST_SECRET, log_level="warning",
             matcher_addr=f"127.0.0.1:{matcher.port}", scheduler_addr=f"127.0.0.1:{scheduler.port}",
@@ -183,8 +160,6 @@ async def run(peers: int, weeks: int, per_week: int, calls: int) -> None:
                 rows = await measure(app, *stubs, end, calls)
         finally:
             await app.state.backends.close()
-        await scheduler.stop()
-        await matcher.stop()
     print(f"Console dashboard page: {peers} peers, {weeks} weeks, {made.intakes:,} intakes (real RPCs, {setup:.0f} s), "
           f"{len(made.matches):,} matches, {made.sessions:,} sessions; {calls} calls per row; "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")  # fmt: skip

@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import statistics
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -48,6 +50,7 @@ from alongside.cli.demo_data import generate, roster_csv
 from alongside.cli.intake_file import request_from_doc
 from alongside.kit import logging as kit_logging
 from alongside.kit.redis import Keys
+from alongside.kit.runtime import Runtime
 from alongside.kit.testing.auth import TEST_AUTH, channel
 from alongside.kit.testing.processes import cpu_seconds
 from alongside.kit.testing.servers import NatsServer, ValkeyServer
@@ -213,7 +216,23 @@ async def measure(m: Any, s: Any, end: datetime, calls: int, valkey_pid: int) ->
     return rows
 
 
-async def run(peers: int, weeks: int, per_week: int, calls: int) -> None:
+@dataclass
+class Programme:
+    """A year of a programme, served: the matcher and the scheduler running over it."""
+
+    matcher: Runtime
+    scheduler: Runtime
+    made: Made
+    end: datetime  # the simulated "now": the end of the year
+    setup_matcher_s: float
+    setup_scheduler_s: float
+    valkey_pid: int
+
+
+@contextlib.asynccontextmanager
+async def programme(peers: int, weeks: int, per_week: int) -> AsyncIterator[Programme]:
+    """Intakes through the matcher's real RPCs on a simulated clock, then the
+    year's sessions written in the scheduler's layout (shared with bench.console_dashboard)."""
     kit_logging.configure("bench", "warning")
     rng = random.Random(15)
     clock = SimClock(START)
@@ -229,19 +248,30 @@ async def run(peers: int, weeks: int, per_week: int, calls: int) -> None:
         end = clock.now
         scheduler = build_scheduler(SchedulerSettings.from_env({}, **common, namespace="bench-s"), clock=lambda: end)
         await scheduler.start()
-        assert matcher.deps is not None
+        assert matcher.deps is not None and valkey.proc is not None  # type: ignore[attr-defined]
         t0 = time.perf_counter()
         await write_sessions(matcher.deps.redis, "bench-s", made, end, rng)
         setup_scheduler = time.perf_counter() - t0
-        async with (
-            channel(f"127.0.0.1:{matcher.port}", role="manager", subject="bench") as mc,
-            channel(f"127.0.0.1:{scheduler.port}", role="manager", subject="bench") as sc,
-        ):
-            assert valkey.proc is not None  # type: ignore[attr-defined]
+        try:
+            yield Programme(
+                matcher, scheduler, made, end, setup_matcher, setup_scheduler, valkey.proc.pid  # type: ignore[attr-defined]
+            )
+        finally:
+            await scheduler.stop()
+            await matcher.stop()
+
+
+async def run(peers: int, weeks: int, per_week: int, calls: int) -> None:
+    async with programme(peers, weeks, per_week) as p:
+        mc = channel(f"127.0.0.1:{p.matcher.port}", role="manager", subject="bench")
+        sc = channel(f"127.0.0.1:{p.scheduler.port}", role="manager", subject="bench")
+        try:
             stubs = matcher_pb2_grpc.MatcherServiceStub(mc), scheduler_pb2_grpc.SchedulerServiceStub(sc)
-            rows = await measure(*stubs, end, calls, valkey.proc.pid)  # type: ignore[attr-defined]
-        await scheduler.stop()
-        await matcher.stop()
+            rows = await measure(*stubs, p.end, calls, p.valkey_pid)
+        finally:
+            await mc.close()
+            await sc.close()
+    made, setup_matcher, setup_scheduler = p.made, p.setup_matcher_s, p.setup_scheduler_s
     print(f"Dashboard aggregates: {peers} peers, {weeks} weeks, {made.intakes:,} intakes (real RPCs, "
           f"{setup_matcher:.0f} s), {len(made.matches):,} matches, {len(made.closed):,} closed, "
           f"{made.sessions:,} sessions (written directly, {setup_scheduler:.1f} s); "
