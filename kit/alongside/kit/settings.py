@@ -26,6 +26,27 @@ class ConfigError(Exception):
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
+def read_fields(
+    cls: type[Any], source: Mapping[str, str], overrides: Mapping[str, Any], skip: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The values of dataclass ``cls``'s fields: ``overrides``, else variable
+    ``FIELD`` of ``source`` parsed to the field's type; a field without a
+    default that neither gives is ``ConfigError``. Fields in ``skip`` are left out."""
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):
+        name = field.name.upper()
+        if field.name in skip:
+            continue
+        if field.name in overrides:
+            values[field.name] = overrides[field.name]
+        elif name in source:
+            values[field.name] = _parse(name, source[name], hints[field.name])
+        elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            raise ConfigError(f"{name} is required but not set")
+    return values
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """Settings every service shares. Field ``x`` is read from ``X``."""
@@ -98,18 +119,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Self:
-        source = os.environ if env is None else env
-        hints = typing.get_type_hints(cls)
-        values: dict[str, Any] = {}
-        for field in dataclasses.fields(cls):
-            name = field.name.upper()
-            if field.name in overrides:
-                values[field.name] = overrides[field.name]
-            elif name in source:
-                values[field.name] = _parse(name, source[name], hints[field.name])
-            elif field.default is dataclasses.MISSING:
-                raise ConfigError(f"{name} is required but not set")
-        settings = cls(**values)
+        settings = cls(**read_fields(cls, os.environ if env is None else env, overrides))
         settings.validate()
         return settings
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Self
 
-from alongside.kit.settings import ConfigError, _parse, check_fetch_url
+from alongside.kit.settings import ConfigError, check_fetch_url, read_fields
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,17 +28,10 @@ class OidcSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> Self:
-        values: dict[str, Any] = {}
-        for field in dataclasses.fields(cls):
-            if field.name == "client_secret":
-                continue
-            name = field.name.upper()
-            if field.name in overrides:
-                values[field.name] = overrides[field.name]
-            elif name in env:
-                values[field.name] = _parse(name, env[name], str)
-            elif field.default is dataclasses.MISSING:
-                raise ConfigError(f"{name} is required for OpenID Connect sign-in")
+        try:
+            values = read_fields(cls, env, overrides, skip=("client_secret",))
+        except ConfigError as exc:
+            raise ConfigError(f"{exc} (OpenID Connect sign-in)") from None
         try:
             secret = Path(values["oidc_client_secret_file"]).read_text().strip()
         except OSError as exc:

@@ -14,11 +14,10 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
-import typing
 from collections.abc import Mapping
 from typing import Any, Self
 
-from alongside.kit.settings import LOG_LEVELS, ConfigError, _parse
+from alongside.kit.settings import LOG_LEVELS, ConfigError, read_fields
 
 LOOPBACK_NAMES = ("localhost",)
 
@@ -55,16 +54,7 @@ class ConsoleSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Self:
-        source = os.environ if env is None else env
-        hints = typing.get_type_hints(cls)
-        values: dict[str, Any] = {}
-        for field in dataclasses.fields(cls):
-            name = field.name.upper()
-            if field.name in overrides:
-                values[field.name] = overrides[field.name]
-            elif name in source:
-                values[field.name] = _parse(name, source[name], hints[field.name])
-        settings = cls(**values)
+        settings = cls(**read_fields(cls, os.environ if env is None else env, overrides))
         settings.validate()
         return settings
 
