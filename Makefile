@@ -41,7 +41,8 @@ run: $(READY)
 run-cluster: $(READY)
 	$(BIN)/python -m alongside.kit.hastack
 
-# The journey under faults on that topology, reconciled from the stores (CHAOS_ARGS="--duration 600 --rate 3").
+# The journey under faults on that topology, reconciled from the stores (CHAOS_ARGS="--duration 600 --rate 3";
+# CHAOS_ARGS="--outage" for the longer profile with a 130 s NATS outage).
 CHAOS_ARGS ?=
 chaos: $(READY)
 	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)

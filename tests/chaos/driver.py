@@ -33,9 +33,9 @@ import nats
 
 from alongside.api.matcher.v1 import matcher_pb2 as mpb
 from alongside.api.notifier.v1 import notifier_pb2 as npb
-from alongside.kit.events.streams import provision
+from alongside.kit.events.streams import CATALOGUE, provision, stream_name
 from alongside.kit.testing.auth import TEST_SECRET
-from alongside.kit.testing.cluster import NatsCluster, ValkeyHA
+from alongside.kit.testing.cluster import ClusterNode, NatsCluster, ValkeyHA
 from alongside.kit.testing.processes import Child
 from alongside.kit.testing.servers import provision_functions
 from alongside.kit.testing.smtp import SmtpSink
@@ -44,6 +44,7 @@ from ..e2e.api import Api
 from ..e2e.cohort import Cohort, key
 from ..e2e.conftest import MATCHER_ENV, NOTIFIER_ENV, SCHEDULER_ENV, SERVICES
 from ..e2e.observe import sent_by_email
+from . import reconcile as reconciled
 
 T = TypeVar("T")
 TRANSIENT = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.ABORTED)
@@ -53,18 +54,20 @@ REPLICAS = 2
 @dataclass
 class Fault:
     at_s: float
-    kind: str  # valkey-failover, nats-kill, nats-stop, service-kill
+    kind: str  # valkey-failover, nats-kill, nats-stop, service-kill, nats-outage
 
 
+OUTAGE_S = 130.0  # "a NATS outage longer than 2 minutes"
 SHORT = [Fault(8, "valkey-failover"), Fault(20, "nats-kill"), Fault(30, "service-kill")]
-LONG = [
-    Fault(t, kind)
-    for t, kind in zip(
-        range(20, 300, 20),
-        ["valkey-failover", "nats-kill", "service-kill", "nats-stop"] * 4,
-        strict=False,
-    )
-]
+KINDS = ("valkey-failover", "nats-kill", "service-kill", "nats-stop")
+
+
+def schedule(duration_s: float, outage: bool = False) -> list[Fault]:
+    """Every 20 s the next of KINDS, until 10 s before the end; with ``outage``,
+    every NATS node down at 90 s for OUTAGE_S, and no other fault meanwhile."""
+    times = [t for t in range(20, int(duration_s) - 10, 20) if not (outage and 80 <= t < 110 + OUTAGE_S)]
+    faults = [Fault(t, KINDS[n % len(KINDS)]) for n, t in enumerate(times)]
+    return sorted([*faults, Fault(90, "nats-outage")] if outage else faults, key=lambda f: f.at_s)
 
 
 @dataclass
@@ -72,6 +75,8 @@ class Tally:
     acknowledged: int = 0
     matches: list[tuple[str, str]] = field(default_factory=list)  # (peer_id, match_id)
     closed: set[str] = field(default_factory=set)
+    submitted: set[str] = field(default_factory=set)  # request ids, acknowledged
+    accepted: set[str] = field(default_factory=set)  # request ids whose accept was acknowledged
     faults: Counter[str] = field(default_factory=Counter)
     recoveries: list[float] = field(default_factory=list)
     last_ok: float = 0.0
@@ -87,6 +92,7 @@ class Topology:
         self.namespace = "chaos" + uuid.uuid4().hex[:8]
         self.replicas: dict[str, list[Child]] = {}
         self.current: dict[str, int] = {}
+        self.nats_kills = 0
 
     async def start(self) -> None:
         await asyncio.to_thread(self.nats.start)
@@ -137,11 +143,17 @@ class Topology:
             old.kill()
             await _until(lambda: _promoted(self.valkey, old), 30)
             await asyncio.to_thread(self.valkey.restart, old)
-        elif fault.kind == "nats-kill":
-            node = rng.choice(self.nats.nodes)
+        elif fault.kind == "nats-kill":  # every other time, the leader of the MATCH stream
+            self.nats_kills += 1
+            node = await self.stream_leader("MATCH") if self.nats_kills % 2 else rng.choice(self.nats.nodes)
             node.kill()
             await asyncio.sleep(3)
             await asyncio.to_thread(node.start)
+        elif fault.kind == "nats-outage":  # every node down at once, for longer than two minutes
+            for node in self.nats.nodes:
+                node.kill()
+            await asyncio.sleep(OUTAGE_S)
+            await asyncio.gather(*(asyncio.to_thread(node.start) for node in self.nats.nodes))
         elif fault.kind == "nats-stop":
             node = rng.choice(self.nats.nodes)
             node.pause()
@@ -154,6 +166,20 @@ class Topology:
             child.stop(kill=True)
             self.replicas[name][index] = await asyncio.to_thread(Child, f"alongside.{name}", self.env(name))
             child.log.unlink(missing_ok=True)
+
+    async def stream_leader(self, name: str) -> ClusterNode:
+        """The node that leads a stream now (any node if none is known)."""
+        (spec,) = [s for s in CATALOGUE if s.name == name]
+        try:
+            nc = await nats.connect(servers=self.nats.url.split(","), connect_timeout=5, max_reconnect_attempts=1)
+            try:
+                info = await nc.jetstream(timeout=5).stream_info(stream_name(self.namespace, spec))
+            finally:
+                await nc.close()
+        except (nats.errors.Error, OSError, TimeoutError):
+            return self.nats.nodes[0]
+        leader = info.cluster.leader if info.cluster else None
+        return next((node for node in self.nats.nodes if node.node_name == leader), self.nats.nodes[0])
 
     def close(self) -> None:
         for children in self.replicas.values():
@@ -192,6 +218,7 @@ class Journey:
         self.api = Api(topo.address, set())
         self.peers = peers
         self.closing: set[str] = set()
+        self.enrolled: list[mpb.Peer] = []
 
     async def retried(self, service: str, call: Callable[[], Awaitable[T]], within: float = 60) -> T:
         """Until an answer, on the other replica after a transient failure."""
@@ -208,7 +235,7 @@ class Journey:
                 await asyncio.sleep(0.2)
 
     async def enrol(self) -> None:
-        peers = [self.cohort.peer(n) for n in range(1, self.peers + 1)]
+        peers = self.enrolled = [self.cohort.peer(n) for n in range(1, self.peers + 1)]
         for peer in peers:
 
             async def enrol(peer: mpb.Peer = peer) -> None:
@@ -221,6 +248,8 @@ class Journey:
     async def one(self, n: int) -> None:
         request = self.cohort.intake(f"c{n}")
         submitted = await self.retried("matcher", lambda: self.api.submit(request))
+        self.tally.submitted.add(submitted.request_id)
+        self.tally.acknowledged += 1
         if not submitted.candidates:
             return
         peer_id, accept_key = submitted.candidates[0].peer_id, key()
@@ -231,7 +260,8 @@ class Journey:
                 raise
             self.tally.refused += 1  # the peer filled up meanwhile: an answer, not a fault
             return
-        self.tally.acknowledged += 2
+        self.tally.acknowledged += 1
+        self.tally.accepted.add(submitted.request_id)
         self.tally.matches.append((peer_id, match.match_id))
         if n % 4 == 3:  # a close now and then frees capacity
             open_ = [m for m in self.tally.matches if m[1] not in self.tally.closed and m[1] not in self.closing]
@@ -239,9 +269,7 @@ class Journey:
                 return
             match_id = open_[0][1]
             self.closing.add(match_id)
-            req = mpb.CloseMatchRequest(
-                idempotency_key=key(), match_id=match_id, reason=mpb.CLOSE_REASON_COMPLETED
-            )
+            req = mpb.CloseMatchRequest(idempotency_key=key(), match_id=match_id, reason=mpb.CLOSE_REASON_COMPLETED)
 
             async def close() -> mpb.CloseMatchResponse:
                 reply: mpb.CloseMatchResponse = await self.api.matcher("intake").CloseMatch(req)
@@ -271,8 +299,7 @@ async def run(duration_s: float, rate: float, faults: list[Fault], peers: int = 
             await asyncio.sleep(1 / rate)
         await asyncio.gather(*in_flight)
         await asyncio.gather(*pending)
-        lost, doubled = await reconcile(journey, topo, tally)
-        return summary(tally, lost, doubled)
+        return summary(tally, *await reconcile(journey, topo, tally))
     finally:
         topo.close()
 
@@ -297,8 +324,8 @@ async def _fault_at(topo: Topology, tally: Tally, fault: Fault, started: float, 
     tally.faults[fault.kind] += 1
 
 
-async def reconcile(journey: Journey, topo: Topology, tally: Tally) -> tuple[list[str], list[str]]:
-    """From the stores, after the system settles: (lost, doubled) descriptions."""
+async def reconcile(journey: Journey, topo: Topology, tally: Tally) -> tuple[list[str], list[str], list[str]]:
+    """From the stores, after the system settles: (lost, doubled, inconsistent) descriptions."""
     api, lost, doubled = journey.api, [], []
     per_peer = Counter(peer for peer, _ in tally.matches)
     for _, match_id in tally.matches:
@@ -312,7 +339,7 @@ async def reconcile(journey: Journey, topo: Topology, tally: Tally) -> tuple[lis
 
     async def settled() -> bool:
         for peer_id, match_id in tally.matches:
-            sessions = [s for s in await api.sessions(peer_id) if s.match_id == match_id]
+            sessions = [s for s in await reconciled.all_sessions(api, peer_id) if s.match_id == match_id]
             if match_id not in tally.closed and len(sessions) != 1:
                 return False
         for peer_id, count in per_peer.items():
@@ -323,8 +350,11 @@ async def reconcile(journey: Journey, topo: Topology, tally: Tally) -> tuple[lis
 
     with contextlib.suppress(TimeoutError):  # what has not settled by then counts as lost
         await _until(settled, 90)
+    inconsistent: list[str] = []
+    for peer_id in per_peer:
+        inconsistent += reconciled.overlapping(await reconciled.all_sessions(api, peer_id))
     for peer_id, match_id in tally.matches:
-        sessions = [s for s in await api.sessions(peer_id) if s.match_id == match_id]
+        sessions = [s for s in await reconciled.all_sessions(api, peer_id) if s.match_id == match_id]
         if len(sessions) > 1:
             doubled.append(f"sessions of {match_id}")
         elif not sessions and match_id not in tally.closed:
@@ -340,18 +370,30 @@ async def reconcile(journey: Journey, topo: Topology, tally: Tally) -> tuple[lis
             doubled.append(f"{len(items) - count} inbox items of {peer_id}")
     ids = Counter(str(mail.message["Message-ID"]) for mail in topo.sink.mails)  # what the sink received
     doubled += [f"email {mid}" for mid, count in ids.items() if count > 1]
-    return lost, doubled
+    inconsistent += await reconciled.loads(api, [peer.peer_id for peer in journey.enrolled])
+    writes = {"SubmitMatchRequest": tally.submitted, "AcceptMatch": tally.accepted, "CloseMatch": tally.closed}
+    missing, problems = await reconciled.audit_trail(api, topo.address("matcher"), writes)
+    lost += missing
+    inconsistent += problems
+    inconsistent += await reconciled.dead_letters(topo.nats.url, topo.namespace)
+    return lost, doubled, inconsistent
 
 
-def summary(tally: Tally, lost: list[str], doubled: list[str]) -> str:
+def summary(tally: Tally, lost: list[str], doubled: list[str], inconsistent: list[str]) -> str:
     faults = ", ".join(f"{kind} {count}" for kind, count in sorted(tally.faults.items()))
     recoveries = sorted(tally.recoveries)
     p99 = recoveries[min(len(recoveries) - 1, int(len(recoveries) * 0.99))] if recoveries else 0.0
     return (
         f"chaos: {tally.acknowledged:,} acknowledged, {sum(tally.faults.values())} faults ({faults}), "
-        f"{len(lost)} lost, {len(doubled)} duplicated, {len(tally.errors)} failed, recovery p99 {p99:.1f} s"
+        f"{len(lost)} lost, {len(doubled)} duplicated, {len(tally.errors)} failed, {len(inconsistent)} inconsistent, "
+        f"recovery p99 {p99:.1f} s"
         + (f"\nerrors: {tally.errors[:10]}" if tally.errors else "")
         + (f"\nlost: {lost[:10]}" if lost else "")
         + (f"\nduplicated: {doubled[:10]}" if doubled else "")
+        + (f"\ninconsistent: {inconsistent[:10]}" if inconsistent else "")
     )
 
+
+def passed(line: str) -> bool:
+    """The summary line says nothing was lost, doubled, failed or inconsistent."""
+    return " 0 lost, 0 duplicated, 0 failed, 0 inconsistent," in line
