@@ -22,7 +22,7 @@ import contextlib
 import random
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -33,6 +33,7 @@ import nats
 
 from alongside.api.matcher.v1 import matcher_pb2 as mpb
 from alongside.api.notifier.v1 import notifier_pb2 as npb
+from alongside.api.scheduler.v1 import scheduler_pb2 as spb
 from alongside.kit.events.streams import CATALOGUE, provision, stream_name
 from alongside.kit.testing.auth import TEST_SECRET
 from alongside.kit.testing.cluster import ClusterNode, NatsCluster, ValkeyHA
@@ -326,24 +327,30 @@ async def _fault_at(topo: Topology, tally: Tally, fault: Fault, started: float, 
 
 async def reconcile(journey: Journey, topo: Topology, tally: Tally) -> tuple[list[str], list[str], list[str]]:
     """From the stores, after the system settles: (lost, doubled, inconsistent) descriptions."""
-    api, lost, doubled = journey.api, [], []
+    api, retried, lost, doubled = journey.api, journey.retried, [], []
     per_peer = Counter(peer for peer, _ in tally.matches)
     for _, match_id in tally.matches:
-
-        async def get(match_id: str = match_id) -> mpb.GetMatchResponse:
-            reply: mpb.GetMatchResponse = await api.matcher("intake").GetMatch(mpb.GetMatchRequest(match_id=match_id))
-            return reply
-
-        if (await journey.retried("matcher", get)).match.match_id != match_id:
+        get = partial(api.matcher("intake").GetMatch, mpb.GetMatchRequest(match_id=match_id))
+        if (await retried("matcher", get)).match.match_id != match_id:
             lost.append(f"match {match_id}")
 
+    async def sessions_of(peer_id: str) -> dict[str, list[spb.Session]]:
+        by_match: dict[str, list[spb.Session]] = defaultdict(list)
+        for session in await reconciled.all_sessions(api, peer_id, retried):
+            by_match[session.match_id].append(session)
+        return by_match
+
+    async def new_assignments(peer_id: str) -> list[npb.Notification]:
+        items = await retried("notifier", partial(api.inbox, peer_id))
+        return [i for i in items if i.kind == npb.KIND_ASSIGNMENT_NEW]
+
     async def settled() -> bool:
-        for peer_id, match_id in tally.matches:
-            sessions = [s for s in await reconciled.all_sessions(api, peer_id) if s.match_id == match_id]
-            if match_id not in tally.closed and len(sessions) != 1:
-                return False
         for peer_id, count in per_peer.items():
-            items = [i for i in await api.inbox(peer_id) if i.kind == npb.KIND_ASSIGNMENT_NEW]
+            by_match = await sessions_of(peer_id)
+            open_ = [m for p, m in tally.matches if p == peer_id and m not in tally.closed]
+            if any(len(by_match[m]) != 1 for m in open_):
+                return False
+            items = await new_assignments(peer_id)
             if len(items) < count or not all(sent_by_email(i) for i in items):
                 return False
         return True
@@ -351,16 +358,15 @@ async def reconcile(journey: Journey, topo: Topology, tally: Tally) -> tuple[lis
     with contextlib.suppress(TimeoutError):  # what has not settled by then counts as lost
         await _until(settled, 90)
     inconsistent: list[str] = []
-    for peer_id in per_peer:
-        inconsistent += reconciled.overlapping(await reconciled.all_sessions(api, peer_id))
-    for peer_id, match_id in tally.matches:
-        sessions = [s for s in await reconciled.all_sessions(api, peer_id) if s.match_id == match_id]
-        if len(sessions) > 1:
-            doubled.append(f"sessions of {match_id}")
-        elif not sessions and match_id not in tally.closed:
-            lost.append(f"session of {match_id}")
     for peer_id, count in per_peer.items():
-        items = [i for i in await api.inbox(peer_id) if i.kind == npb.KIND_ASSIGNMENT_NEW]
+        by_match = await sessions_of(peer_id)
+        inconsistent += reconciled.overlapping(s for found in by_match.values() for s in found)
+        for match_id in (m for p, m in tally.matches if p == peer_id):
+            if len(by_match[match_id]) > 1:
+                doubled.append(f"sessions of {match_id}")
+            elif not by_match[match_id] and match_id not in tally.closed:
+                lost.append(f"session of {match_id}")
+        items = await new_assignments(peer_id)
         if len(items) < count:
             lost.append(f"{count - len(items)} inbox items of {peer_id}")
         unsent = [i for i in items if not sent_by_email(i)]
@@ -370,9 +376,9 @@ async def reconcile(journey: Journey, topo: Topology, tally: Tally) -> tuple[lis
             doubled.append(f"{len(items) - count} inbox items of {peer_id}")
     ids = Counter(str(mail.message["Message-ID"]) for mail in topo.sink.mails)  # what the sink received
     doubled += [f"email {mid}" for mid, count in ids.items() if count > 1]
-    inconsistent += await reconciled.loads(api, [peer.peer_id for peer in journey.enrolled])
+    inconsistent += await reconciled.loads(api, [peer.peer_id for peer in journey.enrolled], retried)
     writes = {"SubmitMatchRequest": tally.submitted, "AcceptMatch": tally.accepted, "CloseMatch": tally.closed}
-    missing, problems = await reconciled.audit_trail(api, topo.address("matcher"), writes)
+    missing, problems = await reconciled.audit_trail(partial(topo.address, "matcher"), writes, retried)
     lost += missing
     inconsistent += problems
     inconsistent += await reconciled.dead_letters(topo.nats.url, topo.namespace)

@@ -7,7 +7,9 @@ and the dead-letter stream. Each returns descriptions of what is wrong
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
+from typing import Any
 
 import nats
 from nats.js.errors import NotFoundError
@@ -21,44 +23,46 @@ from alongside.kit.testing import auth
 from ..e2e.api import Api
 
 MATCHER = "/alongside.matcher.v1.MatcherService/"
+PAGE = 200  # audit records a page: a long page can outlast the deadline on a busy machine
+Retried = Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]]
 
 
-async def all_sessions(api: Api, peer_id: str) -> list[spb.Session]:
+async def all_sessions(api: Api, peer_id: str, retried: Retried) -> list[spb.Session]:
     """Every session of a peer, through every page."""
     found: list[spb.Session] = []
     token = ""
     while True:
-        reply = await api.scheduler("manager").ListSessions(
-            spb.ListSessionsRequest(peer_id=peer_id, page_size=500, page_token=token)
-        )
+        request = spb.ListSessionsRequest(peer_id=peer_id, page_size=500, page_token=token)
+        reply = await retried("scheduler", partial(api.scheduler("manager").ListSessions, request))
         found += reply.sessions
         token = reply.next_page_token
         if not token:
             return found
 
 
-async def active_matches(api: Api, peer_id: str) -> list[str]:
+async def active_matches(api: Api, peer_id: str, retried: Retried) -> list[str]:
     """The peer's active match ids, as the matcher lists its assignments."""
     found: list[str] = []
     token = ""
     while True:
-        reply = await api.matcher("manager").ListAssignments(
-            mpb.ListAssignmentsRequest(peer_id=peer_id, page_size=50, page_token=token)
-        )
+        request = mpb.ListAssignmentsRequest(peer_id=peer_id, page_size=50, page_token=token)
+        reply = await retried("matcher", partial(api.matcher("manager").ListAssignments, request))
         found += [a.match_id for a in reply.assignments if a.status == mpb.MATCH_STATUS_ACTIVE]
         token = reply.next_page_token
         if not token:
             return found
 
 
-async def loads(api: Api, peer_ids: Iterable[str]) -> list[str]:
+async def loads(api: Api, peer_ids: Iterable[str], retried: Retried) -> list[str]:
     """Each peer's load equals the acuity summed over its active matches."""
     wrong = []
     for peer_id in peer_ids:
-        peer = (await api.matcher("manager").GetPeer(mpb.GetPeerRequest(peer_id=peer_id))).peer
+        get_peer = partial(api.matcher("manager").GetPeer, mpb.GetPeerRequest(peer_id=peer_id))
+        peer = (await retried("matcher", get_peer)).peer
         units = 0
-        for match_id in await active_matches(api, peer_id):
-            units += (await api.matcher("manager").GetMatch(mpb.GetMatchRequest(match_id=match_id))).match.acuity
+        for match_id in await active_matches(api, peer_id, retried):
+            get = partial(api.matcher("manager").GetMatch, mpb.GetMatchRequest(match_id=match_id))
+            units += (await retried("matcher", get)).match.acuity
         if peer.load != units:
             wrong.append(f"peer {peer_id} load {peer.load} against {units} units of active matches")
     return wrong
@@ -80,26 +84,35 @@ def overlapping(sessions: Iterable[spb.Session]) -> list[str]:
     return found
 
 
-async def audit_trail(api: Api, address: str, writes: dict[str, set[str]]) -> tuple[list[str], list[str]]:
+async def audit_trail(
+    address: Callable[[], str], writes: dict[str, set[str]], retried: Retried
+) -> tuple[list[str], list[str]]:
     """(missing, problems): an OK record of every acknowledged write (by method
     name and object id), and every record the reader flags (a gap, an
     unreadable or unsigned record, a signature that does not verify)."""
     seen: dict[str, set[str]] = defaultdict(set)
     problems: list[str] = []
     token = ""
-    async with auth.channel(address, role="manager", subject="chaos-auditor") as channel:
-        stub = audit_pb2_grpc.AuditServiceStub(channel)
-        while True:
-            reply = await stub.ListAuditRecords(audit_pb2.ListAuditRecordsRequest(page_size=1000, page_token=token))
-            for record in reply.records:
-                if record.problem:
-                    problems.append(f"audit: {record.problem}")
-                elif record.outcome == "OK" and record.action.startswith(MATCHER):
-                    for object_id in record.object_id.split(","):
-                        seen[record.action.removeprefix(MATCHER)].add(object_id)
-            token = reply.next_page_token
-            if not token:
-                break
+    while True:
+
+        async def page(token: str = token) -> audit_pb2.ListAuditRecordsResponse:
+            async with auth.channel(address(), role="manager", subject="chaos-auditor") as channel:
+                request = audit_pb2.ListAuditRecordsRequest(page_size=PAGE, page_token=token)
+                reply: audit_pb2.ListAuditRecordsResponse = await audit_pb2_grpc.AuditServiceStub(
+                    channel
+                ).ListAuditRecords(request)
+                return reply
+
+        reply = await retried("matcher", page)
+        for record in reply.records:
+            if record.problem:
+                problems.append(f"audit: {record.problem}")
+            elif record.outcome == "OK" and record.action.startswith(MATCHER):
+                for object_id in record.object_id.split(","):
+                    seen[record.action.removeprefix(MATCHER)].add(object_id)
+        token = reply.next_page_token
+        if not token:
+            break
     missing = [
         f"audit record of {method} {object_id}"
         for method, objects in writes.items()
