@@ -78,6 +78,10 @@ class ProgrammePolicy:
     # Where it came from ("built in" or the document's path): shown, never hashed.
     source: str = field(default="built in", compare=False)
 
+    def __post_init__(self) -> None:
+        # One order for the same rules, so equal policies compare (and hash) equal.
+        object.__setattr__(self, "age_rules", tuple(ordered_rules(self.age_rules)))
+
     def rules_for(self, peer_type: PeerType, age: AgeBand) -> tuple[AgeRule, ...]:
         """The rules that let ``peer_type`` serve ``age``."""
         return tuple(r for r in self.age_rules if r.peer_type == peer_type and age in r.age_bands)
@@ -114,9 +118,6 @@ class ProgrammePolicy:
         }
 
 
-DEFAULT_POLICY = ProgrammePolicy()
-
-
 def weights_names() -> tuple[str, ...]:
     """The soft criteria a policy may weigh (the ``Weights`` fields)."""
     return tuple(name for name in Weights.__dataclass_fields__ if not name.startswith("_"))
@@ -124,8 +125,12 @@ def weights_names() -> tuple[str, ...]:
 
 def ordered_rules(rules: Iterable[AgeRule]) -> list[AgeRule]:
     """Rules by peer type, unconditional first: the order they are shown and hashed in."""
-    types = list(PeerType)
-    return sorted(rules, key=lambda r: (types.index(r.peer_type), r.conditional, sorted(r.certifications)))
+    types, bands = list(PeerType), list(AgeBand)
+
+    def key(r: AgeRule) -> tuple[int, bool, list[str], list[int]]:
+        return types.index(r.peer_type), r.conditional, sorted(r.certifications), sorted(map(bands.index, r.age_bands))
+
+    return sorted(rules, key=key)
 
 
 def _rule_doc(rule: AgeRule) -> dict[str, object]:
@@ -137,3 +142,6 @@ def _rule_doc(rule: AgeRule) -> dict[str, object]:
     if rule.certifications:
         doc["certifications"] = sorted(rule.certifications)
     return doc
+
+
+DEFAULT_POLICY = ProgrammePolicy()
