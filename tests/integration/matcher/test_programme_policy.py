@@ -10,6 +10,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
 
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
@@ -68,6 +69,8 @@ async def test_get_policy_shows_what_the_matcher_runs(policed: tuple[str, Matche
     which, m, _ = policed
     policy = (await m.stub.GetPolicy(pb.GetPolicyRequest())).policy
     assert len(policy.digest) == 12
+    # The gauge an alert compares across replicas: the digest as a number.
+    assert REGISTRY.get_sample_value("alongside_matcher_policy_digest") == int(policy.digest, 16)
     if which == "built-in":
         assert (policy.programme, policy.source) == ("default", "built in")
         assert list(policy.certification_strengths) == [pb.STRENGTH_REQUIRED]
