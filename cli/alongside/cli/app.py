@@ -17,6 +17,7 @@ from alongside.cli import (
     notifications,
     participant,
     plan,
+    policy,
     roster,
     sessions,
     stats,
@@ -87,6 +88,7 @@ app.add_typer(intake.app, name="intake")
 app.add_typer(match.app, name="match")
 app.add_typer(participant.app, name="participant")
 app.add_typer(batch.app, name="batch")
+app.add_typer(policy.app, name="policy")
 app.add_typer(sessions.app, name="sessions")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(notifications.app, name="notifications")

@@ -3,7 +3,8 @@
 Errors are the matcher's own: the form is turned into the request the API
 would receive and checked with the matcher's validation (``request_in``,
 ``validate_request``, ``check_consent``), so the console says exactly what
-the API would. The matcher stops at the first broken rule; to list them all
+the API would, under the policy the matcher runs (a certification may be
+preferred only where the programme's policy allows it). The matcher stops at the first broken rule; to list them all
 at once, the field it named is set to a harmless value and the check runs
 again, until the request passes.
 """
@@ -21,6 +22,7 @@ from starlette.datastructures import FormData
 from alongside.api.common.v1 import types_pb2
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.kit.errors import InvalidArgument
+from alongside.matcher.domain.programme_policy import DEFAULT_POLICY, ProgrammePolicy
 from alongside.matcher.domain.validation import validate_request
 from alongside.matcher.mappers import request_in
 from alongside.matcher.service.consent import check_consent
@@ -98,7 +100,8 @@ def form_field(api_field: str) -> str:
     return ""
 
 
-def check(form: FormData, now: datetime) -> Checked:
+def check(form: FormData, now: datetime, policy: ProgrammePolicy = DEFAULT_POLICY) -> Checked:
+    """The form's request and its errors, by the matcher's rules under the programme's ``policy``."""
     request, errors = build(form)
     trial = pb.SubmitMatchRequestRequest()
     trial.CopyFrom(request)
@@ -107,7 +110,7 @@ def check(form: FormData, now: datetime) -> Checked:
             _HARMLESS[name](trial)
     for _ in range(MAX_ROUNDS):
         try:
-            validate_request(request_in("req-check", trial))
+            validate_request(request_in("req-check", trial), policy)
             check_consent(trial.consent, now)
             break
         except InvalidArgument as exc:

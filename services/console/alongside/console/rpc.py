@@ -7,6 +7,7 @@ Channels are shared (one per service); the token goes with each call.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -27,6 +28,7 @@ from alongside.console.settings import ConsoleSettings
 from alongside.kit.grpc import tls
 
 CORRELATION_HEADER = "x-correlation-id"
+POLICY_TTL_S = 60.0
 
 
 def key() -> str:
@@ -44,6 +46,7 @@ class Backends:
         self.audit: Any = None
         self.scheduler: Any = None
         self.notifier: Any = None
+        self.policy_cache: tuple[float, mpb.ProgrammePolicy] | None = None
 
     def open(self) -> None:
         s = self.settings
@@ -85,6 +88,16 @@ class Calls:
     async def submit(self, request: mpb.SubmitMatchRequestRequest) -> mpb.MatchRequest:
         reply = await self._unary(self._b.matcher, "SubmitMatchRequest", request)
         return reply.request  # type: ignore[no-any-return]
+
+    async def policy(self) -> mpb.ProgrammePolicy:
+        """The matcher's programme policy, asked at most once a minute for everyone:
+        it changes only when the matcher restarts with another document."""
+        cached = self._b.policy_cache
+        if cached is not None and time.monotonic() - cached[0] < POLICY_TTL_S:
+            return cached[1]
+        reply = await self._unary(self._b.matcher, "GetPolicy", mpb.GetPolicyRequest())
+        self._b.policy_cache = (time.monotonic(), reply.policy)
+        return reply.policy  # type: ignore[no-any-return]
 
     async def intake(self, request_id: str) -> mpb.MatchRequest:
         reply = await self._unary(self._b.matcher, "GetIntake", mpb.GetIntakeRequest(request_id=request_id))

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from grpc import aio
+from prometheus_client import Gauge
 
 from alongside.api.audit.v1 import audit_pb2, audit_pb2_grpc
 from alongside.api.matcher.v1 import events_pb2, matcher_pb2, matcher_pb2_grpc
@@ -36,6 +37,13 @@ from alongside.matcher.service.stats_backfill import StatsBackfill
 from alongside.matcher.settings import MatcherSettings
 
 log = get_logger(__name__)
+# The running policy's digest as a number (its 12 hex digits fit a float
+# exactly): replicas that disagree show different values (docs/matcher.md).
+POLICY_DIGEST = Gauge(
+    "alongside_matcher_policy_digest",
+    "The programme policy's digest (GetPolicy) as a number; replicas should agree",
+    multiprocess_mode="max",
+)
 # The durables that read match.accepted, whose dead letters may hold a copy.
 MATCH_READERS = ("scheduler-match", "notifier-match")
 SERVICE_NAME = matcher_pb2.DESCRIPTOR.services_by_name["MatcherService"].full_name
@@ -87,10 +95,13 @@ def index_for_lists(store: MatcherStore) -> Callable[[asyncio.Event], Awaitable[
 
 def build(settings: MatcherSettings, clock: Callable[[], datetime] = utc_now) -> Runtime:
     made: list[Erasures] = []
+    policy = settings.programme_policy()
+    POLICY_DIGEST.set(int(policy.digest, 16))
+    log.info("matcher.policy", programme=policy.programme, digest=policy.digest, source=policy.source)
 
     def register(deps: Deps, server: aio.Server) -> Sequence[str]:
         store = MatcherStore(deps.redis, deps.keys)
-        ctx = Context(store, deps.uow, RosterCache(store), settings, clock)
+        ctx = Context(store, deps.uow, RosterCache(store), settings, clock, weights=policy.weights, policy=policy)
         intake = Intake(ctx)
         rematch = Rematch(ctx, intake)
         erasures = Erasures(ctx, accepted_scrubber(deps, settings.namespace))

@@ -203,8 +203,9 @@ def phrase_out(phrase: Phrase) -> pb.Phrase:
     return out
 
 
-def apply_shortlist(state: pb.MatchRequest, result: Shortlist) -> None:
-    """Write a fresh shortlist (or the waiting-list reason) into ``state``."""
+def apply_shortlist(state: pb.MatchRequest, result: Shortlist, policy_digest: str = "") -> None:
+    """Write a fresh shortlist (or the waiting-list reason) into ``state``, with the policy it was made under."""
+    state.policy_digest = policy_digest
     del state.candidates[:]
     state.ClearField("waitlist_reason")
     if result.candidates:

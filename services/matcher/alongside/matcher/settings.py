@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from alongside.kit.settings import ConfigError, Settings
+from alongside.matcher.adapters.policy_file import load_policy
+from alongside.matcher.domain.programme_policy import BatchWeights, ProgrammePolicy
 
 
 @dataclasses.dataclass(frozen=True)
@@ -16,10 +18,14 @@ class MatcherSettings(Settings):
     # Candidates returned by SubmitMatchRequest when the caller does not say.
     shortlist_size: int = 5
     # Batch matching: the default solver time limit and the weight of urgency
-    # and time waited against fit (fit scores run 0..~15).
+    # and time waited against fit (fit scores run 0..~15). A programme policy
+    # document's batch section overrides the two weights.
     batch_time_limit_seconds: float = 10.0
     batch_urgency_weight: float = 5.0
     batch_wait_weight_per_week: float = 1.0
+    # The programme's policy document (docs/matcher.md, "Programme policy"),
+    # read once at start-up; empty means the built-in policy.
+    policy_file: str = ""
     # Re-shortlist at most this many waiting requests after capacity frees up.
     rematch_limit: int = 500
     # Erasure (docs/matcher.md). Whether the programme erases a participant
@@ -35,8 +41,17 @@ class MatcherSettings(Settings):
     # percentile over fewer than this many people leaves GetProgrammeStats.
     stats_min_cell_size: int = 5
 
+    def programme_policy(self) -> ProgrammePolicy:
+        """The policy the matcher runs: the document's, or the built-in one
+        (with this service's batch weights) when there is none."""
+        base = ProgrammePolicy(batch=BatchWeights(self.batch_urgency_weight, self.batch_wait_weight_per_week))
+        if not self.policy_file:
+            return base
+        return load_policy(self.policy_file, base)
+
     def validate(self) -> None:
         super().validate()
+        self.programme_policy()  # a bad policy document stops the start, naming the field
         if not 1 <= self.shortlist_size <= 50:
             raise ConfigError("SHORTLIST_SIZE must be between 1 and 50")
         if self.batch_time_limit_seconds <= 0:

@@ -17,6 +17,8 @@ from alongside.api.matcher.v1 import matcher_pb2 as mpb
 from alongside.console import intake_form, views
 from alongside.console.routes.common import STAFF, person, redirect
 from alongside.console.rpc import Calls, field_of, key
+from alongside.matcher.domain.programme_policy import DEFAULT_POLICY, ProgrammePolicy
+from alongside.matcher.policy_mappers import policy_in
 
 FORM_CHOICES = {
     "age_bands": intake_form.AGE_BANDS,
@@ -33,6 +35,15 @@ FORM_CHOICES = {
     "day_names": intake_form.DAY_NAMES,
     "day_short": intake_form.DAY_SHORT,
 }
+
+
+async def matcher_policy(calls: Calls) -> ProgrammePolicy:
+    """The policy the matcher runs, for checking the form by its rules; the built-in
+    one while it cannot say (the matcher checks again on submit)."""
+    try:
+        return policy_in(await calls.policy())
+    except aio.AioRpcError:
+        return DEFAULT_POLICY
 
 
 def _form_context(values: dict[str, Any], errors: dict[str, str], shown: set[str] | None, key_: str) -> dict[str, Any]:
@@ -54,9 +65,9 @@ async def new_intake(request: Request) -> Response:
 
 async def validate(request: Request) -> Response:
     """As you type: the errors of the fields touched so far, in the API's words."""
-    person(request, *STAFF)
+    _, calls = person(request, *STAFF)
     form = await request.form()
-    checked = intake_form.check(form, datetime.now(UTC))
+    checked = intake_form.check(form, datetime.now(UTC), await matcher_policy(calls))
     touched = {t for t in str(form.get("touched", "")).split(",") if t}
     context = _form_context(_values(form), checked.errors, touched, str(form.get("idempotency_key", "")))
     return views.render(request, "intake_new.html", context, fragment="errors")
@@ -65,7 +76,7 @@ async def validate(request: Request) -> Response:
 async def submit(request: Request) -> Response:
     _, calls = person(request, *STAFF)
     form = await request.form()
-    checked = intake_form.check(form, datetime.now(UTC))
+    checked = intake_form.check(form, datetime.now(UTC), await matcher_policy(calls))
     idem = str(form.get("idempotency_key", "")) or key()
     if checked.ok:
         checked.request.idempotency_key = idem

@@ -17,6 +17,7 @@ import numpy as np
 
 from alongside.matcher.domain.availability import BoolArray, session_slots
 from alongside.matcher.domain.model import AgeBand, Modality, PeerType, Preference
+from alongside.matcher.domain.programme_policy import DEFAULT_POLICY, ProgrammePolicy
 from alongside.matcher.domain.query import Query
 from alongside.matcher.domain.roster_index import RosterIndex
 
@@ -39,9 +40,6 @@ class Constraint(StrEnum):
 
 
 Check = Callable[[RosterIndex, Query], BoolArray | None]
-_MINORS = frozenset({AgeBand.CHILD, AgeBand.YOUTH})
-_YOUTH_PEER_SERVES = frozenset({AgeBand.YOUTH, AgeBand.YOUNG_ADULT})
-_SERVE_MINORS = frozenset({PeerType.YOUTH_PEER, PeerType.FAMILY_PEER})
 _ANY_MODALITY = frozenset(Modality)
 
 
@@ -65,21 +63,29 @@ def not_excluded(ix: RosterIndex, q: Query) -> BoolArray | None:
     return mask
 
 
-def type_serves_age(peer_type: PeerType, age: AgeBand) -> bool:
-    """Youth peers serve only youth and young adults; minors get youth or family peers."""
-    if peer_type == PeerType.YOUTH_PEER and age not in _YOUTH_PEER_SERVES:
-        return False
-    return age not in _MINORS or peer_type in _SERVE_MINORS
+def type_serves_age(peer_type: PeerType, age: AgeBand, policy: ProgrammePolicy = DEFAULT_POLICY) -> bool:
+    """Whether the programme lets ``peer_type`` serve ``age`` without a certification.
+
+    By default youth peers serve only youth and young adults, and minors get
+    youth or family peers (``programme_policy.DEFAULT_AGE_RULES``).
+    """
+    return policy.serves(peer_type, age)
 
 
 def age_rules(ix: RosterIndex, q: Query) -> BoolArray | None:
-    """The peer serves the participant's age band in some requested type allowed for it."""
+    """The peer serves the participant's age band in some requested type the policy allows for it,
+    holding a certification where the policy asks for one."""
     age = q.request.participant.age_band
-    key = ("age_rules", age, q.request.peer_types)
+    key = ("age_rules", age, q.request.peer_types, q.policy.age_rules)
     mask = ix.derived.get(key)
     if mask is None:
-        allowed = [t for t in q.request.peer_types if type_serves_age(t, age)]
-        mask = ix.age_groups.any_of([age]) & ix.types.any_of(allowed)
+        allowed = [t for t in q.request.peer_types if type_serves_age(t, age, q.policy)]
+        mask = ix.types.any_of(allowed)
+        for peer_type in sorted(q.request.peer_types):
+            needed = q.policy.serves_with(peer_type, age)
+            if needed:
+                mask = mask | (ix.types.any_of([peer_type]) & ix.certifications.any_of(needed))
+        mask = ix.age_groups.any_of([age]) & mask
         ix.remember(key, mask)
     return mask
 

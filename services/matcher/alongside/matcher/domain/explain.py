@@ -163,6 +163,15 @@ def _service_area(ix: RosterIndex, q: Query, i: int) -> Phrase:
     return Phrase("Works outside the preferred service areas")
 
 
+def _certification(ix: RosterIndex, q: Query, i: int) -> Phrase:
+    wanted = _values(q.request.preferences.certifications)
+    held = sorted(ix.peers[i].certifications & wanted)
+    if held:
+        return Phrase("Holds {names}, a certification the participant prefers", (_codes("names", held, "text"),))
+    missing = _codes("names", sorted(wanted), "text", "or")
+    return Phrase("Does not hold {names}, a certification the participant prefers", (missing,))
+
+
 _TEXTS: dict[Criterion, Text] = {
     Criterion.LANGUAGE: _language,
     Criterion.CULTURE: _culture,
@@ -174,4 +183,5 @@ _TEXTS: dict[Criterion, Text] = {
     Criterion.CASELOAD_BALANCE: _balance,
     Criterion.MODALITY: _modality,
     Criterion.SERVICE_AREA: _service_area,
+    Criterion.CERTIFICATION: _certification,
 }

@@ -13,6 +13,7 @@ import numpy as np
 
 from alongside.matcher.domain.explain import explain
 from alongside.matcher.domain.model import MatchRequest
+from alongside.matcher.domain.programme_policy import DEFAULT_POLICY, ProgrammePolicy
 from alongside.matcher.domain.query import compile_query
 from alongside.matcher.domain.results import Contribution
 from alongside.matcher.domain.roster_index import RosterIndex
@@ -30,9 +31,10 @@ def explain_pair(
     now: datetime,
     declined: frozenset[str] = frozenset(),
     loads: IntArray | None = None,
+    policy: ProgrammePolicy = DEFAULT_POLICY,
 ) -> tuple[Contribution, ...]:
     """The reasons ``index.peers[position]`` fits ``request``: requirements met, then points, most first."""
-    q = compile_query(index, request, now=now, declined=declined, loads=loads)
+    q = compile_query(index, request, now=now, declined=declined, loads=loads, policy=policy)
     rows = np.array([position], dtype=np.intp)
     _, terms = score(index, q, weights, rows)
     return explain(index, q, weights, {c: term.tolist() for c, term in terms.items()}, [position])[0]

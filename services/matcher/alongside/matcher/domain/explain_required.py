@@ -2,7 +2,8 @@
 
 A REQUIRED preference filters rather than scores, so every candidate meets
 it; the note still tells the participant that it was honoured. Notes carry
-no points (``max_points`` 0).
+no points (``max_points`` 0). A programme whose policy lets a peer type serve
+an age band only with a certification gets a note saying so, first.
 """
 
 from __future__ import annotations
@@ -21,9 +22,32 @@ Requirements = tuple[tuple[Criterion, frozenset[str]], ...]
 
 
 def required_notes(peer: Peer, q: Query, wanted: Requirements) -> tuple[Contribution, ...]:
-    """One zero-point note per requirement (from ``requirements``) the peer met."""
-    notes = ((criterion, _NOTES[criterion](peer, q, values)) for criterion, values in wanted)
+    """One zero-point note per requirement (from ``requirements``) the peer met,
+    after a note on the age rule when the peer serves this age only by a certification."""
+    notes = [(criterion, _NOTES[criterion](peer, q, values)) for criterion, values in wanted]
+    age = age_note(peer, q)
+    if age is not None:
+        notes.insert(0, (Criterion.AGE_RULES, age))
     return tuple(Contribution(criterion, 0.0, 0.0, english(note), note) for criterion, note in notes)
+
+
+def age_note(peer: Peer, q: Query) -> Phrase | None:
+    """Why a peer whose type serves this age only with a certification (by the
+    programme's policy) may serve it; None when the type serves it anyway."""
+    age = q.request.participant.age_band
+    types = sorted(peer.types & q.request.peer_types)
+    if any(q.policy.serves(t, age) for t in types):
+        return None
+    for peer_type in types:
+        held = sorted(peer.certifications & q.policy.serves_with(peer_type, age))
+        if held:
+            args = (
+                Arg("age", (age.value,), "age_band"),
+                Arg("types", (peer_type.value,), "peer_type"),
+                Arg("names", tuple(held), "text"),
+            )
+            return Phrase("Serves {age} as {types} holding {names}, as this programme allows", args)
+    return None
 
 
 def requirements(q: Query) -> Requirements:

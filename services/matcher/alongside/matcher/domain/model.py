@@ -120,7 +120,7 @@ class Preferences:
     """The participant's preferences; ``None`` means no preference stated.
 
     ``modalities`` values are ``Modality`` members. ``certifications`` may
-    only be REQUIRED.
+    only be REQUIRED unless the programme's policy lets it be PREFERRED.
     """
 
     languages: Preference | None = None

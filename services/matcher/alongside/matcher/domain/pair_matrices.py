@@ -17,6 +17,7 @@ import numpy as np
 from alongside.matcher.domain.availability import BoolArray
 from alongside.matcher.domain.feasibility import feasible
 from alongside.matcher.domain.model import MatchRequest
+from alongside.matcher.domain.programme_policy import DEFAULT_POLICY, ProgrammePolicy
 from alongside.matcher.domain.query import compile_query
 from alongside.matcher.domain.roster_index import RosterIndex
 from alongside.matcher.domain.scoring import FloatArray, score
@@ -42,6 +43,7 @@ def pair_matrices(
     now: datetime,
     declined: Mapping[str, frozenset[str]] | None = None,
     loads: IntArray | None = None,
+    policy: ProgrammePolicy = DEFAULT_POLICY,
 ) -> PairMatrices:
     """Build both matrices; ``declined`` maps a request id to peers it declined."""
     shape = (len(requests), len(index))
@@ -49,7 +51,7 @@ def pair_matrices(
     fit = np.zeros(shape, dtype=np.float64)
     for r, request in enumerate(requests):
         gone = (declined or {}).get(request.request_id, frozenset())
-        q = compile_query(index, request, now=now, declined=gone, loads=loads)
+        q = compile_query(index, request, now=now, declined=gone, loads=loads, policy=policy)
         ok[r] = feasible(index, q)
         total, _ = score(index, q, weights)
         fit[r] = np.where(ok[r], total, 0.0)

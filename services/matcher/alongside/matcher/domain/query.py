@@ -12,6 +12,7 @@ from datetime import datetime
 
 from alongside.matcher.domain import availability as av
 from alongside.matcher.domain.model import MatchRequest, Preference
+from alongside.matcher.domain.programme_policy import DEFAULT_POLICY, ProgrammePolicy
 from alongside.matcher.domain.roster_index import PeerWeek, RosterIndex
 from alongside.matcher.domain.tag_matrix import IntArray
 
@@ -26,6 +27,7 @@ class Query:
     mine: av.Mine
     loads: IntArray
     free: IntArray  # capacity minus load, per peer
+    policy: ProgrammePolicy = DEFAULT_POLICY  # the programme's age rules and strengths
 
     @property
     def interpreter(self) -> bool:
@@ -54,8 +56,9 @@ def compile_query(
     now: datetime,
     declined: frozenset[str] = frozenset(),
     loads: IntArray | None = None,
+    policy: ProgrammePolicy = DEFAULT_POLICY,
 ) -> Query:
-    """Prepare ``request``; ``loads`` overrides the index's loads for this query."""
+    """Prepare ``request`` under ``policy``; ``loads`` overrides the index's loads for this query."""
     week = index.week(now)
     participant = request.participant
     mine = av.participant_week(
@@ -72,4 +75,5 @@ def compile_query(
         mine=mine,
         loads=loads,
         free=index.capacity - loads,
+        policy=policy,
     )

@@ -41,6 +41,9 @@ def _count_text(step: Step, q: Query) -> Phrase:
     languages = q.request.preferences.languages
     if step.constraint == Constraint.LANGUAGE and q.interpreter and languages is not None and languages.required:
         return Phrase("Language: not required, an interpreter will be arranged")
+    certifications = q.request.preferences.certifications
+    if step.constraint == Constraint.CERTIFICATION and certifications is not None and certifications.preferred:
+        return Phrase("Certification: preferred, not required (weighed in the ranking)")
     if not step.applies and step.constraint in _UNASKED:
         return Phrase(_UNASKED[step.constraint])
     label = Arg.nested("label", _LABELS[step.constraint](q))
@@ -92,10 +95,26 @@ def _peer_types(q: Query) -> Phrase:
 def _age(q: Query) -> Phrase:
     age = q.request.participant.age_band
     band = Arg("age", (age.value,), "age_band")
-    allowed = [t for t in sorted(q.request.peer_types) if type_serves_age(t, age)]
+    requested = sorted(q.request.peer_types)
+    allowed = [t for t in requested if type_serves_age(t, age, q.policy)]
+    held = {t: q.policy.serves_with(t, age) for t in requested}
+    others = [t for t in requested if held[t]]
+    if others:
+        return _age_with_certification(band, allowed, others, frozenset().union(*held.values()))
     if not allowed:
         return Phrase("Serves {age} in a peer type allowed for that age (none was requested)", (band,))
     return Phrase("Serves {age} as {types}", (band, Arg("types", tuple(t.value for t in allowed), "peer_type", "or")))
+
+
+def _age_with_certification(
+    band: Arg, allowed: list[PeerType], others: list[PeerType], names: frozenset[str]
+) -> Phrase:
+    """The programme lets ``others`` serve this age only with one of ``names``."""
+    certified = (Arg("others", tuple(t.value for t in others), "peer_type", "or"), _either("names", names))
+    if not allowed:
+        return Phrase("Serves {age} as {others} holding {names}", (band, *certified))
+    types = Arg("types", tuple(t.value for t in allowed), "peer_type", "or")
+    return Phrase("Serves {age} as {types}, or as {others} holding {names}", (band, types, *certified))
 
 
 def _language(q: Query) -> Phrase:

@@ -117,6 +117,13 @@ def service_area_term(ix: RosterIndex, q: Query, rows: Rows) -> FloatArray | Non
     return _any(ix.service_areas, _preferred(q.request.preferences.service_area), rows)
 
 
+def certification_term(ix: RosterIndex, q: Query, rows: Rows) -> FloatArray | None:
+    """1 if the peer holds a preferred certification (where the programme lets one be preferred)."""
+    return _any(ix.certifications, _preferred(q.request.preferences.certifications), rows)
+
+
+# Certification comes last: it applies only under a policy that lets it be
+# preferred, and appending keeps every other sum's order, so its float value.
 SOFT_CRITERIA: tuple[tuple[Criterion, Term], ...] = (
     (Criterion.LANGUAGE, language_term),
     (Criterion.CULTURE, culture_term),
@@ -128,6 +135,7 @@ SOFT_CRITERIA: tuple[tuple[Criterion, Term], ...] = (
     (Criterion.CASELOAD_BALANCE, caseload_balance_term),
     (Criterion.MODALITY, modality_term),
     (Criterion.SERVICE_AREA, service_area_term),
+    (Criterion.CERTIFICATION, certification_term),
 )
 
 

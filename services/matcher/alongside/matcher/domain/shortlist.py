@@ -18,6 +18,7 @@ from alongside.kit.errors import InvalidArgument
 from alongside.matcher.domain.explain import explain
 from alongside.matcher.domain.feasibility import feasible, funnel
 from alongside.matcher.domain.model import MatchRequest
+from alongside.matcher.domain.programme_policy import DEFAULT_POLICY, ProgrammePolicy
 from alongside.matcher.domain.query import compile_query
 from alongside.matcher.domain.reasons import waitlist_reason
 from alongside.matcher.domain.results import Candidate, Shortlist
@@ -41,6 +42,7 @@ def shortlist(
     now: datetime,
     declined: frozenset[str] = frozenset(),
     loads: IntArray | None = None,
+    policy: ProgrammePolicy = DEFAULT_POLICY,
 ) -> Shortlist:
     """Up to ``k`` best feasible peers, best first, ties broken by peer id.
 
@@ -50,7 +52,7 @@ def shortlist(
     """
     if not 1 <= k <= MAX_K:
         raise InvalidArgument("k", f"must be between 1 and {MAX_K}")
-    q = compile_query(index, request, now=now, declined=declined, loads=loads)
+    q = compile_query(index, request, now=now, declined=declined, loads=loads, policy=policy)
     rows = np.flatnonzero(feasible(index, q))
     if rows.size == 0:
         return Shortlist((), waitlist_reason(funnel(index, q), q))

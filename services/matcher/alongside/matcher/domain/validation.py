@@ -30,6 +30,7 @@ from alongside.matcher.domain.model import (
     Strength,
     Urgency,
 )
+from alongside.matcher.domain.programme_policy import DEFAULT_POLICY, ProgrammePolicy
 
 MAX_CAPACITY = 1000
 MAX_ACUITY = 100
@@ -66,8 +67,8 @@ def validate_peer(peer: Peer, prefix: str = "") -> Peer:
     )
 
 
-def validate_request(request: MatchRequest) -> MatchRequest:
-    """Check an intake and return it normalised."""
+def validate_request(request: MatchRequest, policy: ProgrammePolicy = DEFAULT_POLICY) -> MatchRequest:
+    """Check an intake under the programme's ``policy`` and return it normalised."""
     rules.check_id("request_id", request.request_id)
     types = rules.enum_set("peer_types", request.peer_types, PeerType)
     if not types:
@@ -79,7 +80,7 @@ def validate_request(request: MatchRequest) -> MatchRequest:
     for peer_id in request.excluded_peer_ids:
         rules.check_id("excluded_peer_ids", peer_id)
     participant = _participant(request.participant)
-    preferences = _preferences(request.preferences)
+    preferences = _preferences(request.preferences, policy)
     _check_in_person(participant, preferences)
     return replace(
         request,
@@ -102,10 +103,11 @@ def _participant(p: Participant) -> Participant:
     )
 
 
-def _preferences(prefs: Preferences) -> Preferences:
+def _preferences(prefs: Preferences, policy: ProgrammePolicy) -> Preferences:
     certifications = _preference("certifications", prefs.certifications, _upper_tags)
-    if certifications is not None and not certifications.required:
-        raise InvalidArgument("preferences.certifications.strength", "must be REQUIRED for a certification")
+    if certifications is not None and not policy.allows(certifications.strength):
+        allowed = " or ".join(s.value for s in Strength if policy.allows(s))
+        raise InvalidArgument("preferences.certifications.strength", f"must be {allowed} for a certification")
     return Preferences(
         languages=_preference("languages", prefs.languages, rules.language_set),
         gender=_preference("gender", prefs.gender, rules.tag_set),

@@ -22,8 +22,10 @@ class Criterion(StrEnum):
     CASELOAD_BALANCE = "caseload_balance"
     MODALITY = "modality"
     SERVICE_AREA = "service_area"
-    # Certification can only be required: explained, never weighted.
+    # Weighed only where the programme's policy lets a certification be preferred.
     CERTIFICATION = "certification"
+    # Never weighed: the note on a candidate who serves the age band under a policy's condition.
+    AGE_RULES = "age_rules"
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,8 @@ class Weights:
     peer, then culture, lived experience and recovery pathway, then gender.
     Availability and caseload balance separate otherwise equal peers.
     Modality and service area, usually required rather than preferred,
-    weigh least.
+    weigh least. A certification weighs only where the programme's policy
+    lets it be preferred (by default it can only be required, so weighs 0).
     """
 
     language: float = 3.0
@@ -47,6 +50,9 @@ class Weights:
     caseload_balance: float = 1.0
     modality: float = 0.5
     service_area: float = 0.5
+    # 0 while a certification can only be required (the built-in policy); a
+    # policy that lets it be preferred weighs it (programme_policy).
+    certification: float = 0.0
     _table: dict[str, float] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:

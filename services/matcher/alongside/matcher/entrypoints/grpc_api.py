@@ -8,6 +8,7 @@ from typing import Any
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
 from alongside.kit.auth.policy import current_identity, require_own
+from alongside.matcher.policy_mappers import policy_out
 from alongside.matcher.service.batch import Batch
 from alongside.matcher.service.disclosure import Disclosure
 from alongside.matcher.service.erasure import Erasures
@@ -126,3 +127,6 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
         self, request: pb.GetProgrammeStatsRequest, context: Ctx
     ) -> pb.GetProgrammeStatsResponse:
         return await self.stats.get(request)
+
+    async def GetPolicy(self, request: pb.GetPolicyRequest, context: Ctx) -> pb.GetPolicyResponse:
+        return pb.GetPolicyResponse(policy=policy_out(self.queries.ctx.policy))

@@ -36,6 +36,8 @@ TABLE: dict[str, set[str]] = {
     "GetErasure": MANAGERS,
     # Aggregates only (docs/dashboard.md), but over participant data: audited.
     "GetProgrammeStats": MANAGERS,
+    # The programme's rules, no participant data: staff see what the matcher runs.
+    "GetPolicy": STAFF,
 }
 
 SERVICE = matcher_pb2.DESCRIPTOR.services_by_name["MatcherService"]

@@ -225,6 +225,7 @@ class Batch:
                         now=now,
                         declined=declined,
                         loads=snap.loads,
+                        policy=self.ctx.policy,
                     )
                     _fill(proposal, why)
 
@@ -284,12 +285,13 @@ class Batch:
         run = pb.BatchRun(batch_id=batch_id)
         now = self.ctx.clock()
         declined = {s.request_id: frozenset(s.declined_peer_ids) for s in states}
-        pm = pair_matrices(snap.index, domains, weights=self.ctx.weights, now=now, declined=declined, loads=snap.loads)
-        settings = self.ctx.settings
-        waited_weeks = np.array([(now - s.created_at.ToDatetime(tzinfo=now.tzinfo)).days / 7 for s in states])
-        priority = settings.batch_urgency_weight * np.array(
-            [URGENCY_RANK.get(s.urgency, 0.0) for s in states]
-        ) + settings.batch_wait_weight_per_week * np.maximum(waited_weeks, 0.0)
+        programme = self.ctx.policy
+        pm = pair_matrices(
+            snap.index, domains, weights=self.ctx.weights, now=now, declined=declined, loads=snap.loads,
+            policy=programme,
+        )
+        waited_weeks = [(now - s.created_at.ToDatetime(tzinfo=now.tzinfo)).days / 7 for s in states]
+        priority = programme.batch.priority([URGENCY_RANK.get(s.urgency, 0.0) for s in states], waited_weeks)
         m = len(snap.index)
         side = SideConstraints(
             intake_cap=np.full(m, policy.intake_cap_per_peer, np.int64) if policy.intake_cap_per_peer else None,
@@ -334,10 +336,12 @@ class Batch:
                 now=now,
                 declined=declined[pm.request_ids[i]],
                 loads=snap.loads,
+                policy=programme,
             )
             _fill(proposal, why)
         run.objective, run.bound, run.gap = result.objective, result.bound, result.gap
         run.solver_status, run.engine, run.seconds = result.status, result.engine, result.seconds
+        run.policy_digest = programme.digest
         return run
 
     async def confirm(self, req: pb.ConfirmBatchRequest) -> pb.ConfirmBatchResponse:

@@ -1,4 +1,4 @@
-"""What every matcher use case needs: store, unit of work, roster cache, clock."""
+"""What every matcher use case needs: store, unit of work, roster cache, clock, policy."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from alongside.kit.logging import current_correlation_id
 from alongside.kit.uow import Idempotency, Tx, UnitOfWork
 from alongside.matcher.adapters.roster_cache import RosterCache
 from alongside.matcher.adapters.store import TAG, MatcherStore
+from alongside.matcher.domain.programme_policy import DEFAULT_POLICY, ProgrammePolicy
 from alongside.matcher.domain.weights import Weights
 from alongside.matcher.settings import MatcherSettings
 
@@ -29,6 +30,8 @@ class Context:
     settings: MatcherSettings
     clock: Callable[[], datetime]
     weights: Weights = field(default_factory=Weights)
+    # The programme's policy (age rules, certification strengths, batch weights).
+    policy: ProgrammePolicy = DEFAULT_POLICY
 
 
 def emit(tx: Tx, event_type: str, body: Message, subject: str) -> None:

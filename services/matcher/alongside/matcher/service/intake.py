@@ -42,12 +42,13 @@ class Intake:
             now=self.ctx.clock(),
             declined=declined,
             loads=snap.loads,
+            policy=self.ctx.policy,
         )
 
     async def submit(self, req: pb.SubmitMatchRequestRequest) -> pb.SubmitMatchRequestResponse:
         key = idem("SubmitMatchRequest", req.idempotency_key, req)
         request_id = new_id("req")
-        domain = validate_request(request_in(request_id, req))
+        domain = validate_request(request_in(request_id, req), self.ctx.policy)
         check_consent(req.consent, self.ctx.clock())
         k = req.shortlist_size or self.ctx.settings.shortlist_size
         if not 0 <= req.shortlist_size <= 50:
@@ -59,7 +60,7 @@ class Intake:
         state.request_id = request_id
         state.urgency = req.urgency or pb.URGENCY_ROUTINE
         state.created_at.FromDatetime(self.ctx.clock())
-        apply_shortlist(state, result)
+        apply_shortlist(state, result, self.ctx.policy.digest)
 
         fresh = b""
 
@@ -91,7 +92,7 @@ class Intake:
             result = await self._shortlist(domain, declined, len(state.candidates) or self.ctx.settings.shortlist_size)
             if req.peer_id not in state.declined_peer_ids:
                 state.declined_peer_ids.append(req.peer_id)
-            apply_shortlist(state, result)
+            apply_shortlist(state, result, self.ctx.policy.digest)
             tx.begin()
             self.ctx.store.put_request(tx.pipe, state.request_id, state)
             self.ctx.store.set_waitlisted(tx.pipe, state)
@@ -162,7 +163,7 @@ class Intake:
         return reply
 
     def _check_pair(self, index: RosterIndex, request: MatchRequest) -> None:
-        result = shortlist(index, request, k=1, weights=self.ctx.weights, now=self.ctx.clock())
+        result = shortlist(index, request, k=1, weights=self.ctx.weights, now=self.ctx.clock(), policy=self.ctx.policy)
         if not result.candidates:
             summary = result.reason.summary if result.reason else "the peer does not fit this request"
             raise FailedPrecondition(f"cannot accept: {summary}")
@@ -272,7 +273,7 @@ class Rematch:
             )
             if not result.candidates:
                 return b"0"
-            apply_shortlist(state, result)
+            apply_shortlist(state, result, self.ctx.policy.digest)
             tx.begin()
             self.ctx.store.put_request(tx.pipe, request_id, state)
             self.ctx.store.set_waitlisted(tx.pipe, state)
