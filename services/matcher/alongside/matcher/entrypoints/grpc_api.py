@@ -9,6 +9,7 @@ from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
 from alongside.kit.auth.policy import current_identity, require_own
 from alongside.matcher.service.batch import Batch
+from alongside.matcher.service.caseload import Caseload
 from alongside.matcher.service.disclosure import Disclosure
 from alongside.matcher.service.erasure import Erasures
 from alongside.matcher.service.intake import Intake, Rematch
@@ -35,6 +36,7 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
         self.roster, self.intake, self.queries, self.batch, self.rematch = roster, intake, queries, batch, rematch
         self.consent, self.erasures, self.stats = consent, erasures, stats
         self.requests = RequestList(queries.ctx)
+        self.caseload = Caseload(roster.ctx)
 
     async def UpsertPeer(self, request: pb.UpsertPeerRequest, context: Ctx) -> pb.UpsertPeerResponse:
         reply = await self.roster.upsert(request)
@@ -126,3 +128,6 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
         self, request: pb.GetProgrammeStatsRequest, context: Ctx
     ) -> pb.GetProgrammeStatsResponse:
         return await self.stats.get(request)
+
+    async def ImportCaseload(self, request: pb.ImportCaseloadRequest, context: Ctx) -> pb.ImportCaseloadResponse:
+        return await self.caseload.import_caseload(request)

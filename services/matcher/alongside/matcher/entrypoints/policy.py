@@ -36,6 +36,8 @@ TABLE: dict[str, set[str]] = {
     "GetErasure": MANAGERS,
     # Aggregates only (docs/dashboard.md), but over participant data: audited.
     "GetProgrammeStats": MANAGERS,
+    # Existing caseloads: writes matches and loads for the whole programme.
+    "ImportCaseload": MANAGERS,
 }
 
 SERVICE = matcher_pb2.DESCRIPTOR.services_by_name["MatcherService"]
@@ -62,5 +64,6 @@ AUDITED = POLICY.methods(
         "EraseParticipant",
         "GetErasure",
         "GetProgrammeStats",
+        "ImportCaseload",
     )
 )
