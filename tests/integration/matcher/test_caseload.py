@@ -85,6 +85,9 @@ async def test_2000_matches_over_300_peers(matcher: Matcher) -> None:
         assert await active_units(matcher, p) == (expected_count[p], expected_units[p])
     events = await matcher.events("match")
     assert Counter(e.type for e in events) == {"match.imported": 2000}
+    stats = await matcher.stub.GetProgrammeStats(pb.GetProgrammeStatsRequest())
+    assert stats.caseload.active_peers == 300 and stats.caseload.load_units == sum(expected_units.values())
+    assert not any(point.matched.value for point in stats.waiting)  # no intakes: nothing "matched" here
     print(f"imported 2000 matches over 300 peers in {took:.2f} s")
 
 
