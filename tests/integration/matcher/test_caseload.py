@@ -13,11 +13,13 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 
+from alongside.api.audit.v1 import audit_pb2, audit_pb2_grpc
 from alongside.api.matcher.v1 import events_pb2 as ev
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
 from alongside.kit.testing import leaks
 from alongside.kit.testing.auth import TEST_AUTH, channel
+from alongside.kit.testing.wait import eventually
 from alongside.matcher.adapters.store import MatcherStore
 from alongside.matcher.bootstrap import build
 from alongside.matcher.settings import MatcherSettings
@@ -317,3 +319,24 @@ async def test_concurrent_import_and_accepts_never_overfill(matcher: Matcher) ->
         assert load == reply.imported + accepted <= 6
         assert await active_units(matcher, pid) == (load, load)
     print(f"(imported, accepted) per round: {sorted(mixes)}")
+
+
+async def test_each_import_leaves_an_audit_record(matcher: Matcher) -> None:
+    await upsert(matcher, peer("au-p1", capacity=5))
+    csv = caseload_csv([("au-p1", "au-ref-1", 1, "2026-04-01")])
+    await import_caseload(matcher, "au-dry", csv, dry_run=True)
+    await import_caseload(matcher, "au-1", csv)
+    action = "/alongside.matcher.v1.MatcherService/ImportCaseload"
+    found: list[audit_pb2.AuditRecord] = []
+
+    async with channel(f"127.0.0.1:{matcher.runtime.port}", role="manager", subject="au-mgr") as chan:
+        trail = audit_pb2_grpc.AuditServiceStub(chan)
+
+        async def relayed() -> bool:
+            reply = await trail.ListAuditRecords(audit_pb2.ListAuditRecordsRequest(action=action))
+            found[:] = reply.records
+            return len(found) >= 2
+
+        await eventually(relayed, what="two ImportCaseload audit records")
+    assert [(r.actor, r.outcome) for r in found] == [("test-admin", "OK"), ("test-admin", "OK")]
+    assert all(b"au-ref-1" not in r.SerializeToString() for r in found)
