@@ -1,7 +1,7 @@
 """Existing caseloads across the three services: imported matches are real
 matches to the matcher, but the scheduler books no first session for them
-and the notifier sends no "new assignment" notice, while a match accepted
-after the import still gets both. The imported references stay out of the
+and the notifier sends no "new assignment" notice (one generic summary per
+peer instead), while a match accepted after the import still gets both. The imported references stay out of the
 services' logs, the events' bodies and every email and inbox text."""
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from .cohort import Cohort, key, ts
 from .conftest import Settled, Stack
 from .observe import EventLog, leaks, of_kind, readable
 
-ASSIGNED, BOOKED, CLOSED = npb.KIND_ASSIGNMENT_NEW, npb.KIND_SESSION_BOOKED, npb.KIND_MATCH_CLOSED
+ASSIGNED, BOOKED, SUMMARY = npb.KIND_ASSIGNMENT_NEW, npb.KIND_SESSION_BOOKED, npb.KIND_CASELOAD_IMPORTED
 
 
-async def test_imported_matches_book_nothing_and_tell_nobody(
+async def test_imported_matches_book_nothing_and_send_one_summary_per_peer(
     api: Api, stack: Stack, events: EventLog, settled: Settled
 ) -> None:
     cohort = Cohort()
@@ -41,16 +41,23 @@ async def test_imported_matches_book_nothing_and_tell_nobody(
     fresh = await api.submit(cohort.intake("new"))
     match = await api.accept(fresh.request_id, newcomer.peer_id)
     await api.first_session(newcomer.peer_id, match.match_id)
-    await api.told(newcomer.peer_id, ASSIGNED, BOOKED)
+    await api.told(newcomer.peer_id, ASSIGNED, BOOKED, SUMMARY)
+    await api.told(old_hand.peer_id, SUMMARY)
     await settled()  # every match event, the imported ones too, handled by every consumer
 
     imported = [e for e in events.events if e.type == "match.imported" and e.subject in _match_ids(events, cohort)]
     assert len(imported) == 4
     assert await api.sessions(old_hand.peer_id) == []
-    assert await api.inbox(old_hand.peer_id) == []
-    assert [m for m in stack.sink.mails if cohort.email(1) in m.to] == []
-    (assigned,) = of_kind(await api.inbox(newcomer.peer_id), ASSIGNED)
+    # One generic notice per peer for the whole import, none per old match.
+    (summary,) = await api.inbox(old_hand.peer_id)
+    assert summary.kind == SUMMARY and "match_id" not in summary.refs
+    assert summary.body == "Participants you already support were added to your caseload in Alongside."
+    (mail,) = [m for m in stack.sink.mails if cohort.email(1) in m.to]
+    assert mail.message["Subject"] == "Your caseload was added to Alongside"
+    newcomer_inbox = await api.inbox(newcomer.peer_id)
+    (assigned,) = of_kind(newcomer_inbox, ASSIGNED)
     assert assigned.refs["match_id"] == match.match_id
+    assert len(of_kind(newcomer_inbox, SUMMARY)) == 1
     assert {s.match_id for s in await api.sessions(newcomer.peer_id)} == {match.match_id}
 
     # Later sessions are booked as for any match; closing the match cancels them.

@@ -86,7 +86,9 @@ async def test_2000_matches_over_300_peers(matcher: Matcher) -> None:
     for p in peers:
         assert await active_units(matcher, p) == (expected_count[p], expected_units[p])
     events = await matcher.events("match")
-    assert Counter(e.type for e in events) == {"match.imported": 2000}
+    assert Counter(e.type for e in events) == {"match.imported": 2000, "match.caseload_imported": 300}
+    summaries = [e.parse(ev.CaseloadImported) for e in events if e.type == "match.caseload_imported"]
+    assert {s.peer_id: s.matches for s in summaries} == dict(expected_count)
     stats = await matcher.stub.GetProgrammeStats(pb.GetProgrammeStatsRequest())
     assert stats.caseload.active_peers == 300 and stats.caseload.load_units == sum(expected_units.values())
     assert not any(point.matched.value for point in stats.waiting)  # no intakes: nothing "matched" here
@@ -195,8 +197,10 @@ async def test_rerun_is_idempotent(matcher: Matcher) -> None:
     assert (third.imported, third.already_imported) == (1, 1)
     assert await load_of(matcher, "re-p1") == 3 and await load_of(matcher, "re-p2") == 3
     assert await active_units(matcher, "re-p1") == (2, 3)
-    imported = [e for e in await matcher.events("match") if e.type == "match.imported"]
-    assert len(imported) == 3
+    events = await matcher.events("match")
+    assert len([e for e in events if e.type == "match.imported"]) == 3
+    summaries = [e.parse(ev.CaseloadImported) for e in events if e.type == "match.caseload_imported"]
+    assert sorted((s.peer_id, s.matches) for s in summaries) == [("re-p1", 1), ("re-p1", 1), ("re-p2", 1)]
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await import_caseload(matcher, "re-1", more)
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "idempotency_key" in (info.value.details() or "")

@@ -4,16 +4,18 @@ The whole file is one optimistic transaction, like AcceptMatch: it WATCHes
 every named peer, their loads and the record of imported pairs, decides each
 row against them (``domain.caseload.plan_import``) and writes the matches,
 their request records, the loads, the ``match.imported`` events, the
-idempotency record and the audit record in one MULTI/EXEC. An accept (or
-another import) that changes one of those loads in between makes the EXEC
-fail and the import decide again on fresh loads, so no interleaving can
-over-fill a peer. A bad or over-filling row is left out on its own and
+idempotency record and the audit record in one MULTI/EXEC. Each peer who
+got matches also gets one ``match.caseload_imported``, the notifier's cue
+for a single generic notice. An accept (or another import) that changes
+one of those loads in between makes the EXEC fail and the import decide
+again on fresh loads, so no interleaving can over-fill a peer. A bad or over-filling row is left out on its own and
 reported by line and field; the others are imported (as ImportRoster does).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import UTC, datetime, time
 
 from alongside.api.matcher.v1 import events_pb2 as ev
@@ -54,6 +56,9 @@ class Caseload:
                 self._stage(tx, row)
             for peer_id, units in sorted(plan.added_load.items()):
                 store.add_load(tx.pipe, peer_id, units)
+            for peer_id, count in sorted(Counter(row.peer_id for row in plan.accepted).items()):
+                # One generic notice per peer (the notifier's), never one per old match.
+                emit(tx, "match.caseload_imported", ev.CaseloadImported(peer_id=peer_id, matches=count), peer_id)
             return _reply(plan, errors).SerializeToString()
 
         reply = parse_reply(pb.ImportCaseloadResponse, await self.ctx.uow.run(body, idempotency=key))
