@@ -344,3 +344,14 @@ async def test_each_import_leaves_an_audit_record(matcher: Matcher) -> None:
         await eventually(relayed, what="two ImportCaseload audit records")
     assert [(r.actor, r.outcome) for r in found] == [("test-admin", "OK"), ("test-admin", "OK")]
     assert all(b"au-ref-1" not in r.SerializeToString() for r in found)
+
+
+async def test_the_same_file_imported_twice_at_once_lands_once(matcher: Matcher) -> None:
+    peers = await roster_of(matcher, 20, capacity=10, prefix="tw-p")
+    csv = caseload_csv([(peers[n % 20], f"tw-ref-{n}", 1 + n % 2, "2026-07-01") for n in range(100)])
+    first, second = await asyncio.gather(import_caseload(matcher, "tw-1", csv), import_caseload(matcher, "tw-2", csv))
+    assert sorted([first.imported, second.imported]) == [0, 100]
+    assert sorted([first.already_imported, second.already_imported]) == [0, 100]
+    for p in peers:
+        count, units = await active_units(matcher, p)
+        assert count == 5 and units == await load_of(matcher, p) <= 10
