@@ -224,6 +224,7 @@ async def test_imported_matches_are_real_matches(matcher: Matcher) -> None:
         listed = await as_peer.ListAssignments(pb.ListAssignmentsRequest(peer_id="rm-p1"))
     (assignment,) = listed.assignments
     assert assignment.match_id == body.match_id and not assignment.disclosed
+    assert assignment.reason == "consent not given"
     assert not assignment.participant.participant_ref
     closed = await matcher.stub.CloseMatch(
         pb.CloseMatchRequest(idempotency_key="rm-close", match_id=body.match_id, reason=pb.CLOSE_REASON_COMPLETED)
