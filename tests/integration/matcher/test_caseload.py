@@ -22,6 +22,7 @@ from alongside.kit.testing.auth import TEST_AUTH, channel
 from alongside.kit.testing.wait import eventually
 from alongside.matcher.adapters.store import MatcherStore
 from alongside.matcher.bootstrap import build
+from alongside.matcher.service.stats_backfill import StatsBackfill
 from alongside.matcher.settings import MatcherSettings
 
 from .conftest import NOW, Matcher, intake, peer, upsert
@@ -356,3 +357,13 @@ async def test_the_same_file_imported_twice_at_once_lands_once(matcher: Matcher)
     for p in peers:
         count, units = await active_units(matcher, p)
         assert count == 5 and units == await load_of(matcher, p) <= 10
+
+
+async def test_the_dashboard_backfill_gives_an_imported_match_no_time_to_match(matcher: Matcher) -> None:
+    await upsert(matcher, peer("bk-p1", capacity=5))
+    await import_caseload(matcher, "bk-1", caseload_csv([("bk-p1", "bk-ref-1", 1, "2026-02-02")]))
+    store = store_of(matcher)
+    (match_id,) = await store.match_ids_of("bk-p1", 0, 10)
+    await store.r.delete(store.k.stats_matches)  # as a store from before the dashboard's facts
+    await StatsBackfill(store).once()
+    assert await store.r.hget(store.k.stats_matches, match_id) is None
