@@ -20,6 +20,7 @@ SUBJECTS: dict[int, str] = {
     npb.KIND_SESSION_CANCELLED: "A session has been cancelled",
     npb.KIND_SESSION_REMINDER: "Reminder: you have a session coming up",
     npb.KIND_MATCH_CLOSED: "An assignment has been closed",
+    npb.KIND_CASELOAD_IMPORTED: "Your caseload was added to Alongside",
 }
 
 

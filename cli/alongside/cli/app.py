@@ -9,6 +9,7 @@ import typer
 from alongside.cli import (
     batch,
     calendar,
+    caseload,
     console,
     demo,
     intake,
@@ -84,6 +85,7 @@ app.command("stats")(stats.stats)
 app.command("console")(console.console)
 app.command("login")(login.login)
 app.add_typer(roster.app, name="roster")
+app.add_typer(caseload.app, name="caseload")
 app.add_typer(intake.app, name="intake")
 app.add_typer(match.app, name="match")
 app.add_typer(participant.app, name="participant")

@@ -26,19 +26,20 @@ from alongside.notifier.domain.model import (
         ("alongside.session.cancelled", Kind.SESSION_CANCELLED),
         ("alongside.session.reminder_due", Kind.SESSION_REMINDER),
         ("alongside.match.closed", Kind.MATCH_CLOSED),
+        ("alongside.match.caseload_imported", Kind.CASELOAD_IMPORTED),
     ],
 )
 def test_each_notified_event_maps_to_its_kind(event_type: str, kind: Kind) -> None:
     assert kind_for_event(event_type) is kind
 
 
-@pytest.mark.parametrize("event_type", ["alongside.peer.updated", "match.declined", ""])
+@pytest.mark.parametrize("event_type", ["alongside.peer.updated", "match.declined", "match.imported", ""])
 def test_other_events_are_not_notified(event_type: str) -> None:
     assert kind_for_event(event_type) is None
 
 
 def test_every_kind_has_an_event() -> None:
-    kinds = {kind_for_event(e) for e in ("match.accepted", "match.closed")} | {
+    kinds = {kind_for_event(e) for e in ("match.accepted", "match.closed", "match.caseload_imported")} | {
         kind_for_event(f"session.{e}") for e in ("booked", "rescheduled", "cancelled", "reminder_due")
     }
     assert kinds == ALL_KINDS

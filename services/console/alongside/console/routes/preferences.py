@@ -27,6 +27,7 @@ KINDS = {
     "SESSION_CANCELLED": "Sessions cancelled",
     "SESSION_REMINDER": "Reminders",
     "MATCH_CLOSED": "Assignments closed",
+    "CASELOAD_IMPORTED": "Existing caseload added",
 }
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 # The notifier's field (after "preferences.") -> the form's.

@@ -86,6 +86,11 @@ class MatcherKeys:
         return self._key("finished")
 
     @property
+    def caseload_imported(self) -> str:
+        """Pair key (``domain.caseload.pair_key``, a digest) -> the match ImportCaseload made of it."""
+        return self._key("caseload-imported")
+
+    @property
     def erasures_pending(self) -> str:
         """Erasures whose stream scrub has not finished, scored by when they were committed."""
         return self._key("erasures-pending")
@@ -171,6 +176,13 @@ class MatcherStore:
         submitted, state = _parse(pb.SubmitMatchRequestRequest, raw[0]), _parse(pb.MatchRequest, raw[1])
         assert submitted is not None and state is not None
         return submitted, state
+
+    async def imported_pairs(self, pairs: list[str], via: Reader | None = None) -> frozenset[str]:
+        """Which of the pair keys an earlier ImportCaseload brought in."""
+        if not pairs:
+            return frozenset()
+        found = await (via or self.r).hmget(self.k.caseload_imported, pairs)
+        return frozenset(pair for pair, match_id in zip(pairs, found, strict=True) if match_id is not None)
 
     async def request_state(self, request_id: str) -> pb.MatchRequest | None:
         """The request's state alone: also an erased request's tombstone."""
@@ -317,6 +329,26 @@ class MatcherStore:
             else:
                 pipe.zrem(self.k.requests_in(status), member)
 
+    def put_imported(
+        self,
+        pipe: Pipeline,
+        pair: str,
+        match: pb.Match,
+        state: pb.MatchRequest,
+        submitted: pb.SubmitMatchRequestRequest,
+    ) -> None:
+        """An imported match and the request record that holds its participant
+        (so erasure and retention find it by reference). The request is no
+        intake: it joins neither the status lists nor the dashboard's intakes."""
+        self.put_match(pipe, match)
+        fields: dict[Any, Any] = {
+            "state": state.SerializeToString(deterministic=True),
+            "input": submitted.SerializeToString(deterministic=True),
+        }
+        pipe.hset(self.k.request(state.request_id), mapping=fields)
+        pipe.sadd(self.k.by_ref(submitted.participant.participant_ref), state.request_id)
+        pipe.hset(self.k.caseload_imported, pair, match.match_id)
+
     def put_finished(self, pipe: Pipeline, request_id: str, at_ms: int) -> None:
         pipe.zadd(self.k.finished, {request_id: at_ms})
 
@@ -340,7 +372,8 @@ class MatcherStore:
 
     def put_match(self, pipe: Pipeline, match: pb.Match) -> None:
         pipe.set(self.k.match(match.match_id), match.SerializeToString(deterministic=True))
-        pipe.hset(self.k.stats_matches, match.match_id, match_fact(match))
+        if not match.imported:  # the dashboard's time to match: an imported match had no intake here
+            pipe.hset(self.k.stats_matches, match.match_id, match_fact(match))
         pipe.zadd(self.k.matches_of(match.peer_id), {match.match_id: match.accepted_at.ToMilliseconds()})
 
     def put_batch(self, pipe: Pipeline, run: pb.BatchRun) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from alongside.kit.bounds import Bounds, Limit
 from alongside.matcher.domain.validation_rules import MAX_EXCLUDED, MAX_TAG_LENGTH, MAX_VALUES, MAX_WINDOWS
 from alongside.matcher.service.batch import MAX_BATCH
+from alongside.matcher.service.caseload import MAX_IMPORT_BYTES as CASELOAD_BYTES
 from alongside.matcher.service.queries import MAX_NAME_SEARCH
 
 M = "alongside.matcher.v1."
@@ -41,5 +42,7 @@ BOUNDS = Bounds(
         f"{M}ListPeersRequest.name_contains": Limit(size=MAX_NAME_SEARCH),
         # A roster of 20,000 rows fits; the server reads no request over 4 MiB.
         f"{M}ImportRosterRequest.csv": Limit(size=3 * 1024 * 1024),
+        # Existing caseloads: 10,000 rows of ids, acuity and a date fit in 1 MiB.
+        f"{M}ImportCaseloadRequest.csv": Limit(size=CASELOAD_BYTES),
     }
 )

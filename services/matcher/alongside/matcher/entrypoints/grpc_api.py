@@ -10,6 +10,7 @@ from alongside.api.matcher.v1 import matcher_pb2_grpc
 from alongside.kit.auth.policy import current_identity, require_own
 from alongside.matcher.policy_mappers import policy_out
 from alongside.matcher.service.batch import Batch
+from alongside.matcher.service.caseload import Caseload
 from alongside.matcher.service.disclosure import Disclosure
 from alongside.matcher.service.erasure import Erasures
 from alongside.matcher.service.intake import Intake, Rematch
@@ -36,6 +37,7 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
         self.roster, self.intake, self.queries, self.batch, self.rematch = roster, intake, queries, batch, rematch
         self.consent, self.erasures, self.stats = consent, erasures, stats
         self.requests = RequestList(queries.ctx)
+        self.caseload = Caseload(roster.ctx)
 
     async def UpsertPeer(self, request: pb.UpsertPeerRequest, context: Ctx) -> pb.UpsertPeerResponse:
         reply = await self.roster.upsert(request)
@@ -130,3 +132,5 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
 
     async def GetPolicy(self, request: pb.GetPolicyRequest, context: Ctx) -> pb.GetPolicyResponse:
         return pb.GetPolicyResponse(policy=policy_out(self.queries.ctx.policy))
+    async def ImportCaseload(self, request: pb.ImportCaseloadRequest, context: Ctx) -> pb.ImportCaseloadResponse:
+        return await self.caseload.import_caseload(request)

@@ -38,6 +38,8 @@ TABLE: dict[str, set[str]] = {
     "GetProgrammeStats": MANAGERS,
     # The programme's rules, no participant data: staff see what the matcher runs.
     "GetPolicy": STAFF,
+    # Existing caseloads: writes matches and loads for the whole programme.
+    "ImportCaseload": MANAGERS,
 }
 
 SERVICE = matcher_pb2.DESCRIPTOR.services_by_name["MatcherService"]
@@ -64,5 +66,6 @@ AUDITED = POLICY.methods(
         "EraseParticipant",
         "GetErasure",
         "GetProgrammeStats",
+        "ImportCaseload",
     )
 )

@@ -86,11 +86,13 @@ class StatsBackfill:
                     await pipe.watch(k.stats_matches)
                     raws: list[Any] = await pipe.mget([k.match(i) for i in ids])
                     have = await pipe.hmget(k.stats_matches, ids)
-                    found: dict[Any, Any] = {
-                        match_id: match_fact(_parse(pb.Match, raw))
+                    stored = {
+                        match_id: _parse(pb.Match, raw)
                         for match_id, raw, present in zip(ids, raws, have, strict=True)
                         if raw is not None and present is None
                     }
+                    # An imported match has no fact (``MatcherStore.put_match``): it had no intake here.
+                    found: dict[Any, Any] = {i: match_fact(m) for i, m in stored.items() if not m.imported}
                     pipe.multi()
                     if found:
                         pipe.hset(k.stats_matches, mapping=found)

@@ -21,6 +21,7 @@ class Kind(StrEnum):
     SESSION_CANCELLED = "session_cancelled"
     SESSION_REMINDER = "session_reminder"
     MATCH_CLOSED = "match_closed"
+    CASELOAD_IMPORTED = "caseload_imported"
 
 
 class Channel(StrEnum):
@@ -60,6 +61,8 @@ EVENT_KINDS: Mapping[str, Kind] = {
     "session.cancelled": Kind.SESSION_CANCELLED,
     "session.reminder_due": Kind.SESSION_REMINDER,
     "match.closed": Kind.MATCH_CLOSED,
+    # One summary per peer and caseload import; match.imported itself tells nobody.
+    "match.caseload_imported": Kind.CASELOAD_IMPORTED,
 }
 
 

@@ -102,6 +102,10 @@ TEMPLATES: Mapping[tuple[str, Kind], TemplateText] = {
         subject="An assignment has been closed",
         line="One of your assignments in Alongside has been closed.",
     ),
+    ("en", Kind.CASELOAD_IMPORTED): TemplateText(
+        subject="Your caseload was added to Alongside",
+        line="Participants you already support were added to your caseload in Alongside.",
+    ),
     ("es", Kind.ASSIGNMENT_NEW): TemplateText(
         subject="Tienes una nueva asignación en Alongside",
         line="Tienes una nueva asignación en Alongside.",
@@ -129,5 +133,9 @@ TEMPLATES: Mapping[tuple[str, Kind], TemplateText] = {
     ("es", Kind.MATCH_CLOSED): TemplateText(
         subject="Se ha cerrado una asignación",
         line="Se ha cerrado una de tus asignaciones en Alongside.",
+    ),
+    ("es", Kind.CASELOAD_IMPORTED): TemplateText(
+        subject="Tus casos se han añadido a Alongside",
+        line="Las personas a las que ya acompañas se han añadido a tus casos en Alongside.",
     ),
 }

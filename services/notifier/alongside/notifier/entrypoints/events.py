@@ -26,12 +26,14 @@ from alongside.notifier.domain.notification import Trigger
 
 CONSENT_REVOKED = "match.consent_revoked"
 PARTICIPANT_ERASED = "match.participant_erased"
-MATCH_EVENTS = ("match.accepted", "match.closed", CONSENT_REVOKED, PARTICIPANT_ERASED)
+CASELOAD_IMPORTED = "match.caseload_imported"
+MATCH_EVENTS = ("match.accepted", "match.closed", CONSENT_REVOKED, PARTICIPANT_ERASED, CASELOAD_IMPORTED)
 SESSION_EVENTS = ("session.booked", "session.rescheduled", "session.cancelled", "session.reminder_due")
 
 BODIES: dict[str, type[Message]] = {
     "match.accepted": match_events.MatchAccepted,
     "match.closed": match_events.MatchClosed,
+    CASELOAD_IMPORTED: match_events.CaseloadImported,
     "session.booked": session_events.SessionBooked,
     "session.rescheduled": session_events.SessionRescheduled,
     "session.cancelled": session_events.SessionCancelled,
