@@ -49,7 +49,8 @@ class ReplyCutter:
                 await asyncio.wait_for(self._server.wait_closed(), 2)
 
     def arm(self, marker: bytes, times: int = 1) -> None:
-        """Lose the reply to each of the next ``times`` requests that contain ``marker``."""
+        """Lose the reply to each of the next ``times`` requests that contain ``marker``
+        (within one read: fine for the small requests of a test)."""
         self._marker, self._armed = marker, times
 
     async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
@@ -79,8 +80,6 @@ class ReplyCutter:
         pumps = [asyncio.ensure_future(_quietly(upstream())), asyncio.ensure_future(_quietly(downstream()))]
         try:
             await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
-        except asyncio.CancelledError:
-            pass
         finally:
             for pump in pumps:
                 pump.cancel()
