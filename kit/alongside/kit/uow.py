@@ -130,7 +130,9 @@ class UnitOfWork:
     async def run_blind(self, body: Callable[[Tx], bytes], *, idempotency: Idempotency) -> bytes:
         """Like ``run`` for use cases that only write (they read nothing that
         another writer could change): one atomic function call, no WATCH round trips.
-        Every key written must share the idempotency record's hash tag."""
+        Every key written must share the idempotency record's hash tag, and the
+        response must be the call's own (it holds an id made for the call): a
+        replay that answers with it is this call's commit, re-sent."""
         pipe = self._r.pipeline(transaction=False)
         tx = Tx(pipe, self.outbox, started=True)
         response = body(tx)
@@ -142,7 +144,11 @@ class UnitOfWork:
             if result[1] != idempotency.fingerprint:
                 raise InvalidArgument("idempotency_key", "was already used for a different request")
             stored: bytes = result[2]
-            return stored  # a replay: its record is the call's own, written when it ends
+            if stored != response:
+                return stored  # another call's: a replay, whose record is its own, written when it ends
+            # This call's own commit: it ran, its reply was lost and the batch was
+            # re-sent (``PipelinedFunction``). Its record and events are in: as for
+            # a first answer, the record counts as written and the relay is told.
         audit.committed(record)
         await self.outbox.committed(tx.tags | ({idempotency.tag} if record else set()))
         return response

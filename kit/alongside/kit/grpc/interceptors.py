@@ -32,6 +32,8 @@ from alongside.kit.metrics import RpcMetrics
 
 log = get_logger("alongside.rpc")
 CORRELATION_HEADER = "x-correlation-id"
+# How long a refused call waits for its audit record once its deadline has passed.
+REFUSAL_RECORD_WAIT_S = 0.1
 Metadata = Sequence[tuple[str, Any]]
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     ConnectionError,
@@ -90,6 +92,17 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         if self._auditor is not None:
             await self._auditor.close(pending, code.name, response)
 
+    async def _close_refused(self, pending: Pending | None, code: grpc.StatusCode, until: float) -> None:
+        """A refused call's record, waited for while the call's deadline lasts
+        (at least ``REFUSAL_RECORD_WAIT_S``). Past that the call answers; the
+        record stays queued and the audit writer writes it when Redis lets it."""
+        wait = max(until - asyncio.get_running_loop().time(), REFUSAL_RECORD_WAIT_S)
+        try:
+            async with asyncio.timeout(wait):
+                await self._close(pending, code)
+        except TimeoutError:
+            log.warning("audit.record_late", code=code.name)
+
     def _done(self, method: str, code: grpc.StatusCode, started: float) -> None:
         """The call's log line and metrics (method and status only)."""
         seconds = time.perf_counter() - started
@@ -135,23 +148,25 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             binding = _bind(metadata, method)
             code = grpc.StatusCode.OK
             pending = self._open(method, request, metadata)
+            remaining = context.time_remaining()
+            budget = self._deadline if remaining is None else min(remaining, self._deadline)
+            until = asyncio.get_running_loop().time() + budget
             try:
-                remaining = context.time_remaining()
-                budget = self._deadline if remaining is None else min(remaining, self._deadline)
                 who = await self._authenticate(metadata)
                 if pending is not None:
                     pending.identity = who  # known to the audit record even if refused
                 self._permit(method, who, binding)
                 with self._deadlines.within(budget):
                     response = await behaviour(request, context)
-                await self._close(pending, code, response)
+                    # The record is part of the work: a hung Redis holds no call past its deadline.
+                    await self._close(pending, code, response)
                 return response
             except asyncio.CancelledError:
                 code = _gone(context)  # the client went away: no answer, no disclosure
                 raise
             except BaseException as exc:  # noqa: BLE001 - mapped, then re-raised as a status
                 code, message = _map(exc)
-                await self._close(pending, code)
+                await self._close_refused(pending, code, until)
                 await context.abort(code, message)
             finally:
                 self._done(method, code, started)

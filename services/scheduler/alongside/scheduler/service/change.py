@@ -117,7 +117,10 @@ class Change:
                 ignore=self.ignore,
             )
         outcome = await self.ctx.committer.run(self.commit)
-        if outcome.kind == "ok":
+        # A replay may be this very commit, re-sent after its reply was lost
+        # (``PipelinedFunction``): its entries are in the outbox, so tell the
+        # relay now rather than leave them to its next sweep.
+        if outcome.kind in ("ok", "replay"):
             await self.ctx.outbox.committed(self.commit.tags)
         return outcome
 
