@@ -2,7 +2,9 @@
 
 The container image's HEALTHCHECK and the Kubernetes exec probes (where the
 native ``grpc:`` probe cannot do TLS) run it. It asks the gRPC health service
-(``grpc.health.v1.Health/Check``, the server's overall status) at ``ADDR``
+(``grpc.health.v1.Health/Check``, the server's overall status, or
+``--service``'s: ``alongside.liveness`` answers SERVING whatever the
+dependencies) at ``ADDR``
 (``host:port``) and exits 0 when it answers SERVING, 1 otherwise, with one
 line on stderr saying why. An ``http://`` or ``https://`` ADDR is fetched
 instead (the console is HTTP): any 2xx or 3xx answer counts as serving.
@@ -57,7 +59,8 @@ def check_grpc(target: str, timeout: float, args: argparse.Namespace) -> str:
     else:
         channel = grpc.insecure_channel(target, options=options)
     with channel:
-        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=timeout)
+        request = health_pb2.HealthCheckRequest(service=args.service)
+        reply = health_pb2_grpc.HealthStub(channel).Check(request, timeout=timeout)
     return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
 
 
@@ -80,6 +83,7 @@ def check_http(url: str, timeout: float) -> str:
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m alongside.kit.probe", description=__doc__.splitlines()[0])
     parser.add_argument("addr", nargs="?", default="", help="host:port (gRPC health) or an http(s) URL")
+    parser.add_argument("--service", default="", help="health service to ask (default: the overall status)")
     parser.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for the answer")
     parser.add_argument("--tls-ca", default="", help="CA file that signed the server's certificate (TLS)")
     parser.add_argument("--tls-cert", default="", help="client certificate (mTLS)")

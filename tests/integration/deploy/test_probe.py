@@ -48,6 +48,8 @@ async def test_serving_service_passes_and_not_serving_fails(matcher: Child, own_
     await eventually(failing, timeout=20, interval=0.2, what="probe fails while Valkey is down")
     result = probe(target)
     assert "NOT_SERVING" in result.stderr
+    # Liveness is the process's, not its dependencies': no restart for a broker outage.
+    assert probe(target, "--service", "alongside.liveness").returncode == 0
     own_valkey.start()
     await eventually(serving, timeout=20, interval=0.2, what="probe passes again")
 
