@@ -6,7 +6,8 @@
 # file cannot hold: the primary's host name (the one the other Sentinels name,
 # else $INITIAL_PRIMARY), the name this Sentinel announces, and the
 # passwords, from $SECRETS_DIR/valkey-admin-password and valkey-peer-password
-# ($PORT, when set, is this Sentinel's port; $PRIMARY_PORT the primary's).
+# ($PORT and $BIND, when set, are this Sentinel's port and address;
+# $PRIMARY_PORT is the primary's).
 set -eu
 CONF_DIR=${CONF_DIR:-/etc/valkey}
 RUN_DIR=${RUN_DIR:-/run/valkey}
@@ -36,6 +37,7 @@ if [ ! -s "$RUN_DIR/sentinel.conf" ]; then
     echo "sentinel sentinel-pass $(secret peer)"
     echo "user peer on >$(secret peer) ~* &* +@all"
     if [ -n "${PORT:-}" ]; then echo "port $PORT"; fi
+    if [ -n "${BIND:-}" ]; then echo "bind $BIND"; fi
   } >> "$RUN_DIR/sentinel.conf"
 fi
 exec valkey-server "$RUN_DIR/sentinel.conf" --sentinel

@@ -10,7 +10,8 @@
 #     "always" (docs/topology.md), the admin login for replication, the name
 #     this server announces, and "replicaof" the current primary: the one the
 #     Sentinels name ($SENTINELS, host:port,...), else $INITIAL_PRIMARY
-#     (port $PRIMARY_PORT); $PORT, when set, is this server's port.
+#     (port $PRIMARY_PORT); $PORT and $BIND, when set, are this server's port
+#     and address (the tests use them).
 set -eu
 CONF_DIR=${CONF_DIR:-/etc/valkey}
 RUN_DIR=${RUN_DIR:-/run/valkey}
@@ -56,5 +57,6 @@ done
   echo "replica-announce-ip $ANNOUNCE_HOST"
   if [ "$primary" != "$ANNOUNCE_HOST" ]; then echo "replicaof $primary $PRIMARY_PORT"; fi
   if [ -n "${PORT:-}" ]; then echo "port $PORT"; fi
+  if [ -n "${BIND:-}" ]; then echo "bind $BIND"; fi
 } > "$RUN_DIR/valkey.conf"
 exec valkey-server "$RUN_DIR/valkey.conf"
