@@ -4,6 +4,7 @@
 #   docker run IMAGE alongside-matcher | alongside-scheduler | alongside-notifier
 #   docker run IMAGE alongside-console
 #   docker run IMAGE alongside streams provision --replicas 3
+# (`make run` and `make run-cluster` are for a clone: their test servers are not in the image.)
 #
 # The base is pinned by digest. python:3.11.10-slim-bookworm is the Python the
 # lock is tested on (3.11). The digest was NOT read from the registry here (no

@@ -68,3 +68,22 @@ def test_compose_mounts_the_folders_themselves() -> None:
         assert "../valkey:/etc/valkey:ro" in services[name]["volumes"], name
     passwords = set(re.findall(r"\$([A-Z]+)_NATS_PASSWORD", ACCOUNTS.read_text()))
     assert {f"nats-{user.lower()}-password" for user in passwords} == set(services["nats-1"]["secrets"])
+
+
+def _script_variables(script: str) -> set[str]:
+    return set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", (DEPLOY / "valkey" / script).read_text()))
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_valkey_containers_set_only_what_their_start_script_reads(overlay: str) -> None:
+    scripts = {"valkey": "start-valkey.sh", "sentinel": "start-sentinel.sh"}
+    for workload in (d for d in rendered(overlay) if d["kind"] == "StatefulSet"):
+        for container in workload["spec"]["template"]["spec"]["containers"]:
+            script = scripts[container["name"]]
+            assert container["command"] == ["/bin/sh", f"/etc/valkey/{script}"]
+            env = {e["name"] for e in container["env"]} - {"POD_NAME"}  # POD_NAME only expands into ANNOUNCE_HOST
+            assert env <= _script_variables(script), env - _script_variables(script)
+    for name, service in compose()["services"].items():
+        if name.startswith(("valkey-", "sentinel-")):
+            script = service["entrypoint"][-1].rsplit("/", 1)[-1]
+            assert set(service["environment"]) <= _script_variables(script), name
