@@ -49,6 +49,24 @@ def test_overlay_renders(overlay: str) -> None:
         named(docs, "Deployment", name)
         named(docs, "Service", name)
     assert {j["metadata"]["name"] for j in of_kind(docs, "Job")} == {"provision-streams", "provision-functions"}
+    assert not of_kind(docs, "Secret"), "Secrets are referenced, never shipped"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_secret_referenced_is_documented(overlay: str) -> None:
+    documented = (K8S / "README.md").read_text()
+    names = set()
+    for _, pod in pod_specs(rendered(overlay)):
+        names |= {v["secret"]["secretName"] for v in pod.get("volumes", []) if "secret" in v}
+        for container in pod["containers"]:
+            sources = [e.get("valueFrom", {}) for e in container.get("env", [])]
+            names |= {source["secretKeyRef"]["name"] for source in sources if "secretKeyRef" in source}
+    assert names
+    for name in names:
+        generic = name
+        for service in SERVICE_SETTINGS:
+            generic = generic.replace(f"{service}-", "<service>-") if name.startswith(service) else generic
+        assert f"`{name}`" in documented or f"`{generic}`" in documented, f"{name} is not in deploy/k8s/README.md"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
