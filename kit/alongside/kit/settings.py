@@ -13,6 +13,7 @@ import os
 import types
 import typing
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit
 
@@ -30,21 +31,34 @@ def read_fields(
     cls: type[Any], source: Mapping[str, str], overrides: Mapping[str, Any], skip: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """The values of dataclass ``cls``'s fields: ``overrides``, else variable
-    ``FIELD`` of ``source`` parsed to the field's type; a field without a
-    default that neither gives is ``ConfigError``. Fields in ``skip`` are left out."""
+    ``FIELD`` of ``source`` parsed to the field's type, else the contents of the
+    file that ``FIELD_FILE`` names (a secret mounted by compose or Kubernetes;
+    surrounding whitespace dropped); a field without a default that none gives
+    is ``ConfigError``. Fields in ``skip`` are left out."""
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
     for field in dataclasses.fields(cls):
         name = field.name.upper()
         if field.name in skip:
             continue
+        if name in source and f"{name}_FILE" in source:
+            raise ConfigError(f"set {name} or {name}_FILE, not both")
         if field.name in overrides:
             values[field.name] = overrides[field.name]
         elif name in source:
             values[field.name] = _parse(name, source[name], hints[field.name])
+        elif f"{name}_FILE" in source:
+            values[field.name] = _parse(name, _read_file(f"{name}_FILE", source[f"{name}_FILE"]), hints[field.name])
         elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
             raise ConfigError(f"{name} is required but not set")
     return values
+
+
+def _read_file(variable: str, path: str) -> str:
+    try:
+        return Path(path).read_text().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{variable}: cannot read it ({type(exc).__name__})") from None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from alongside.kit.settings import ConfigError, Settings
@@ -59,3 +61,27 @@ def test_sentinels_and_durability_are_read_from_env() -> None:
     assert (d.min_replicas, d.timeout_ms, d.aof) == (1, 1000, True)
     assert d.command() == ("WAITAOF", 1, 1, 1000)
     assert Settings.from_env({**AUTH_ENV, "SERVICE_NAME": "x"}).durability().min_replicas == 0
+
+
+def test_a_setting_may_come_from_a_file(tmp_path: Path) -> None:
+    """FIELD_FILE names a file holding the value (compose and Kubernetes secrets):
+    a URL with a password never has to sit in the environment or a manifest."""
+    url = tmp_path / "nats-url"
+    url.write_text("nats://matcher:s3cret@nats-1:4222,nats://matcher:s3cret@nats-2:4222\n")
+    secret = tmp_path / "hs256"
+    secret.write_text("x" * 40)
+    s = Settings.from_env({"SERVICE_NAME": "m", "NATS_URL_FILE": str(url), "AUTH_HS256_SECRET_FILE": str(secret)})
+    assert s.nats_url == "nats://matcher:s3cret@nats-1:4222,nats://matcher:s3cret@nats-2:4222"
+    assert s.auth_hs256_secret == "x" * 40
+
+
+def test_a_file_setting_is_checked_like_the_variable(tmp_path: Path) -> None:
+    bad = tmp_path / "url"
+    bad.write_text("http://wrong")
+    with pytest.raises(ConfigError, match="NATS_URL must be a URL"):
+        Settings.from_env({**AUTH_ENV, "SERVICE_NAME": "m", "NATS_URL_FILE": str(bad)})
+    with pytest.raises(ConfigError, match="NATS_URL_FILE: cannot read it") as caught:
+        Settings.from_env({**AUTH_ENV, "SERVICE_NAME": "m", "NATS_URL_FILE": str(tmp_path / "missing")})
+    assert str(tmp_path) not in str(caught.value)
+    with pytest.raises(ConfigError, match="set NATS_URL or NATS_URL_FILE, not both"):
+        Settings.from_env({**AUTH_ENV, "SERVICE_NAME": "m", "NATS_URL": "nats://h:1", "NATS_URL_FILE": str(bad)})

@@ -55,6 +55,13 @@ def create_server(
     return server, port
 
 
+# A health "service" that answers SERVING for as long as the process answers
+# at all, whatever its dependencies: the liveness probe's. The overall status
+# ("") follows Redis and NATS and is for readiness: a broker outage should
+# take replicas out of the load balancer, not restart them all.
+LIVENESS = "alongside.liveness"
+
+
 def stack_health_name(stack_id: str) -> str:
     """The health "service" a server started by ``make run`` answers for its stack id."""
     return f"alongside.stack.{stack_id}"
@@ -70,6 +77,8 @@ class Health:
         self.serving: bool | None = None
 
     async def set(self, serving: bool) -> None:
+        if self.serving is None:
+            await self.servicer.set(LIVENESS, SERVING)
         if serving == self.serving:
             return
         self.serving = serving

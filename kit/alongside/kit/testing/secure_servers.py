@@ -46,7 +46,19 @@ class SecureNatsServer(NatsServer):
         # folder and fsync policy are for production disks).
         variables = "".join(f'{user.upper()}_NATS_PASSWORD: "{pw}"\n' for user, pw in self.passwords.items())
         store = self.root / "jetstream"
-        return f'{variables}\n{self._config.read_text()}\njetstream {{ store_dir: "{store}" }}\n'
+        return f'{variables}\n{self._inline(self._config)}\njetstream {{ store_dir: "{store}" }}\n'
+
+    def _inline(self, config: Path) -> str:
+        """``config`` with each ``include <file>`` replaced by that file (relative
+        to ``config``), as the server would read it from the deployment's folder."""
+        lines = []
+        for line in config.read_text().splitlines():
+            words = line.split()
+            if len(words) == 2 and words[0] == "include":
+                lines.append(self._inline(config.parent / words[1].strip("\"';")))
+            else:
+                lines.append(line)
+        return "\n".join(lines)
 
 
 # Each service's logical database in deploy/valkey/users.acl (Valkey 9.1+).
