@@ -11,7 +11,7 @@ READY  := $(VENV)/.installed
 PROTOS := $(shell find protos -name '*.proto')
 PYTEST_ARGS ?=
 
-.PHONY: all run run-cluster chaos demo test test-unit test-slow fuzz lint protos bench clean browser kustomize screenshots
+.PHONY: all run run-cluster chaos demo test test-unit test-slow fuzz lint protos bench clean browser screenshots
 
 all: test
 
@@ -56,25 +56,14 @@ browser:
 		apt-get update && apt-get install -y chromium; \
 	fi
 
-# The deployment tests (tests/unit/deploy) render deploy/k8s with kustomize v4+:
-# kubectl's own (kubectl kustomize), or a kustomize binary. Install kubectl with
-# apt-get when neither is there (never skip those tests: without it they fail).
-kustomize:
-	@if ! command -v kustomize >/dev/null && ! command -v kubectl >/dev/null; then \
-		echo "kubectl is missing: installing it for the deployment tests (kubectl kustomize)"; \
-		apt-get update && apt-get install -y kubectl || { \
-			echo "no kubectl package here (Debian's kubernetes-client is too old): add the Kubernetes"; \
-			echo "apt repository (pkgs.k8s.io) or put kustomize v4+ on PATH"; exit 1; }; \
-	fi
-
-test: $(READY) browser kustomize
+test: $(READY) browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # Refresh the console's screenshots in docs/console (the browser tests take them).
 screenshots: $(READY) browser
 	ALONGSIDE_SCREENSHOTS=$(CURDIR)/docs/console $(BIN)/python -m pytest -q tests/e2e/console $(PYTEST_ARGS)
 
-test-unit: $(READY) kustomize
+test-unit: $(READY)
 	$(BIN)/python -m pytest -q tests/unit $(PYTEST_ARGS)
 
 # Tests whose fault must last minutes (marked long: a NATS outage past two minutes); not in make test.

