@@ -19,10 +19,7 @@ server. ``alongside`` is the real CLI of this checkout.
 from __future__ import annotations
 
 import os
-import re
-import subprocess
-import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -39,16 +36,7 @@ from alongside.matcher.bootstrap import build
 from alongside.matcher.settings import MatcherSettings
 
 from ..matcher.conftest import NOW, intake, peer
-
-RUNBOOK = Path(__file__).resolve().parents[3] / "docs" / "operations.md"
-BLOCK = re.compile(r"<!-- tested: (?P<name>[\w-]+) -->\n```sh\n(?P<body>.*?)```", re.S)
-SHIM = Path(__file__).with_name("valkey_cli.py")
-
-
-def runbook_block(name: str) -> str:
-    blocks = {m["name"]: m["body"] for m in BLOCK.finditer(RUNBOOK.read_text())}
-    assert name in blocks, f"docs/operations.md has no block marked <!-- tested: {name} -->"
-    return blocks[name]
+from .runbook import run, shell_env
 
 
 class DeployedValkey(ValkeyServer):
@@ -66,35 +54,8 @@ class DeployedValkey(ValkeyServer):
 
 
 @pytest.fixture
-def shell(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """The environment the blocks run in: valkey-cli (the stand-in), the real
-    alongside CLI, no user config or stack of a developer's to find."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    cli = bin_dir / "valkey-cli"
-    cli.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{SHIM}" "$@"\n')
-    cli.chmod(0o755)
-    home = tmp_path / "home"
-    home.mkdir()
-    yield {
-        "PATH": f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin",
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "BACKUP": str(tmp_path / "backup"),
-    }
-
-
-def run(name: str, env: dict[str, str], cwd: Path) -> str:
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", runbook_block(name)],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, f"runbook block {name} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
+def shell(tmp_path: Path) -> dict[str, str]:
+    return {**shell_env(tmp_path), "BACKUP": str(tmp_path / "backup")}
 
 
 @asynccontextmanager
