@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from alongside.cli.app import app
 from alongside.kit.events.snapshots import DATA_FILE, META_FILE
 from alongside.kit.events.streams import CATALOGUE, provision, stream_name
+from alongside.kit.testing.cluster import NatsCluster
 from alongside.kit.testing.servers import NatsServer
 
 AUDIT = next(s for s in CATALOGUE if s.name == "AUDIT")
@@ -106,3 +107,25 @@ def test_a_missing_stream_is_named(own_nats: NatsServer, tmp_path: Path) -> None
 def test_an_unreachable_nats_is_reported(unused_tcp_port: int, tmp_path: Path) -> None:
     code, output = cli(f"nats://127.0.0.1:{unused_tcp_port}", "backup", "--to", str(tmp_path / "b"))
     assert code == 3 and "cannot reach NATS" in output
+
+
+async def test_a_single_server_backup_restores_onto_a_three_node_cluster_as_r3(
+    own_nats: NatsServer, nc: Client, nats_cluster: NatsCluster, namespace: str, tmp_path: Path
+) -> None:
+    js = nc.jetstream()
+    await provision(js, namespace)
+    audit = stream_name(namespace, AUDIT)
+    for i in range(50):
+        await js.publish(f"{namespace}.audit.matcher", f"record {i}".encode())
+    code, output = await asyncio.to_thread(cli, own_nats.url, "backup", "--to", str(tmp_path), "--stream", audit)
+    assert code == 0, output
+
+    code, output = await asyncio.to_thread(cli, nats_cluster.url, "restore", "--from", str(tmp_path), "--replicas", "3")
+    assert code == 0, output
+    other = await nats.connect(nats_cluster.url.split(","))
+    try:
+        info = await other.jetstream().stream_info(audit)
+        assert (info.config.num_replicas, info.state.messages) == (3, 50)
+        assert info.cluster is not None and len(info.cluster.replicas or []) == 2
+    finally:
+        await other.close()
