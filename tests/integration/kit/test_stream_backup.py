@@ -18,13 +18,15 @@ from alongside.cli.app import app
 from alongside.kit.events.snapshots import DATA_FILE, META_FILE
 from alongside.kit.events.streams import CATALOGUE, provision, stream_name
 from alongside.kit.testing.cluster import NatsCluster
+from alongside.kit.testing.secure_servers import SecureNatsServer
 from alongside.kit.testing.servers import NatsServer
 
 AUDIT = next(s for s in CATALOGUE if s.name == "AUDIT")
+DEPLOY_NATS = Path(__file__).resolve().parents[3] / "deploy" / "nats" / "nats-server.conf"
 
 
-def cli(nats_url: str, *args: str) -> tuple[int, str]:
-    env = {"NATS_URL": nats_url, "NAMESPACE": None, "ALONGSIDE_TIMEOUT": "10"}
+def cli(nats_url: str, *args: str, timeout_s: float = 10) -> tuple[int, str]:
+    env = {"NATS_URL": nats_url, "NAMESPACE": None, "ALONGSIDE_TIMEOUT": str(timeout_s)}
     result = CliRunner().invoke(app, ["--json", "streams", *args], env=env)
     return result.exit_code, result.output
 
@@ -129,3 +131,25 @@ async def test_a_single_server_backup_restores_onto_a_three_node_cluster_as_r3(
         assert info.cluster is not None and len(info.cluster.replicas or []) == 2
     finally:
         await other.close()
+
+
+def test_only_the_operator_may_take_or_restore_a_snapshot(tmp_path: Path) -> None:
+    """With deploy/nats/nats-server.conf: a service's user is refused both, the admin is not."""
+    users = ("matcher", "scheduler", "notifier", "admin")
+    server = SecureNatsServer(DEPLOY_NATS, {user: f"{user}-{'p' * 32}" for user in users})
+    server.start()
+    admin, matcher = server.url_for("admin"), server.url_for("matcher")
+    folder = tmp_path / "ok"
+    try:
+        assert cli(admin, "provision", "--namespace", "alongside")[0] == 0
+        # The broker drops a request the user may not publish: the CLI gives up after its timeout.
+        code, output = cli(matcher, "backup", "--to", str(tmp_path / "no"), "--stream", "ALONGSIDE_AUDIT", timeout_s=2)
+        assert code == 1 and "ALONGSIDE_AUDIT" in output and "admin" in output
+        code, output = cli(admin, "backup", "--to", str(folder), "--stream", "ALONGSIDE_MATCH")
+        assert code == 0, output
+        code, output = cli(matcher, "restore", "--from", str(folder), timeout_s=2)
+        assert code == 1 and "admin" in output
+        code, output = cli(admin, "restore", "--from", str(folder))  # the admin may, where the stream is gone
+        assert code == 1 and "already in use" in output
+    finally:
+        server.close()
