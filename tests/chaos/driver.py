@@ -329,10 +329,24 @@ async def reconcile(journey: Journey, topo: Topology, tally: Tally) -> tuple[lis
     """From the stores, after the system settles: (lost, doubled, inconsistent) descriptions."""
     api, retried, lost, doubled = journey.api, journey.retried, [], []
     per_peer = Counter(peer for peer, _ in tally.matches)
+
+    async def found(call: Callable[[], Awaitable[Any]]) -> Any:
+        """The answer, or None when the store has no such thing."""
+        try:
+            return await retried("matcher", call)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise
+
     for _, match_id in tally.matches:
-        get = partial(api.matcher("intake").GetMatch, mpb.GetMatchRequest(match_id=match_id))
-        if (await retried("matcher", get)).match.match_id != match_id:
+        got = await found(partial(api.matcher("intake").GetMatch, mpb.GetMatchRequest(match_id=match_id)))
+        if got is None or got.match.match_id != match_id:
             lost.append(f"match {match_id}")
+    for request_id in tally.submitted:
+        got = await found(partial(api.matcher("intake").GetIntake, mpb.GetIntakeRequest(request_id=request_id)))
+        if got is None or got.request.request_id != request_id:
+            lost.append(f"request {request_id}")
 
     async def sessions_of(peer_id: str) -> dict[str, list[spb.Session]]:
         by_match: dict[str, list[spb.Session]] = defaultdict(list)
