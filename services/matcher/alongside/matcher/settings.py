@@ -20,6 +20,10 @@ class MatcherSettings(Settings):
     batch_time_limit_seconds: float = 10.0
     batch_urgency_weight: float = 5.0
     batch_wait_weight_per_week: float = 1.0
+    # A pair is available only if a session fits every week for this many
+    # weeks from today, across both zones' clock changes (docs/matcher.md);
+    # 0 checks today's offsets only.
+    engagement_horizon_weeks: int = 26
     # Re-shortlist at most this many waiting requests after capacity frees up.
     rematch_limit: int = 500
     # Erasure (docs/matcher.md). Whether the programme erases a participant
@@ -41,6 +45,8 @@ class MatcherSettings(Settings):
             raise ConfigError("SHORTLIST_SIZE must be between 1 and 50")
         if self.batch_time_limit_seconds <= 0:
             raise ConfigError("BATCH_TIME_LIMIT_SECONDS must be positive")
+        if not 0 <= self.engagement_horizon_weeks <= 104:
+            raise ConfigError("ENGAGEMENT_HORIZON_WEEKS must be between 0 and 104")
         if self.rematch_limit < 0:
             raise ConfigError("REMATCH_LIMIT must not be negative")
         if self.retention_days < 0:

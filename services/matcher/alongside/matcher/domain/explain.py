@@ -8,7 +8,9 @@ sees what was weighed. Met requirements come first, from ``explain_required``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from operator import attrgetter
+from zoneinfo import ZoneInfo
 
 from alongside.matcher.domain import labels
 from alongside.matcher.domain.availability import SLOT_MINUTES
@@ -130,9 +132,27 @@ def _continuity(ix: RosterIndex, q: Query, i: int) -> Phrase:
 
 
 def _availability(ix: RosterIndex, q: Query, i: int) -> Phrase:
-    slots = (q.week.bits[i] & q.mine.bits).bit_count()
-    duration = Arg("duration", (labels.duration(slots * SLOT_MINUTES),), "text")
-    return Phrase("Available together {duration} a week", (duration,))
+    """The time shared each week, and when a clock change makes it shrink or grow."""
+    steps: list[tuple[datetime, int]] = []
+    for stretch, mine in zip(q.stretches, q.mines, strict=True):
+        slots = (stretch.week.bits[i] & mine.bits).bit_count()
+        if not steps or steps[-1][1] != slots:
+            steps.append((stretch.start, slots))
+    template, args = "Available together {duration} a week", [_minutes("duration", steps[0][1])]
+    zone, year = ZoneInfo(q.request.participant.time_zone), steps[0][0].year
+    for n, (start, slots) in enumerate(steps[1:], 1):
+        template += f" until {{until{n}}}, then {{then{n}}}"
+        args += [Arg(f"until{n}", (_day(start.astimezone(zone), year),), "text"), _minutes(f"then{n}", slots)]
+    return Phrase(template, tuple(args))
+
+
+def _minutes(name: str, slots: int) -> Arg:
+    return Arg(name, (labels.duration(slots * SLOT_MINUTES),), "text")
+
+
+def _day(local: datetime, year: int) -> str:
+    """'14 March', with the year when it is not this one."""
+    return f"{local.day} {local:%B}" + ("" if local.year == year else f" {local.year}")
 
 
 def _balance(ix: RosterIndex, q: Query, i: int) -> Phrase:

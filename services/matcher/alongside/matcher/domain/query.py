@@ -1,31 +1,47 @@
 """A match request prepared once against a roster index.
 
 Everything the hard constraints and soft criteria share (the participant's
-UTC slots for the reference week, the blocked peers, the loads in force) is
-computed here, once per request, so each check stays a few array operations.
+UTC slots in each regime of the engagement horizon, the blocked peers, the
+loads in force) is computed here, once per request, so each check stays a
+few array operations.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from alongside.matcher.domain import availability as av
 from alongside.matcher.domain.model import MatchRequest, Preference
-from alongside.matcher.domain.roster_index import PeerWeek, RosterIndex
+from alongside.matcher.domain.roster_index import DEFAULT_HORIZON, PeerWeek, RosterIndex, Stretch
 from alongside.matcher.domain.tag_matrix import IntArray
 
 
 @dataclass(frozen=True)
 class Query:
-    """One request against one roster, for the week containing ``now``."""
+    """One request against one roster, over the engagement horizon from ``now``.
+
+    ``stretches[k]`` and ``mines[k]`` are the peers' and the participant's
+    weeks in the k-th regime (no clock change in either zone); the first is
+    the one in force now.
+    """
 
     request: MatchRequest
     blocked: frozenset[str]
-    week: PeerWeek
-    mine: av.Mine
+    stretches: tuple[Stretch, ...]
+    mines: tuple[av.Mine, ...]
     loads: IntArray
     free: IntArray  # capacity minus load, per peer
+
+    @property
+    def week(self) -> PeerWeek:
+        """The peers' week in force now."""
+        return self.stretches[0].week
+
+    @property
+    def mine(self) -> av.Mine:
+        """The participant's week in force now."""
+        return self.mines[0]
 
     @property
     def interpreter(self) -> bool:
@@ -54,22 +70,19 @@ def compile_query(
     now: datetime,
     declined: frozenset[str] = frozenset(),
     loads: IntArray | None = None,
+    horizon: timedelta = DEFAULT_HORIZON,
 ) -> Query:
     """Prepare ``request``; ``loads`` overrides the index's loads for this query."""
-    week = index.week(now)
     participant = request.participant
-    mine = av.participant_week(
-        participant.availability,
-        participant.time_zone,
-        week.start,
-        av.session_slots(request.session_minutes),
-    )
+    stretches = index.engagement(now, participant.time_zone, horizon).stretches
+    length = av.session_slots(request.session_minutes)
+    mines = tuple(av.participant_week(participant.availability, s.offset, length) for s in stretches)
     loads = index.loads if loads is None else loads
     return Query(
         request=request,
         blocked=request.excluded_peer_ids | declined,
-        week=week,
-        mine=mine,
+        stretches=stretches,
+        mines=mines,
         loads=loads,
         free=index.capacity - loads,
     )

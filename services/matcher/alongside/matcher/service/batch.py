@@ -225,6 +225,7 @@ class Batch:
                         now=now,
                         declined=declined,
                         loads=snap.loads,
+                        horizon=self.ctx.horizon,
                     )
                     _fill(proposal, why)
 
@@ -284,7 +285,10 @@ class Batch:
         run = pb.BatchRun(batch_id=batch_id)
         now = self.ctx.clock()
         declined = {s.request_id: frozenset(s.declined_peer_ids) for s in states}
-        pm = pair_matrices(snap.index, domains, weights=self.ctx.weights, now=now, declined=declined, loads=snap.loads)
+        pm = pair_matrices(
+            snap.index, domains, weights=self.ctx.weights, now=now, declined=declined, loads=snap.loads,
+            horizon=self.ctx.horizon,
+        )
         settings = self.ctx.settings
         waited_weeks = np.array([(now - s.created_at.ToDatetime(tzinfo=now.tzinfo)).days / 7 for s in states])
         priority = settings.batch_urgency_weight * np.array(
@@ -334,6 +338,7 @@ class Batch:
                 now=now,
                 declined=declined[pm.request_ids[i]],
                 loads=snap.loads,
+                horizon=self.ctx.horizon,
             )
             _fill(proposal, why)
         run.objective, run.bound, run.gap = result.objective, result.bound, result.gap

@@ -42,6 +42,7 @@ class Intake:
             now=self.ctx.clock(),
             declined=declined,
             loads=snap.loads,
+            horizon=self.ctx.horizon,
         )
 
     async def submit(self, req: pb.SubmitMatchRequestRequest) -> pb.SubmitMatchRequestResponse:
@@ -162,7 +163,8 @@ class Intake:
         return reply
 
     def _check_pair(self, index: RosterIndex, request: MatchRequest) -> None:
-        result = shortlist(index, request, k=1, weights=self.ctx.weights, now=self.ctx.clock())
+        now, horizon = self.ctx.clock(), self.ctx.horizon
+        result = shortlist(index, request, k=1, weights=self.ctx.weights, now=now, horizon=horizon)
         if not result.candidates:
             summary = result.reason.summary if result.reason else "the peer does not fit this request"
             raise FailedPrecondition(f"cannot accept: {summary}")
