@@ -7,8 +7,9 @@ regimes between December and June (Phoenix keeps its offset, Chicago moves
 on the second Sunday of March); New York and London have three in spring,
 as their changes fall weeks apart.
 
-The matcher ANDs one week of slots per regime, and the scheduler names the
-change that breaks a weekly series; both take the regimes from here. Pure:
+The matcher checks one week of slots per regime (and per week holding a
+change) and explains the overlap per regime; the scheduler names the
+change that breaks a weekly series; both take the changes from here. Pure:
 no I/O, only ``zoneinfo``.
 
 zoneinfo does not expose its transition table, so changes are found by

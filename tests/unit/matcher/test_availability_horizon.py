@@ -161,3 +161,23 @@ def test_the_horizon_setting_is_checked_at_start_up() -> None:
     assert MatcherSettings.from_env({"ENGAGEMENT_HORIZON_WEEKS": "0"}, **TEST_AUTH).engagement_horizon_weeks == 0
     with pytest.raises(ConfigError, match="ENGAGEMENT_HORIZON_WEEKS"):
         MatcherSettings.from_env({"ENGAGEMENT_HORIZON_WEEKS": "105"}, **TEST_AUTH)
+
+
+def test_zones_that_change_the_same_night_stay_available() -> None:
+    # New York moves at 07:00 UTC and Chicago at 08:00 UTC on 14 March: for that hour they are two hours
+    # apart, which no weekly session feels. Monday 09:00 in New York is 08:00 in Chicago all year.
+    assert available((hours(MON, 9, 10),), "America/New_York", (hours(MON, 8, 9),), "America/Chicago", 60)
+
+
+def test_a_window_across_a_change_keeps_its_real_hours() -> None:
+    from alongside.matcher.domain import availability as av
+
+    week = av.week_start(datetime(2026, 3, 4, tzinfo=UTC))  # Sunday 8 March 2026: US clocks go forward
+    plan = av.week_plan("America/New_York", week)
+    change = (6 * 24 + 7) * 4  # Sunday 07:00 UTC, in slots
+    assert plan == ((-300, 0, change), (-240, change, av.SLOTS_PER_WEEK))
+    # 01:00 EST (06:00 UTC) to 04:00 EDT (08:00 UTC): two real hours.
+    sunday = SUN * av.MINUTES_PER_DAY
+    bits = av.plan_bits((hours(SUN, 1, 4),), plan)
+    assert bits == av.slot_bits((hours(SUN, 1, 3),), -300)  # 06:00-08:00 UTC
+    assert bits.bit_count() * av.SLOT_MINUTES == 120 and (bits >> ((sunday + 6 * 60) // 15)) & 1

@@ -1,7 +1,7 @@
 """Weekly availability: one contiguous session-long overlap, in UTC.
 
-These pin the week's arithmetic with a zero engagement horizon (the offsets
-of today only); test_availability_horizon covers clock changes over it.
+These pin the week's arithmetic with a zero engagement horizon (the week of
+now only); test_availability_horizon covers clock changes over it.
 """
 
 from __future__ import annotations

@@ -66,17 +66,20 @@ def test_the_engagement_is_kept_for_the_day_and_weeks_are_shared_between_zones()
     first = index.engagement(morning, "America/Phoenix")
     assert index.engagement(morning + timedelta(hours=23), "America/Phoenix") is first
     assert index.engagement(morning + timedelta(days=1), "America/Phoenix") is not first
-    # Chicago changes on 14 March, London on 28 March; Phoenix never.
-    assert [s.start.date().isoformat() for s in first.stretches] == ["2026-12-06", "2027-03-14", "2027-03-28"]
+    # Chicago changes on Sunday 14 March, London on Sunday 28 March, Phoenix never: this week stands for
+    # every week until the one of 14 March, which differs on its Sunday; then a week of each kind again.
+    mondays = ["2026-11-30", "2027-03-08", "2027-03-15", "2027-03-22", "2027-03-29"]
+    assert [s.start.date().isoformat() for s in first.stretches] == mondays
     # A participant zone adds no peers' week of its own: Phoenix and UTC see the same ones.
     weeks = [s.week for s in index.engagement(morning, "UTC").stretches]
     assert all(a is b for a, b in zip(weeks, [s.week for s in first.stretches], strict=True))
     new_york = datetime(2026, 12, 6, 20, 0, tzinfo=ZoneInfo("America/New_York"))  # already 7 December in UTC
-    assert index.engagement(new_york, "America/Phoenix").stretches[0].start == datetime(2026, 12, 7, tzinfo=UTC)
+    assert index.engagement(new_york, "America/Phoenix").start == datetime(2026, 12, 7, tzinfo=UTC)
+    assert len(index.engagement(morning, "UTC", timedelta(0)).stretches) == 1  # this week only
 
 
 def test_participant_week_keeps_only_the_words_in_use() -> None:
-    mine = av.participant_week((WeeklyWindow(0, 9 * 60, 10 * 60),), 0, 2)
+    mine = av.participant_week((WeeklyWindow(0, 9 * 60, 10 * 60),), ((0, 0, av.SLOTS_PER_WEEK),), 2)
     full = av.to_words(mine.bits)
     assert mine.used.tolist() == np.flatnonzero(full).tolist()
     assert mine.words[:, 0].tolist() == full[mine.used].tolist()

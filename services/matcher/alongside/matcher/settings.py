@@ -22,7 +22,7 @@ class MatcherSettings(Settings):
     batch_wait_weight_per_week: float = 1.0
     # A pair is available only if a session fits every week for this many
     # weeks from today, across both zones' clock changes (docs/matcher.md);
-    # 0 checks today's offsets only.
+    # 0 checks the week of today only.
     engagement_horizon_weeks: int = 26
     # Re-shortlist at most this many waiting requests after capacity frees up.
     rematch_limit: int = 500

@@ -4,13 +4,15 @@ A week is 672 slots of 15 minutes, counted from Monday 00:00 UTC. Every
 IANA offset in use is a multiple of 15 minutes, so the grid loses nothing
 to time zones.
 
-Clock changes: a party's week is built for one UTC offset, the offset of
-one *regime* (a stretch in which neither zone changes its clocks; see
-``alongside.kit.clock_changes``). The roster index builds one week per
-regime of the engagement horizon and a pair must overlap in every one, so
-a match that works in December but not after the second Sunday of March is
-never offered. A window that crosses the week's end wraps to its start, as
-a weekly routine does.
+Clock changes: a party's week follows a *plan*, the zone's UTC offsets
+over one calendar week (``week_plan``: one piece in most weeks, two in a
+week with a clock change, found by ``alongside.kit.clock_changes``). Each
+local window is placed at the offset in force at its slots, so on a change
+day a window 01:00-04:00 covers the two or four real hours it has. The
+roster index builds one week per distinct plan over the engagement horizon
+and a pair must overlap in every one, so a match that works in December but
+not after the second Sunday of March is never offered. A window that
+crosses the week's end wraps to its start, as a weekly routine does.
 
 Windows that do not start or end on a quarter hour are rounded inwards, so
 overlap is never overstated.
@@ -23,11 +25,14 @@ uint64 matrix, so one participant is compared with every peer at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 
+from alongside.kit.clock_changes import offset_changes, offset_minutes
+from alongside.kit.errors import InvalidArgument
 from alongside.matcher.domain.model import WeeklyWindow
 
 SLOT_MINUTES = 15
@@ -41,6 +46,42 @@ BoolArray = npt.NDArray[np.bool_]
 Words = npt.NDArray[np.uint64]
 Indices = npt.NDArray[np.intp]
 FULL_WEEK = (1 << SLOTS_PER_WEEK) - 1
+ONE_WEEK = timedelta(weeks=1)
+SLOT = timedelta(minutes=SLOT_MINUTES)
+# A zone's offsets over one UTC week: (offset in minutes east, first slot, end slot) pieces in time order.
+Plan = tuple[tuple[int, int, int], ...]
+
+
+def week_start(now: datetime) -> datetime:
+    """Monday 00:00 UTC of the week containing ``now`` (which must be aware)."""
+    if now.tzinfo is None:
+        raise InvalidArgument("now", "must carry a time zone")
+    utc = now.astimezone(UTC)
+    monday = utc - timedelta(days=utc.weekday())
+    return monday.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@lru_cache(maxsize=16384)
+def week_plan(time_zone: str, week: datetime) -> Plan:
+    """The zone's offsets over the UTC week from ``week``; a slot takes the offset in force at its start."""
+    bounds = [week, *offset_changes(time_zone, week, week + ONE_WEEK), week + ONE_WEEK]
+    slots = [-(-(b - week) // SLOT) for b in bounds]
+    return tuple(
+        (offset_minutes(time_zone, lo), first, end)
+        for lo, first, end in zip(bounds, slots, slots[1:], strict=False)
+        if end > first
+    )
+
+
+@lru_cache(maxsize=65536)
+def plan_bits(windows: tuple[WeeklyWindow, ...], plan: Plan) -> int:
+    """Slots covered by ``windows`` in a week that follows ``plan``."""
+    if len(plan) == 1:
+        return slot_bits(windows, plan[0][0])
+    bits = 0
+    for offset, first, end in plan:
+        bits |= slot_bits(windows, offset) & (((1 << (end - first)) - 1) << first)
+    return bits
 
 
 def session_slots(minutes: int) -> int:
@@ -117,9 +158,9 @@ class Mine:
 
 
 @lru_cache(maxsize=8192)
-def participant_week(windows: tuple[WeeklyWindow, ...], offset: int, length: int) -> Mine:
-    """Cached: a participant's week is prepared once per request shape and offset."""
-    bits = slot_bits(windows, offset)
+def participant_week(windows: tuple[WeeklyWindow, ...], plan: Plan, length: int) -> Mine:
+    """Cached: a participant's week is prepared once per request shape and plan."""
+    bits = plan_bits(windows, plan)
     used, words = _used_words(bits)
     run_used, run_words = _used_words(run_starts(bits, length))
     return Mine(bits, used, words, run_used, run_words, bits.bit_count())

@@ -12,8 +12,9 @@ from datetime import datetime
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
+from alongside.kit.clock_changes import regimes
 from alongside.matcher.domain import labels
-from alongside.matcher.domain.availability import SLOT_MINUTES
+from alongside.matcher.domain.availability import ONE_WEEK, SLOT_MINUTES, slot_bits
 from alongside.matcher.domain.explain_required import required_notes, requirements
 from alongside.matcher.domain.model import Modality, Peer, Preference
 from alongside.matcher.domain.phrases import Arg, Phrase, english
@@ -132,14 +133,23 @@ def _continuity(ix: RosterIndex, q: Query, i: int) -> Phrase:
 
 
 def _availability(ix: RosterIndex, q: Query, i: int) -> Phrase:
-    """The time shared each week, and when a clock change makes it shrink or grow."""
+    """The time shared each week, and when a clock change makes it shrink or grow.
+
+    Told by the pair's offset regimes (a few days between two changes are
+    left out of the telling; the weekly check covered them).
+    """
     steps: list[tuple[datetime, int]] = []
-    for stretch, mine in zip(q.stretches, q.mines, strict=True):
-        slots = (stretch.week.bits[i] & mine.bits).bit_count()
+    peer, mine = ix.peers[i], q.request.participant
+    span = max(q.engagement.horizon, ONE_WEEK)
+    for n, regime in enumerate(regimes((mine.time_zone, peer.time_zone), q.engagement.start, span)):
+        if n and regime.end - regime.start < ONE_WEEK:
+            continue
+        theirs, ours = regime.offsets[1], regime.offsets[0]
+        slots = (slot_bits(peer.availability, theirs) & slot_bits(mine.availability, ours)).bit_count()
         if not steps or steps[-1][1] != slots:
-            steps.append((stretch.start, slots))
+            steps.append((regime.start, slots))
     template, args = "Available together {duration} a week", [_minutes("duration", steps[0][1])]
-    zone, year = ZoneInfo(q.request.participant.time_zone), steps[0][0].year
+    zone, year = ZoneInfo(mine.time_zone), steps[0][0].year
     for n, (start, slots) in enumerate(steps[1:], 1):
         template += f" until {{until{n}}}, then {{then{n}}}"
         args += [Arg(f"until{n}", (_day(start.astimezone(zone), year),), "text"), _minutes(f"then{n}", slots)]

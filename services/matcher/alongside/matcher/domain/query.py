@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from alongside.matcher.domain import availability as av
 from alongside.matcher.domain.model import MatchRequest, Preference
-from alongside.matcher.domain.roster_index import DEFAULT_HORIZON, PeerWeek, RosterIndex, Stretch
+from alongside.matcher.domain.roster_index import DEFAULT_HORIZON, Engagement, PeerWeek, RosterIndex, Stretch
 from alongside.matcher.domain.tag_matrix import IntArray
 
 
@@ -22,16 +22,19 @@ class Query:
     """One request against one roster, over the engagement horizon from ``now``.
 
     ``stretches[k]`` and ``mines[k]`` are the peers' and the participant's
-    weeks in the k-th regime (no clock change in either zone); the first is
-    the one in force now.
+    k-th distinct week of the horizon; the first is this week.
     """
 
     request: MatchRequest
     blocked: frozenset[str]
-    stretches: tuple[Stretch, ...]
+    engagement: Engagement
     mines: tuple[av.Mine, ...]
     loads: IntArray
     free: IntArray  # capacity minus load, per peer
+
+    @property
+    def stretches(self) -> tuple[Stretch, ...]:
+        return self.engagement.stretches
 
     @property
     def week(self) -> PeerWeek:
@@ -74,14 +77,14 @@ def compile_query(
 ) -> Query:
     """Prepare ``request``; ``loads`` overrides the index's loads for this query."""
     participant = request.participant
-    stretches = index.engagement(now, participant.time_zone, horizon).stretches
+    engagement = index.engagement(now, participant.time_zone, horizon)
     length = av.session_slots(request.session_minutes)
-    mines = tuple(av.participant_week(participant.availability, s.offset, length) for s in stretches)
+    mines = tuple(av.participant_week(participant.availability, s.plan, length) for s in engagement.stretches)
     loads = index.loads if loads is None else loads
     return Query(
         request=request,
         blocked=request.excluded_peer_ids | declined,
-        stretches=stretches,
+        engagement=engagement,
         mines=mines,
         loads=loads,
         free=index.capacity - loads,

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from alongside.kit.clock_changes import regimes
 from alongside.kit.errors import InvalidArgument, NotFound
 from alongside.matcher.domain import availability as av
 from alongside.matcher.domain.model import Peer, PeerStatus
@@ -24,19 +23,19 @@ from alongside.matcher.domain.tag_matrix import MEMO_LIMIT, IntArray, TagMatrix,
 COMMON_SESSIONS = (30, 45, 60, 90)
 # How far ahead a match must keep working unless the caller says (MatcherSettings).
 DEFAULT_HORIZON = timedelta(weeks=26)
-DAY = timedelta(days=1)
+SECOND = timedelta(seconds=1)
 # Engagements kept per index: participant zones x horizons in use today.
 ENGAGEMENTS_KEPT = 256
 
 
 @dataclass
 class PeerWeek:
-    """Every peer's UTC slots for one regime (one offset per roster zone), with run starts per length.
+    """Every peer's UTC slots for one week plan of the roster's zones, with run starts per length.
 
     ``words`` and ``run_words(n)`` are (WORDS, peers) matrices, one row per word.
     """
 
-    offsets: tuple[int, ...]
+    plans: tuple[av.Plan, ...]
     bits: tuple[int, ...]
     words: av.Words
     _runs: dict[int, av.Words] = field(default_factory=dict)
@@ -74,7 +73,7 @@ class RosterIndex:
         self.zones: tuple[str, ...] = tuple(sorted({p.time_zone for p in ordered}))
         zone_at = {z: i for i, z in enumerate(self.zones)}
         self._zone_of = tuple(zone_at[p.time_zone] for p in ordered)
-        self._weeks: dict[tuple[int, ...], PeerWeek] = {}
+        self._weeks: dict[tuple[av.Plan, ...], PeerWeek] = {}
         self._engagements: dict[tuple[datetime, str, timedelta], Engagement] = {}
         self.derived: dict[Hashable, av.BoolArray] = {}
         for peer_id, units in (loads or {}).items():
@@ -99,67 +98,76 @@ class RosterIndex:
         self.loads[position] = units
 
     def engagement(self, now: datetime, time_zone: str, horizon: timedelta = DEFAULT_HORIZON) -> Engagement:
-        """The regimes a participant in ``time_zone`` and the roster pass through over ``horizon``.
+        """The distinct weeks a participant in ``time_zone`` and the roster go through over ``horizon``.
 
         The horizon runs from the start of ``now``'s UTC day (so one answer
-        serves the whole day) for ``horizon``, or for that day alone when it
-        is zero. Each stretch carries the peers' week for its regime, built
-        on first use and shared by every participant zone.
+        serves the whole day); every calendar week it touches is looked at,
+        only the week of today when it is zero (the rule before the horizon).
+        Weeks with the same plans in every zone are the same week: a few
+        remain (one per offset regime, and one per week with a clock
+        change). The peers' weeks are built on first use and shared by every
+        participant zone.
         """
         if now.tzinfo is None:
             raise InvalidArgument("now", "must carry a time zone")
-        utc = now.astimezone(UTC)
-        day = utc.replace(hour=0, minute=0, second=0, microsecond=0)
+        day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         key = (day, time_zone, horizon)
         found = self._engagements.get(key)
         if found is None:
             if len(self._engagements) >= ENGAGEMENTS_KEPT:
                 self._engagements.clear()
-            found = self._engagement(day, time_zone, max(horizon, DAY))
+            found = self._engagement(day, time_zone, horizon)
             self._engagements[key] = found
         return found
 
     def prepare(
         self, now: datetime, session_minutes: Iterable[int] = COMMON_SESSIONS, horizon: timedelta = DEFAULT_HORIZON
     ) -> None:
-        """Build the peers' weeks of every regime ahead and their session runs, off the request path."""
+        """Build the peers' weeks of the horizon and their session runs ahead, off the request path."""
         zone = self.zones[0] if self.zones else "UTC"
         for stretch in self.engagement(now, zone, horizon).stretches:
             for minutes in session_minutes:
                 stretch.week.run_words(av.session_slots(minutes))
 
-    def _engagement(self, day: datetime, time_zone: str, span: timedelta) -> Engagement:
+    def _engagement(self, day: datetime, time_zone: str, horizon: timedelta) -> Engagement:
+        week, last = av.week_start(day), av.week_start(day + max(horizon - SECOND, timedelta(0)))
+        seen: set[tuple[tuple[av.Plan, ...], av.Plan]] = set()
         stretches = []
-        for regime in regimes((*self.zones, time_zone), day, span):
-            week = self._week(regime.offsets[:-1])
-            stretches.append(Stretch(regime.start, regime.end, week, regime.offsets[-1]))
-        return Engagement(tuple(stretches))
+        while week <= last:
+            plans = tuple(av.week_plan(zone, week) for zone in self.zones)
+            mine = av.week_plan(time_zone, week)
+            if (plans, mine) not in seen:
+                seen.add((plans, mine))
+                stretches.append(Stretch(week, self._week(plans), mine))
+            week += av.ONE_WEEK
+        return Engagement(day, horizon, tuple(stretches))
 
-    def _week(self, offsets: tuple[int, ...]) -> PeerWeek:
-        """Building takes tens of milliseconds for a few thousand peers, once per regime."""
-        week = self._weeks.get(offsets)
+    def _week(self, plans: tuple[av.Plan, ...]) -> PeerWeek:
+        """Building takes tens of milliseconds for a few thousand peers, once per distinct week."""
+        week = self._weeks.get(plans)
         if week is None:
             pairs = zip(self.peers, self._zone_of, strict=True)
-            bits = tuple(av.slot_bits(p.availability, offsets[z]) for p, z in pairs)
-            week = PeerWeek(offsets, bits, frozen(av.to_columns(list(bits))))
-            self._weeks[offsets] = week
+            bits = tuple(av.plan_bits(p.availability, plans[z]) for p, z in pairs)
+            week = PeerWeek(plans, bits, frozen(av.to_columns(list(bits))))
+            self._weeks[plans] = week
         return week
 
 
 @dataclass(frozen=True)
 class Stretch:
-    """``[start, end)`` in UTC with no clock change: the peers' week then, and the participant's offset."""
+    """The first calendar week (from ``start``) of its kind: the peers' week then, and the participant's plan."""
 
     start: datetime
-    end: datetime
     week: PeerWeek
-    offset: int
+    plan: av.Plan
 
 
 @dataclass(frozen=True)
 class Engagement:
-    """The stretches of the horizon, in time order; a pair must overlap in each."""
+    """The horizon from ``start`` (a UTC midnight) and its distinct weeks in time order; a pair must overlap in each."""
 
+    start: datetime
+    horizon: timedelta
     stretches: tuple[Stretch, ...]
 
 
