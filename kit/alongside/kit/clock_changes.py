@@ -86,8 +86,13 @@ def regimes(zones: Sequence[str], start: datetime, horizon: timedelta) -> tuple[
     """The stretches of ``[start, start + horizon)`` in which no zone of ``zones`` changes offset.
 
     Always at least one regime: with a zero horizon, the offsets in force at
-    ``start`` (the rule of "this week only").
+    ``start``. Cached: callers ask for the same day's regimes again and again.
     """
+    return _regimes(tuple(zones), start, horizon)
+
+
+@lru_cache(maxsize=4096)
+def _regimes(zones: tuple[str, ...], start: datetime, horizon: timedelta) -> tuple[Regime, ...]:
     end = start + horizon
     cuts = sorted({c for z in zones for c in offset_changes(z, start, end)})
     bounds = [start, *cuts, max(end, start)]

@@ -181,3 +181,11 @@ def test_a_window_across_a_change_keeps_its_real_hours() -> None:
     bits = av.plan_bits((hours(SUN, 1, 4),), plan)
     assert bits == av.slot_bits((hours(SUN, 1, 3),), -300)  # 06:00-08:00 UTC
     assert bits.bit_count() * av.SLOT_MINUTES == 120 and (bits >> ((sunday + 6 * 60) // 15)) & 1
+
+
+def test_the_explanation_names_each_change_of_new_york_and_london() -> None:
+    # 09:00-11:00 in New York against 14:00-16:00 in London: 2 h a day, 1 h while only New York has moved.
+    index, req = pair(weekdays(9, 11), "America/New_York", weekdays(14, 16), "Europe/London", 60)
+    result = shortlist(index, req, k=1, weights=Weights(), now=DECEMBER)  # type: ignore[arg-type]
+    why = next(c for c in result.candidates[0].contributions if c.criterion == Criterion.AVAILABILITY)
+    assert why.text == "Available together 10 h a week until 14 March 2027, then 5 h until 28 March 2027, then 10 h"

@@ -12,9 +12,9 @@ from datetime import datetime
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
-from alongside.kit.clock_changes import regimes
+from alongside.kit.clock_changes import offset_changes
 from alongside.matcher.domain import labels
-from alongside.matcher.domain.availability import ONE_WEEK, SLOT_MINUTES, slot_bits
+from alongside.matcher.domain.availability import ONE_WEEK, SLOT_MINUTES
 from alongside.matcher.domain.explain_required import required_notes, requirements
 from alongside.matcher.domain.model import Modality, Peer, Preference
 from alongside.matcher.domain.phrases import Arg, Phrase, english
@@ -133,27 +133,30 @@ def _continuity(ix: RosterIndex, q: Query, i: int) -> Phrase:
 
 
 def _availability(ix: RosterIndex, q: Query, i: int) -> Phrase:
-    """The time shared each week, and when a clock change makes it shrink or grow.
-
-    Told by the pair's offset regimes (a few days between two changes are
-    left out of the telling; the weekly check covered them).
-    """
-    steps: list[tuple[datetime, int]] = []
+    """The time shared each week, and from which clock change it shrinks or grows."""
     peer, mine = ix.peers[i], q.request.participant
-    span = max(q.engagement.horizon, ONE_WEEK)
-    for n, regime in enumerate(regimes((mine.time_zone, peer.time_zone), q.engagement.start, span)):
-        if n and regime.end - regime.start < ONE_WEEK:
-            continue
-        theirs, ours = regime.offsets[1], regime.offsets[0]
-        slots = (slot_bits(peer.availability, theirs) & slot_bits(mine.availability, ours)).bit_count()
-        if not steps or steps[-1][1] != slots:
-            steps.append((regime.start, slots))
+    steps: list[tuple[datetime, int]] = []
+    days: list[str] = []
+    for stretch, week in zip(q.stretches, q.mines, strict=True):
+        slots = (stretch.week.bits[i] & week.bits).bit_count()
+        if not steps:
+            steps.append((stretch.start, slots))
+        elif steps[-1][1] != slots:
+            change, zone = _change_before(steps[-1][0], stretch.start, (mine.time_zone, peer.time_zone))
+            steps.append((change, slots))
+            days.append(_day(change.astimezone(ZoneInfo(zone)), q.engagement.start.year))
     template, args = "Available together {duration} a week", [_minutes("duration", steps[0][1])]
-    zone, year = ZoneInfo(mine.time_zone), steps[0][0].year
-    for n, (start, slots) in enumerate(steps[1:], 1):
+    for n, ((_, slots), day) in enumerate(zip(steps[1:], days, strict=True), 1):
         template += f" until {{until{n}}}, then {{then{n}}}"
-        args += [Arg(f"until{n}", (_day(start.astimezone(zone), year),), "text"), _minutes(f"then{n}", slots)]
+        args += [Arg(f"until{n}", (day,), "text"), _minutes(f"then{n}", slots)]
     return Phrase(template, tuple(args))
+
+
+def _change_before(since: datetime, week: datetime, zones: tuple[str, str]) -> tuple[datetime, str]:
+    """The last clock change of either zone from ``since`` to the end of ``week`` (where the overlap
+    moved), and the zone that changed, whose date for it people know ("Europe changes on 28 March")."""
+    changes = [(c, zone) for zone in zones for c in offset_changes(zone, since, week + ONE_WEEK)]
+    return max(changes, default=(week, zones[0]))
 
 
 def _minutes(name: str, slots: int) -> Arg:
