@@ -23,8 +23,8 @@ Availability must hold over the engagement horizon (``--horizon-weeks``,
 and one per week with a clock change). The
 table also times the engine with a zero horizon (only today's offsets, the
 rule before the horizon), so both are measured in one run, on one load.
-The loop builds each pair's calendar weeks its own way (each day at its
-offset, as the engine did before), for the weeks that may differ.
+The loop builds each pair's calendar weeks its own way (a week with a clock
+change slot by slot through zoneinfo), for the weeks that may differ.
 """
 
 from __future__ import annotations
@@ -176,8 +176,10 @@ def pair_weeks(p: Peer, r: MatchRequest, horizon: timedelta) -> Weeks:
             for w in pair_week_starts(part.time_zone, p.time_zone, horizon)]  # fmt: skip
 
 
-# The week as the engine built it before the horizon: each day at its own offset, a changeover day
-# through zoneinfo window by window. Independent of the engine's week plans.
+# The week the loop's own way: in a week without a clock change, each window at the zone's one offset
+# (the engine's old arithmetic); in a week with one, slot by slot, free when the zone's wall clock at the
+# slot's start, read with zoneinfo, is inside a window until the slot's end. Independent of the engine's
+# week plans.
 
 
 def _local(week: datetime, day: int, minute: int) -> datetime:
@@ -191,6 +193,14 @@ def _utc_minute(local: datetime, zone: ZoneInfo, week: datetime) -> int:
 @lru_cache(maxsize=65536)
 def calendar_week(windows: tuple[WeeklyWindow, ...], time_zone: str, week: datetime) -> int:
     zone, bits = ZoneInfo(time_zone), 0
+    if offset_changes(time_zone, week, week + av.ONE_WEEK):
+        for i in range(av.SLOTS_PER_WEEK):
+            wall = (week + i * timedelta(minutes=av.SLOT_MINUTES)).astimezone(zone)
+            minute = wall.hour * 60 + wall.minute
+            if any(w.day == wall.weekday() and w.start_minute <= minute <= w.end_minute - av.SLOT_MINUTES
+                   for w in windows):  # fmt: skip
+                bits |= 1 << i
+        return bits
     for w in windows:
         start = _utc_minute(_local(week, w.day, w.start_minute), zone, week)
         length = _utc_minute(_local(week, w.day, w.end_minute), zone, week) - start

@@ -189,3 +189,14 @@ def test_the_explanation_names_each_change_of_new_york_and_london() -> None:
     result = shortlist(index, req, k=1, weights=Weights(), now=DECEMBER)  # type: ignore[arg-type]
     why = next(c for c in result.candidates[0].contributions if c.criterion == Criterion.AVAILABILITY)
     assert why.text == "Available together 10 h a week until 14 March 2027, then 5 h until 28 March 2027, then 10 h"
+
+
+def test_a_week_holds_the_real_instants_of_its_hours() -> None:
+    from alongside.matcher.domain import availability as av
+
+    # Los Angeles moves on Sunday 14 March. In the UTC week from Monday 8 March, Sunday 20:00-24:00 wraps
+    # to the week's first hours: those are Sunday 7 March evening in Los Angeles, still on PST (04:00-08:00
+    # UTC); the evening of the 14th, on PDT, falls in the next week.
+    week = datetime(2027, 3, 8, tzinfo=UTC)
+    bits = av.plan_bits((hours(SUN, 20, 24),), av.week_plan("America/Los_Angeles", week))
+    assert bits == sum(1 << slot for slot in range(4 * 4, 8 * 4))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 import random
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 
@@ -36,8 +36,18 @@ def bench() -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize("weeks", [26, 0])
-def test_engine_agrees_with_the_loop(bench: ModuleType, weeks: int) -> None:
+@pytest.mark.parametrize(
+    ("weeks", "start"),
+    [(26, None), (0, None), (26, datetime(2026, 12, 7, 15, tzinfo=UTC)), (1, datetime(2027, 3, 10, 15, tzinfo=UTC))],
+)
+def test_engine_agrees_with_the_loop(
+    bench: ModuleType, weeks: int, start: datetime | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From mid-March (one change in 26 weeks), from December (five distinct weeks), and over the week
+    of the US change, where a Sunday evening window in the west wraps to the week's first hours."""
+    if start is not None:
+        monkeypatch.setattr(bench, "NOW", start)
+    bench.pair_week_starts.cache_clear()
     horizon = timedelta(weeks=weeks)
     rng = random.Random(2024)
     peers = [validate_peer(bench.make_peer(rng, i)) for i in range(300)]
