@@ -42,5 +42,7 @@ async def test_the_explanation_says_when_the_overlap_shrinks(matcher: Matcher) -
     request = (await matcher.stub.SubmitMatchRequest(chicago_participant("hz-30", 30))).request
     assert [c.peer_id for c in request.candidates] == ["phx"]
     why = next(c for c in request.candidates[0].contributions if c.criterion == "availability")
-    assert why.text == "Available together 7 h 30 min a week until 14 March, then 2 h 30 min"
-    assert why.phrase.template == "Available together {duration} a week until {until1}, then {then1}"
+    assert why.text == "Available together 7 h 30 min a week until 14 March 2027, then 2 h 30 min"
+    assert why.phrase.template == "{before} until {until}, then {then}"
+    assert [(a.name, a.kind, list(a.values)) for a in why.phrase.args][1:] == [
+        ("until", "date", ["2027-03-14"]), ("then", "text", ["2 h 30 min"])]  # fmt: skip

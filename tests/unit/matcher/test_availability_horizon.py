@@ -68,7 +68,10 @@ def test_the_explanation_says_when_the_overlap_shrinks() -> None:
     why = next(c for c in result.candidates[0].contributions if c.criterion == Criterion.AVAILABILITY)
     assert why.text == "Available together 7 h 30 min a week until 14 March 2027, then 2 h 30 min"
     assert why.phrase is not None
-    assert why.phrase.template == "Available together {duration} a week until {until1}, then {then1}"
+    assert why.phrase.template == "{before} until {until}, then {then}"
+    before, until, then = why.phrase.args
+    assert before.phrase is not None and before.phrase.template == "Available together {duration} a week"
+    assert (until.kind, until.values, then.values) == ("date", ("2027-03-14",), ("2 h 30 min",))
     # The score weighs the leanest regime: 2 h 30 of the participant's 7 h 30.
     assert why.points == why.max_points * (150 / 450)
 

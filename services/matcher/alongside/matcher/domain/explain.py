@@ -133,23 +133,27 @@ def _continuity(ix: RosterIndex, q: Query, i: int) -> Phrase:
 
 
 def _availability(ix: RosterIndex, q: Query, i: int) -> Phrase:
-    """The time shared each week, and from which clock change it shrinks or grows."""
+    """The time shared each week, and from which clock change it shrinks or grows.
+
+    Each change wraps the phrase so far: "{before} until {until}, then {then}",
+    so every template is fixed and a client's catalogue can translate it.
+    """
     peer, mine = ix.peers[i], q.request.participant
-    steps: list[tuple[datetime, int]] = []
-    days: list[str] = []
+    said: Phrase | None = None
+    since, before = q.engagement.start, -1
     for stretch, week in zip(q.stretches, q.mines, strict=True):
         slots = (stretch.week.bits[i] & week.bits).bit_count()
-        if not steps:
-            steps.append((stretch.start, slots))
-        elif steps[-1][1] != slots:
-            change, zone = _change_before(steps[-1][0], stretch.start, (mine.time_zone, peer.time_zone))
-            steps.append((change, slots))
-            days.append(_day(change.astimezone(ZoneInfo(zone)), q.engagement.start.year))
-    template, args = "Available together {duration} a week", [_minutes("duration", steps[0][1])]
-    for n, ((_, slots), day) in enumerate(zip(steps[1:], days, strict=True), 1):
-        template += f" until {{until{n}}}, then {{then{n}}}"
-        args += [Arg(f"until{n}", (day,), "text"), _minutes(f"then{n}", slots)]
-    return Phrase(template, tuple(args))
+        if said is None:
+            said = Phrase("Available together {duration} a week", (_minutes("duration", slots),))
+        elif slots != before:
+            change, zone = _change_before(since, stretch.start, (mine.time_zone, peer.time_zone))
+            day = change.astimezone(ZoneInfo(zone)).date().isoformat()
+            args = (Arg.nested("before", said), Arg("until", (day,), "date"), _minutes("then", slots))
+            said = Phrase("{before} until {until}, then {then}", args)
+        if slots != before:
+            since, before = stretch.start, slots
+    assert said is not None  # an engagement has at least one week
+    return said
 
 
 def _change_before(since: datetime, week: datetime, zones: tuple[str, str]) -> tuple[datetime, str]:
@@ -161,11 +165,6 @@ def _change_before(since: datetime, week: datetime, zones: tuple[str, str]) -> t
 
 def _minutes(name: str, slots: int) -> Arg:
     return Arg(name, (labels.duration(slots * SLOT_MINUTES),), "text")
-
-
-def _day(local: datetime, year: int) -> str:
-    """'14 March', with the year when it is not this one."""
-    return f"{local.day} {local:%B}" + ("" if local.year == year else f" {local.year}")
 
 
 def _balance(ix: RosterIndex, q: Query, i: int) -> Phrase:
