@@ -86,7 +86,7 @@ def continuity_term(ix: RosterIndex, q: Query, rows: Rows) -> FloatArray | None:
 
 
 def availability_term(ix: RosterIndex, q: Query, rows: Rows) -> FloatArray | None:
-    """Share of the participant's weekly free time the peer is free too, in the leanest regime."""
+    """Share of the participant's weekly free time the peer is free too, in the leanest week of the horizon."""
     if q.mine.free_slots == 0:
         return np.zeros(len(ix) if rows is None else rows.size, dtype=np.float64)
     least: npt.NDArray[np.int64] | None = None
