@@ -17,6 +17,14 @@ Baseline: a straightforward pure-Python loop over peers with the same
 rules, the same score arithmetic and Python-int slot bitsets. Both engines
 must return the same top k (ids and scores) and, when nobody fits, name the
 same emptying constraint; the run fails loudly otherwise.
+
+Availability must hold over the engagement horizon (``--horizon-weeks``,
+26 as in the service): one AND per distinct week (one per offset regime,
+and one per week with a clock change). The
+table also times the engine with a zero horizon (only today's offsets, the
+rule before the horizon), so both are measured in one run, on one load.
+The loop builds each pair's calendar weeks its own way (a week with a clock
+change slot by slot through zoneinfo), for the weeks that may differ.
 """
 
 from __future__ import annotations
@@ -29,10 +37,14 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from alongside.kit.clock_changes import offset_changes
 from alongside.matcher.domain import availability as av
 from alongside.matcher.domain.constraints import HARD_CONSTRAINTS, type_serves_age
 from alongside.matcher.domain.feasibility import feasible
@@ -56,6 +68,7 @@ from alongside.matcher.domain.shortlist import shortlist, top_k
 from alongside.matcher.domain.weights import Weights
 
 NOW = datetime(2026, 3, 18, 15, 0, tzinfo=UTC)
+HORIZON = timedelta(weeks=26)
 K = 5
 ZONES = ("America/New_York",) * 7 + ("America/Chicago",) * 5 + ("America/Los_Angeles",) * 5 + (
     "America/Denver", "America/Phoenix", "Pacific/Honolulu", "Europe/London")  # fmt: skip
@@ -138,7 +151,66 @@ FULL_WEEK = (1 << av.SLOTS_PER_WEEK) - 1
 @dataclass(frozen=True)
 class LoopPeer:
     peer: Peer
-    slots: int  # bit i = UTC slot i of the reference week
+
+
+Weeks = list[tuple[int, int]]  # (peer's slots, participant's slots) in each week of the pair that may differ
+
+
+@lru_cache(maxsize=1024)
+def pair_week_starts(mine: str, theirs: str, horizon: timedelta) -> tuple[datetime, ...]:
+    """The weeks of the horizon that may differ for this pair: the first, and each with or after a change.
+
+    A week with no clock change in it or in the week before is the week before again.
+    """
+    day = NOW.replace(hour=0, minute=0, second=0, microsecond=0)
+    first = av.week_start(day)
+    last = av.week_start(day + horizon - timedelta(seconds=1)) if horizon else first
+    changes = [c for z in (mine, theirs) for c in offset_changes(z, first, last + av.ONE_WEEK)]
+    weeks = {first} | {av.week_start(c) + k * av.ONE_WEEK for c in changes for k in (0, 1)}
+    return tuple(sorted(w for w in weeks if w <= last))
+
+
+def pair_weeks(p: Peer, r: MatchRequest, horizon: timedelta) -> Weeks:
+    part = r.participant
+    return [(calendar_week(p.availability, p.time_zone, w), calendar_week(part.availability, part.time_zone, w))
+            for w in pair_week_starts(part.time_zone, p.time_zone, horizon)]  # fmt: skip
+
+
+# The week the loop's own way: in a week without a clock change, each window at the zone's one offset
+# (the engine's old arithmetic); in a week with one, slot by slot, free when the zone's wall clock at the
+# slot's start, read with zoneinfo, is inside a window until the slot's end. Independent of the engine's
+# week plans.
+
+
+def _local(week: datetime, day: int, minute: int) -> datetime:
+    return datetime.combine(week.date() + timedelta(days=day), dtime(0)) + timedelta(minutes=minute)
+
+
+def _utc_minute(local: datetime, zone: ZoneInfo, week: datetime) -> int:
+    return int((local.replace(tzinfo=zone).astimezone(UTC) - week).total_seconds() // 60)
+
+
+@lru_cache(maxsize=65536)
+def calendar_week(windows: tuple[WeeklyWindow, ...], time_zone: str, week: datetime) -> int:
+    zone, bits = ZoneInfo(time_zone), 0
+    if offset_changes(time_zone, week, week + av.ONE_WEEK):
+        for i in range(av.SLOTS_PER_WEEK):
+            wall = (week + i * timedelta(minutes=av.SLOT_MINUTES)).astimezone(zone)
+            minute = wall.hour * 60 + wall.minute
+            if any(w.day == wall.weekday() and w.start_minute <= minute <= w.end_minute - av.SLOT_MINUTES
+                   for w in windows):  # fmt: skip
+                bits |= 1 << i
+        return bits
+    for w in windows:
+        start = _utc_minute(_local(week, w.day, w.start_minute), zone, week)
+        length = _utc_minute(_local(week, w.day, w.end_minute), zone, week) - start
+        start %= av.MINUTES_PER_WEEK
+        spans = [(start, start + length)] if start + length <= av.MINUTES_PER_WEEK else [
+            (start, av.MINUTES_PER_WEEK), (0, start + length - av.MINUTES_PER_WEEK)]  # fmt: skip
+        for lo, hi in spans if length > 0 else []:
+            first, end = -(-lo // av.SLOT_MINUTES), hi // av.SLOT_MINUTES
+            bits |= ((1 << (end - first)) - 1) << first if end > first else 0
+    return bits
 
 
 def has_stretch(shared: int, length: int) -> bool:
@@ -163,7 +235,7 @@ def meets_modality(p: Peer, wanted: frozenset[str], area: str) -> bool:
     )
 
 
-def first_failure(lp: LoopPeer, r: MatchRequest, blocked: frozenset[str], load: int, mine: int) -> int:
+def first_failure(lp: LoopPeer, r: MatchRequest, blocked: frozenset[str], load: int, weeks: Weeks) -> int:
     """Index (in HARD_CONSTRAINTS order) of the first rule the peer breaks; 14 if none."""
     p, prefs, part = lp.peer, r.preferences, r.participant
     if p.status != PeerStatus.ACTIVE:
@@ -190,12 +262,14 @@ def first_failure(lp: LoopPeer, r: MatchRequest, blocked: frozenset[str], load: 
         return 10
     if not meets_modality(p, _req(prefs.modalities) or frozenset(Modality), part.service_area):
         return 11
-    if not has_stretch(lp.slots & mine, av.session_slots(r.session_minutes)):
+    if not all(has_stretch(theirs & mine, av.session_slots(r.session_minutes)) for theirs, mine in weeks):
         return 12
     return 13 if p.capacity - load < r.acuity else 14
 
 
-def loop_score(lp: LoopPeer, r: MatchRequest, load: int, mine: int, free: int, roster: set[str], w: Weights) -> float:
+def loop_score(
+    lp: LoopPeer, r: MatchRequest, load: int, weeks: Weeks, free: int, roster: set[str], w: Weights
+) -> float:
     p, prefs = lp.peer, r.preferences
     total = 0.0
     lang = prefs.languages
@@ -210,7 +284,8 @@ def loop_score(lp: LoopPeer, r: MatchRequest, load: int, mine: int, free: int, r
         total += w.gender * (1.0 if p.gender in v else 0.0)
     if r.previous_peer_id in roster:
         total += w.continuity * (1.0 if p.peer_id == r.previous_peer_id else 0.0)
-    total += w.availability * ((lp.slots & mine).bit_count() / free if free else 0.0)
+    shared = min((theirs & mine).bit_count() for theirs, mine in weeks)
+    total += w.availability * (shared / free if free else 0.0)
     share = (p.capacity - load) / p.capacity if p.capacity > 0 else 0.0
     total += w.caseload_balance * min(1.0, max(0.0, share))
     if (v := _pref_values(prefs.modalities)) is not None:
@@ -223,16 +298,19 @@ def loop_score(lp: LoopPeer, r: MatchRequest, load: int, mine: int, free: int, r
 Outcome = tuple[tuple[tuple[str, float], ...], str]  # (top k, emptying constraint or "")
 
 
-def loop_shortlist(peers: list[LoopPeer], loads: dict[str, int], r: MatchRequest, w: Weights) -> Outcome:
-    mine = av.slot_bits(r.participant.availability, r.participant.time_zone, av.week_start(NOW))
-    free = mine.bit_count()
+def loop_shortlist(
+    peers: list[LoopPeer], loads: dict[str, int], r: MatchRequest, w: Weights, horizon: timedelta = HORIZON
+) -> Outcome:
+    part = r.participant
+    free = calendar_week(part.availability, part.time_zone, av.week_start(NOW)).bit_count()
     roster = {lp.peer.peer_id for lp in peers}
     scored, worst = [], 0
     for lp in peers:
         load = loads.get(lp.peer.peer_id, 0)
-        failed = first_failure(lp, r, r.excluded_peer_ids, load, mine)
+        weeks = pair_weeks(lp.peer, r, horizon)
+        failed = first_failure(lp, r, r.excluded_peer_ids, load, weeks)
         if failed == len(HARD_CONSTRAINTS):
-            scored.append((lp.peer.peer_id, loop_score(lp, r, load, mine, free, roster, w)))
+            scored.append((lp.peer.peer_id, loop_score(lp, r, load, weeks, free, roster, w)))
         worst = max(worst, failed)
     if not scored:
         return (), HARD_CONSTRAINTS[worst][0].value
@@ -243,15 +321,15 @@ def loop_shortlist(peers: list[LoopPeer], loads: dict[str, int], r: MatchRequest
 # --- Timing and the table. ---
 
 
-def engine_shortlist(index: RosterIndex, r: MatchRequest, w: Weights) -> Outcome:
-    result = shortlist(index, r, k=K, weights=w, now=NOW)
+def engine_shortlist(index: RosterIndex, r: MatchRequest, w: Weights, horizon: timedelta = HORIZON) -> Outcome:
+    result = shortlist(index, r, k=K, weights=w, now=NOW, horizon=horizon)
     if result.reason is not None:
         return (), result.reason.constraint
     return tuple((c.peer_id, c.score) for c in result.candidates), ""
 
 
-def engine_core(index: RosterIndex, r: MatchRequest, w: Weights) -> Outcome:
-    q = compile_query(index, r, now=NOW)
+def engine_core(index: RosterIndex, r: MatchRequest, w: Weights, horizon: timedelta = HORIZON) -> Outcome:
+    q = compile_query(index, r, now=NOW, horizon=horizon)
     rows = np.flatnonzero(feasible(index, q))
     if rows.size == 0:
         return (), "?"
@@ -269,6 +347,8 @@ def timed(
     outcomes: list[Outcome] = []
     for _ in range(passes):
         av.participant_week.cache_clear()
+        av.slot_bits.cache_clear()
+        av.plan_bits.cache_clear()
         outcomes = []
         for i, r in enumerate(requests):
             start = time.perf_counter_ns()
@@ -285,13 +365,17 @@ def row(name: str, micros: list[float], goal: bool) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global NOW  # every engine and the loop read the day of the requests from here
     parser = argparse.ArgumentParser(description="Online matching latency against a pure-Python loop.")
     parser.add_argument("--quick", action="store_true", help="100 requests instead of 1,000")
     parser.add_argument("--peers", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--passes", type=int, default=3, help="best of N passes per request (1 = raw)")
+    parser.add_argument("--horizon-weeks", type=int, default=26, help="engagement horizon (0 = today's offsets only)")
+    parser.add_argument("--start", default=f"{NOW:%Y-%m-%d}", help="the day of the requests (December: 3 regimes)")
     args = parser.parse_args(argv)
+    NOW = datetime.combine(datetime.fromisoformat(args.start).date(), NOW.timetz())
     n_requests = args.requests or (100 if args.quick else 1000)
     rng = random.Random(args.seed)
     peers = [make_peer(rng, i) for i in range(args.peers)]
@@ -300,23 +384,31 @@ def main(argv: list[str] | None = None) -> int:
     requests = [make_request(rng, i, ids) for i in range(n_requests)]
     w = Weights()
     index = RosterIndex(peers, loads)
-    index.prepare(NOW)  # a service builds the week when it starts, off the request path
-    week = av.week_start(NOW)
-    loop_peers = [LoopPeer(p, av.slot_bits(p.availability, p.time_zone, week)) for p in peers]
+    horizon, today = timedelta(weeks=args.horizon_weeks), timedelta(0)
+    for span in (today, horizon):  # a service builds the weeks when it starts, off the request path
+        index.prepare(NOW, horizon=span)
+    loop_peers = [LoopPeer(p) for p in peers]
     for r in requests[:20]:  # warm-up
-        engine_shortlist(index, r, w)
-    full, got = timed(lambda r: engine_shortlist(index, r, w), requests, args.passes)
-    core, _ = timed(lambda r: engine_core(index, r, w), requests, args.passes)
-    base, want = timed(lambda r: loop_shortlist(loop_peers, loads, r, w), requests, args.passes)
+        engine_shortlist(index, r, w, horizon)
+        engine_shortlist(index, r, w, today)
+    full, got = timed(lambda r: engine_shortlist(index, r, w, horizon), requests, args.passes)
+    core, _ = timed(lambda r: engine_core(index, r, w, horizon), requests, args.passes)
+    full0, _ = timed(lambda r: engine_shortlist(index, r, w, today), requests, args.passes)
+    core0, _ = timed(lambda r: engine_core(index, r, w, today), requests, args.passes)
+    base, want = timed(lambda r: loop_shortlist(loop_peers, loads, r, w, horizon), requests, args.passes)
     mismatches = [r.request_id for r, a, b in zip(requests, got, want, strict=True) if a != b]
     waitlisted = sum(1 for _, why in got if why)
-    print(f"Online matching, {len(peers)} peers, {n_requests} requests, top {K}, week of {NOW:%Y-%m-%d}")
+    stretches = max(len(index.engagement(NOW, z, horizon).stretches) for z in set(ZONES))  # the same for all
+    print(f"Online matching, {len(peers)} peers, {n_requests} requests, top {K}, from {NOW:%Y-%m-%d}, "
+          f"engagement horizon {args.horizon_weeks} weeks ({stretches} distinct weeks)")  # fmt: skip
     load = os.getloadavg()[0]
     print(f"latency per request = best of {args.passes} passes; load average {load:.2f} on {os.cpu_count()} CPUs")
     print(f"{'engine':<42}{'p50 µs':>10}{'p95 µs':>10}{'p99 µs':>10}{'req/s':>10}   goal p99 <= 1 ms")
-    print(row("vectorised shortlist() with explanations", full, True))
-    print(row("vectorised core (filter+score+top-k)", core, True))
-    print(row("pure-Python per-peer loop (baseline)", base, False))
+    print(row(f"shortlist() with explanations, {args.horizon_weeks} wk", full, True))
+    print(row(f"core (filter+score+top-k), {args.horizon_weeks} wk", core, True))
+    print(row("shortlist() with explanations, today only", full0, True))
+    print(row("core (filter+score+top-k), today only", core0, True))
+    print(row(f"pure-Python per-peer loop, {args.horizon_weeks} wk", base, False))
     speedup = statistics.quantiles(base, n=100)[98] / statistics.quantiles(full, n=100)[98]
     print(f"p99 speed-up of shortlist() over the loop: {speedup:.0f}x")
     print(f"same top {K} (ids and scores) or same emptying constraint: {n_requests - len(mismatches)}/{n_requests}"

@@ -115,3 +115,42 @@ async def test_move_this_and_following_books_a_new_checked_series(scheduler: Sch
     status = {x.session_id: x for x in await sessions_of(scheduler)}
     assert status[ids[0]].status == pb.SESSION_STATUS_BOOKED
     assert all(status[i].cancel_reason == pb.CANCEL_REASON_RESCHEDULED for i in ids[1:])
+
+
+# A peer in Chicago on Mondays 08:00-10:00 and a participant in Phoenix (no clock changes) on Mondays
+# 06:30-09:00. The series keeps Chicago's wall time, so from 14 March it comes an hour earlier in Phoenix.
+CHICAGO_PEER = [window(1, 8, 10)]
+PHOENIX_PARTICIPANT = {"participant_time_zone": "America/Phoenix", "participant_availability": [window(1, 6.5, 9)]}
+
+
+async def test_a_series_that_a_clock_change_would_break_is_refused_naming_the_date(scheduler: Scheduler) -> None:
+    await scheduler.peer("chi", "America/Chicago", CHICAGO_PEER)
+    # 08:00 in Chicago is 07:00 in Phoenix until 14 March, then 06:00: before the participant's window.
+    call = scheduler.book(
+        "ser", peer_id="chi", start=utc(2027, 3, 8, 14), session_type="follow_up",
+        recurrence=pb.Recurrence(count=4), **PHOENIX_PARTICIPANT,
+    )  # fmt: skip
+    error = await rpc_error(call)
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error.details() == (
+        "occurrence 1 on 2027-03-15 is not bookable: the slot is outside the participant's availability"
+        " once the clocks change on 2027-03-14"
+    )
+    assert await sessions_of(scheduler, "chi") == []
+
+
+async def test_a_series_without_a_start_takes_the_earliest_time_that_lasts(scheduler: Scheduler) -> None:
+    await scheduler.peer("chi", "America/Chicago", CHICAGO_PEER)
+    await scheduler.peer("twin", "America/Chicago", CHICAGO_PEER)
+    single = await scheduler.book("one", peer_id="twin", session_type="follow_up", **PHOENIX_PARTICIPANT)
+    assert single.session.peer_local_start == "2027-03-01T08:00:00-06:00"  # fine for one session
+    booked = await scheduler.book(
+        "ser", peer_id="chi", session_type="follow_up", recurrence=pb.Recurrence(count=4), **PHOENIX_PARTICIPANT
+    )
+    # 08:30 in Chicago is 07:30 in Phoenix before the change and 06:30 after: inside the window every week.
+    assert [o.peer_local_start for o in booked.occurrences] == [
+        "2027-03-01T08:30:00-06:00",
+        "2027-03-08T08:30:00-06:00",
+        "2027-03-15T08:30:00-05:00",
+        "2027-03-22T08:30:00-05:00",
+    ]

@@ -52,3 +52,20 @@ def test_every_phrase_the_matcher_can_say_has_a_spanish_template() -> None:
     finally:
         i18n.activate("en")
     assert missing == []
+
+
+def test_a_shrinking_overlap_is_said_in_spanish_with_the_date_in_spanish() -> None:
+    base = mpb.Phrase(template="Available together {duration} a week",
+                      args=[mpb.PhraseArg(name="duration", values=["7 h 30 min"], kind="text")])
+    shrinks = mpb.Phrase(template="{before} until {until}, then {then}", args=[
+        mpb.PhraseArg(name="before", kind="phrase", phrase=base),
+        mpb.PhraseArg(name="until", values=["2027-03-14"], kind="date"),
+        mpb.PhraseArg(name="then", values=["2 h 30 min"], kind="text")])  # fmt: skip
+    text = "Available together 7 h 30 min a week until 14 March 2027, then 2 h 30 min"
+    i18n.load()
+    i18n.activate("es")
+    try:
+        said = say(text, shrinks)
+    finally:
+        i18n.activate("en")
+    assert said == "Disponibles a la vez 7 h 30 min por semana hasta el 14 de marzo de 2027, después 2 h 30 min"

@@ -1,8 +1,12 @@
-"""Weekly availability: one contiguous session-long overlap, in UTC, for the week of now."""
+"""Weekly availability: one contiguous session-long overlap, in UTC.
+
+These pin the week's arithmetic with a zero engagement horizon (the week of
+now only); test_availability_horizon covers clock changes over it.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -27,10 +31,11 @@ def overlaps(peer_windows: tuple[WeeklyWindow, ...], mine: tuple[WeeklyWindow, .
     my_zone = str(kw.pop("my_zone", "UTC"))
     now = kw.pop("now", NOW)
     minutes = kw.pop("session_minutes", 60)
-    assert isinstance(now, datetime) and isinstance(minutes, int)
+    horizon = kw.pop("horizon", timedelta(0))
+    assert isinstance(now, datetime) and isinstance(minutes, int) and isinstance(horizon, timedelta)
     index = RosterIndex([peer("a", availability=peer_windows, time_zone=peer_zone)])
     req = request(participant=participant(availability=mine, time_zone=my_zone), session_minutes=minutes)
-    mask = availability_overlap(index, compile_query(index, req, now=now))
+    mask = availability_overlap(index, compile_query(index, req, now=now, horizon=horizon))
     assert mask is not None
     return bool(mask[0])
 
@@ -90,19 +95,23 @@ def test_dst_overlap_only_in_the_weeks_when_offsets_differ(now: datetime, expect
     new_york_9am, london_1pm = (w(MON, 9, 10),), (w(MON, 13, 14),)
     got = overlaps(london_1pm, new_york_9am, peer_zone="Europe/London", my_zone="America/New_York", now=now)
     assert got is expected
+    # Over an engagement the three weeks of March are not enough.
+    assert not overlaps(london_1pm, new_york_9am, peer_zone="Europe/London", my_zone="America/New_York", now=now,
+                        horizon=timedelta(weeks=26))  # fmt: skip
 
 
-def test_spring_forward_shortens_a_window_that_spans_the_change() -> None:
-    week = av.week_start(datetime(2026, 3, 4, tzinfo=UTC))  # Sunday 8 March: US clocks go forward
-    # 01:00 EST (06:00 UTC) to 04:00 EDT (08:00 UTC): two real hours.
-    sunday = SUN * av.MINUTES_PER_DAY
-    assert av.utc_spans(w(SUN, 1, 4), "America/New_York", week) == [(sunday + 6 * H, sunday + 8 * H)]
+def test_a_window_is_placed_at_its_regime_offset() -> None:
+    monday = MON * av.MINUTES_PER_DAY
+    # 09:00-10:00 at UTC-5 is 14:00-15:00 UTC.
+    assert av.utc_spans(w(MON, 9, 10), -300) == [(monday + 14 * H, monday + 15 * H)]
+    # Monday 00:30-01:30 at UTC+1 starts on Sunday night UTC, across the week's end.
+    assert av.utc_spans(w(MON, 0.5, 1.5), 60) == [(av.MINUTES_PER_WEEK - 30, av.MINUTES_PER_WEEK), (0, 30)]
 
 
-def test_week_start_is_monday_midnight_utc() -> None:
-    assert av.week_start(datetime(2026, 1, 18, 23, 59, tzinfo=UTC)) == datetime(2026, 1, 12, tzinfo=UTC)
+def test_now_must_carry_a_time_zone() -> None:
+    index = RosterIndex([peer("a")])
     with pytest.raises(InvalidArgument) as err:
-        av.week_start(datetime(2026, 1, 14))
+        index.engagement(datetime(2026, 1, 14), "UTC")
     assert err.value.field == "now"
 
 

@@ -1,6 +1,6 @@
 """The online engine's shortcuts give the answers the long way would.
 
-Remembered age masks, the reused reference week, the two top-k paths and the
+Remembered age masks, the engagement kept for the day, the two top-k paths and the
 quick window check are there for speed only; each test pins one of them to
 the plain computation.
 """
@@ -60,23 +60,26 @@ def test_age_masks_are_remembered_per_age_and_peer_types() -> None:
     assert passing() == ["coach"]
 
 
-def test_the_reference_week_follows_the_clock() -> None:
-    index = RosterIndex([peer("a")])
-    sunday_night = datetime(2026, 1, 18, 23, 59, 59, tzinfo=UTC)
-    this_week = index.week(sunday_night)
-    assert this_week.start == datetime(2026, 1, 12, tzinfo=UTC)
-    assert index.week(datetime(2026, 1, 12, tzinfo=UTC)) is this_week
-    # 20:00 on Sunday in New York is already Monday in UTC: the next week.
-    new_york = datetime(2026, 1, 18, 20, 0, tzinfo=ZoneInfo("America/New_York"))
-    assert index.week(new_york).start == datetime(2026, 1, 19, tzinfo=UTC)
-    assert index.week(sunday_night) is this_week  # both weeks are kept
-    assert index.week(sunday_night + timedelta(days=14)).start == datetime(2026, 1, 26, tzinfo=UTC)
-    with pytest.raises(InvalidArgument):
-        index.week(datetime(2026, 1, 27, 12, 0))  # no time zone, even within a known week
+def test_the_engagement_is_kept_for_the_day_and_weeks_are_shared_between_zones() -> None:
+    index = RosterIndex([peer("a", time_zone="America/Chicago"), peer("b", time_zone="Europe/London")])
+    morning = datetime(2026, 12, 6, 0, 0, 1, tzinfo=UTC)
+    first = index.engagement(morning, "America/Phoenix")
+    assert index.engagement(morning + timedelta(hours=23), "America/Phoenix") is first
+    assert index.engagement(morning + timedelta(days=1), "America/Phoenix") is not first
+    # Chicago changes on Sunday 14 March, London on Sunday 28 March, Phoenix never: this week stands for
+    # every week until the one of 14 March, which differs on its Sunday; then a week of each kind again.
+    mondays = ["2026-11-30", "2027-03-08", "2027-03-15", "2027-03-22", "2027-03-29"]
+    assert [s.start.date().isoformat() for s in first.stretches] == mondays
+    # A participant zone adds no peers' week of its own: Phoenix and UTC see the same ones.
+    weeks = [s.week for s in index.engagement(morning, "UTC").stretches]
+    assert all(a is b for a, b in zip(weeks, [s.week for s in first.stretches], strict=True))
+    new_york = datetime(2026, 12, 6, 20, 0, tzinfo=ZoneInfo("America/New_York"))  # already 7 December in UTC
+    assert index.engagement(new_york, "America/Phoenix").start == datetime(2026, 12, 7, tzinfo=UTC)
+    assert len(index.engagement(morning, "UTC", timedelta(0)).stretches) == 1  # this week only
 
 
 def test_participant_week_keeps_only_the_words_in_use() -> None:
-    mine = av.participant_week((WeeklyWindow(0, 9 * 60, 10 * 60),), "UTC", av.week_start(NOW), 2)
+    mine = av.participant_week((WeeklyWindow(0, 9 * 60, 10 * 60),), ((0, 0, av.SLOTS_PER_WEEK),), 2)
     full = av.to_words(mine.bits)
     assert mine.used.tolist() == np.flatnonzero(full).tolist()
     assert mine.words[:, 0].tolist() == full[mine.used].tolist()

@@ -13,9 +13,11 @@ matcher's own text is shown.
 from __future__ import annotations
 
 import contextlib
+from datetime import date
 from typing import Any
 
 from babel import Locale
+from babel.dates import format_date
 from babel.lists import format_list
 
 from alongside.console import i18n
@@ -58,6 +60,8 @@ def _name(kind: str, value: str, language: str) -> str:
     if kind == "language":
         base = value.split("-")[0]
         return Locale.parse(language).languages.get(value) or Locale.parse(language).languages.get(base) or value
+    if kind == "date":
+        return format_date(date.fromisoformat(value), format="long", locale=language)
     if kind in ENUM_KINDS and value in CHOICES:
         return i18n.gettext(CHOICES[value]).lower()
     return value

@@ -48,8 +48,9 @@ def policy_in(message: pb.ProgrammePolicy) -> ProgrammePolicy:
     policy = ProgrammePolicy(
         programme=message.programme,
         age_rules=rules,
-        certification_strengths=enums_in("certification_strengths", message.certification_strengths, pb.Strength,
-                                         Strength),
+        certification_strengths=enums_in(
+            "certification_strengths", message.certification_strengths, pb.Strength, Strength
+        ),
         weights=weights,
         batch=BatchWeights(message.batch_urgency_weight, message.batch_wait_weight_per_week),
     )

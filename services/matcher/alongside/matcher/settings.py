@@ -26,6 +26,10 @@ class MatcherSettings(Settings):
     # The programme's policy document (docs/matcher.md, "Programme policy"),
     # read once at start-up; empty means the built-in policy.
     policy_file: str = ""
+    # A pair is available only if a session fits every week for this many
+    # weeks from today, across both zones' clock changes (docs/matcher.md);
+    # 0 checks the week of today only.
+    engagement_horizon_weeks: int = 26
     # Re-shortlist at most this many waiting requests after capacity frees up.
     rematch_limit: int = 500
     # Erasure (docs/matcher.md). Whether the programme erases a participant
@@ -56,6 +60,8 @@ class MatcherSettings(Settings):
             raise ConfigError("SHORTLIST_SIZE must be between 1 and 50")
         if self.batch_time_limit_seconds <= 0:
             raise ConfigError("BATCH_TIME_LIMIT_SECONDS must be positive")
+        if not 0 <= self.engagement_horizon_weeks <= 104:
+            raise ConfigError("ENGAGEMENT_HORIZON_WEEKS must be between 0 and 104")
         if self.rematch_limit < 0:
             raise ConfigError("REMATCH_LIMIT must not be negative")
         if self.retention_days < 0:

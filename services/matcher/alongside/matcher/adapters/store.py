@@ -231,9 +231,7 @@ class MatcherStore:
         found = await self.r.zrangebylex(self.k.requests_in(status), low, "+", 0, limit)
         return [_text(i) for i in found]
 
-    async def requests(
-        self, ids: list[str]
-    ) -> list[tuple[pb.SubmitMatchRequestRequest, pb.MatchRequest] | None]:
+    async def requests(self, ids: list[str]) -> list[tuple[pb.SubmitMatchRequestRequest, pb.MatchRequest] | None]:
         """``request`` for each id, in one round trip."""
         if not ids:
             return []

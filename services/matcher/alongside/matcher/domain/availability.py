@@ -1,16 +1,18 @@
 """Weekly availability as UTC slot sets, for vectorised overlap checks.
 
-A week is 672 slots of 15 minutes, counted from Monday 00:00 UTC of the week
-that contains ``now``. Every IANA offset in use is a multiple of 15 minutes,
-so the grid loses nothing to time zones.
+A week is 672 slots of 15 minutes, counted from Monday 00:00 UTC. Every
+IANA offset in use is a multiple of 15 minutes, so the grid loses nothing
+to time zones.
 
-DST: each local window is placed on its calendar date in that reference week
-and converted with zoneinfo, so the offsets are the ones in force that week.
-A participant in New York and a peer in London overlap differently in the
-weeks of March when only one of them has changed clocks, and the answer is
-right for the week of ``now``. A window that crosses the week's end wraps to
-its start, as a weekly routine does. Local times skipped by a spring-forward
-change take the offset from before it (zoneinfo's ``fold=0``).
+Clock changes: a party's week follows a *plan*, the zone's UTC offsets
+over one calendar week (``week_plan``: one piece in most weeks, two in a
+week with a clock change, found by ``alongside.kit.clock_changes``). Each
+local window is placed at the offset in force at its slots, so on a change
+day a window 01:00-04:00 covers the two or four real hours it has. The
+roster index builds one week per distinct plan over the engagement horizon
+and a pair must overlap in every one, so a match that works in December but
+not after the second Sunday of March is never offered. A window that
+crosses the week's end wraps to its start, as a weekly routine does.
 
 Windows that do not start or end on a quarter hour are rounded inwards, so
 overlap is never overstated.
@@ -23,13 +25,13 @@ uint64 matrix, so one participant is compared with every peer at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 
+from alongside.kit.clock_changes import offset_changes, offset_minutes
 from alongside.kit.errors import InvalidArgument
 from alongside.matcher.domain.model import WeeklyWindow
 
@@ -44,6 +46,10 @@ BoolArray = npt.NDArray[np.bool_]
 Words = npt.NDArray[np.uint64]
 Indices = npt.NDArray[np.intp]
 FULL_WEEK = (1 << SLOTS_PER_WEEK) - 1
+ONE_WEEK = timedelta(weeks=1)
+SLOT = timedelta(minutes=SLOT_MINUTES)
+# A zone's offsets over one UTC week: (offset in minutes east, first slot, end slot) pieces in time order.
+Plan = tuple[tuple[int, int, int], ...]
 
 
 def week_start(now: datetime) -> datetime:
@@ -55,51 +61,40 @@ def week_start(now: datetime) -> datetime:
     return monday.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+@lru_cache(maxsize=16384)
+def week_plan(time_zone: str, week: datetime) -> Plan:
+    """The zone's offsets over the UTC week from ``week``; a slot takes the offset in force at its start."""
+    bounds = [week, *offset_changes(time_zone, week, week + ONE_WEEK), week + ONE_WEEK]
+    slots = [-(-(b - week) // SLOT) for b in bounds]
+    return tuple(
+        (offset_minutes(time_zone, lo), first, end)
+        for lo, first, end in zip(bounds, slots, slots[1:], strict=False)
+        if end > first
+    )
+
+
+@lru_cache(maxsize=65536)
+def plan_bits(windows: tuple[WeeklyWindow, ...], plan: Plan) -> int:
+    """Slots covered by ``windows`` in a week that follows ``plan``."""
+    if len(plan) == 1:
+        return slot_bits(windows, plan[0][0])
+    bits = 0
+    for offset, first, end in plan:
+        bits |= slot_bits(windows, offset) & (((1 << (end - first)) - 1) << first)
+    return bits
+
+
 def session_slots(minutes: int) -> int:
     """Whole slots a session needs: a 50-minute session needs four."""
     return -(-minutes // SLOT_MINUTES)
 
 
-def _local(week: datetime, day: int, minute: int) -> datetime:
-    return datetime.combine(week.date() + timedelta(days=day), time(0)) + timedelta(minutes=minute)
-
-
-def _utc_minute(local: datetime, zone: ZoneInfo, week: datetime) -> int:
-    utc = local.replace(tzinfo=zone).astimezone(UTC)
-    return int((utc - week).total_seconds() // 60)
-
-
-@lru_cache(maxsize=4096)
-def _day_offsets(time_zone: str, week: datetime) -> tuple[int | None, ...]:
-    """Each local day's UTC offset in minutes, or None if the clocks change that day.
-
-    Most days have one offset, so most windows convert with arithmetic; only
-    a changeover day goes through zoneinfo window by window.
-    """
-    zone = ZoneInfo(time_zone)
-    offsets: list[int | None] = []
-    for day in range(7):
-        start = _utc_minute(_local(week, day, 0), zone, week)
-        end = _utc_minute(_local(week, day, MINUTES_PER_DAY), zone, week)
-        # A day with a clock change is not 1440 minutes long.
-        offsets.append(day * MINUTES_PER_DAY - start if end - start == MINUTES_PER_DAY else None)
-    return tuple(offsets)
-
-
-def utc_spans(window: WeeklyWindow, time_zone: str, week: datetime) -> list[tuple[int, int]]:
-    """The window as UTC minute-of-week spans ``[start, end)``, split at the wrap."""
-    offset = _day_offsets(time_zone, week)[window.day]
+def utc_spans(window: WeeklyWindow, offset: int) -> list[tuple[int, int]]:
+    """The window as UTC minute-of-week spans ``[start, end)`` at ``offset`` (minutes east), split at the wrap."""
     base = window.day * MINUTES_PER_DAY
-    if offset is not None:
-        start, end = base + window.start_minute - offset, base + window.end_minute - offset
-    else:
-        zone = ZoneInfo(time_zone)
-        start = _utc_minute(_local(week, window.day, window.start_minute), zone, week)
-        end = _utc_minute(_local(week, window.day, window.end_minute), zone, week)
-    length = end - start
+    start, length = (base + window.start_minute - offset) % MINUTES_PER_WEEK, window.end_minute - window.start_minute
     if length <= 0:
         return []
-    start %= MINUTES_PER_WEEK
     if start + length <= MINUTES_PER_WEEK:
         return [(start, start + length)]
     return [(start, MINUTES_PER_WEEK), (0, start + length - MINUTES_PER_WEEK)]
@@ -110,11 +105,12 @@ def _span_bits(start: int, end: int) -> int:
     return ((1 << (last - first)) - 1) << first if last > first else 0
 
 
-def slot_bits(windows: tuple[WeeklyWindow, ...], time_zone: str, week: datetime) -> int:
-    """Slots covered by ``windows`` in the UTC week from ``week``: bit i is slot i."""
+@lru_cache(maxsize=65536)
+def slot_bits(windows: tuple[WeeklyWindow, ...], offset: int) -> int:
+    """Slots covered by ``windows`` in a UTC week at ``offset`` minutes east of UTC: bit i is slot i."""
     bits = 0
     for window in windows:
-        for start, end in utc_spans(window, time_zone, week):
+        for start, end in utc_spans(window, offset):
             bits |= _span_bits(start, end)
     return bits
 
@@ -162,9 +158,9 @@ class Mine:
 
 
 @lru_cache(maxsize=8192)
-def participant_week(windows: tuple[WeeklyWindow, ...], time_zone: str, week: datetime, length: int) -> Mine:
-    """Cached: a participant's week is prepared once per request shape and week."""
-    bits = slot_bits(windows, time_zone, week)
+def participant_week(windows: tuple[WeeklyWindow, ...], plan: Plan, length: int) -> Mine:
+    """Cached: a participant's week is prepared once per request shape and plan."""
+    bits = plan_bits(windows, plan)
     used, words = _used_words(bits)
     run_used, run_words = _used_words(run_starts(bits, length))
     return Mine(bits, used, words, run_used, run_words, bits.bit_count())

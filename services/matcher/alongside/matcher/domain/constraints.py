@@ -158,10 +158,19 @@ def modality_compatible(ix: RosterIndex, q: Query) -> BoolArray | None:
 
 
 def availability_overlap(ix: RosterIndex, q: Query) -> BoolArray | None:
-    """Both are free for one whole session, in one stretch, in the reference week."""
-    runs = q.week.run_words(session_slots(q.request.session_minutes))
-    # Only the participant's non-empty words can overlap; most weeks use few.
-    return cast(BoolArray, (runs[q.mine.run_used] & q.mine.run_words).any(axis=0))
+    """Both are free for one whole session, in one stretch, every week of the engagement.
+
+    One AND per regime (a stretch of the horizon with no clock change in
+    either zone): a pair that overlaps in December but not after March fails.
+    """
+    length = session_slots(q.request.session_minutes)
+    mask: BoolArray | None = None
+    for stretch, mine in zip(q.stretches, q.mines, strict=True):
+        runs = stretch.week.run_words(length)
+        # Only the participant's non-empty words can overlap; most weeks use few.
+        here = cast(BoolArray, (runs[mine.run_used] & mine.run_words).any(axis=0))
+        mask = here if mask is None else mask & here
+    return mask
 
 
 def capacity_left(ix: RosterIndex, q: Query) -> BoolArray | None:

@@ -8,10 +8,13 @@ sees what was weighed. Met requirements come first, from ``explain_required``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from operator import attrgetter
+from zoneinfo import ZoneInfo
 
+from alongside.kit.clock_changes import offset_changes
 from alongside.matcher.domain import labels
-from alongside.matcher.domain.availability import SLOT_MINUTES
+from alongside.matcher.domain.availability import ONE_WEEK, SLOT_MINUTES
 from alongside.matcher.domain.explain_required import required_notes, requirements
 from alongside.matcher.domain.model import Modality, Peer, Preference
 from alongside.matcher.domain.phrases import Arg, Phrase, english
@@ -104,8 +107,9 @@ def _lived_experience(ix: RosterIndex, q: Query, i: int) -> Phrase:
         return Phrase("Shares none of the preferred lived-experience areas")
     if asked == 1:
         return _some_of("Shares lived experience: {names}", shared, asked, labels.lived_experience)
-    return _some_of("Shares lived experience: {count} of {asked} areas ({names})", shared, asked,
-                    labels.lived_experience)
+    return _some_of(
+        "Shares lived experience: {count} of {asked} areas ({names})", shared, asked, labels.lived_experience
+    )
 
 
 def _pathway(ix: RosterIndex, q: Query, i: int) -> Phrase:
@@ -130,9 +134,38 @@ def _continuity(ix: RosterIndex, q: Query, i: int) -> Phrase:
 
 
 def _availability(ix: RosterIndex, q: Query, i: int) -> Phrase:
-    slots = (q.week.bits[i] & q.mine.bits).bit_count()
-    duration = Arg("duration", (labels.duration(slots * SLOT_MINUTES),), "text")
-    return Phrase("Available together {duration} a week", (duration,))
+    """The time shared each week, and from which clock change it shrinks or grows.
+
+    Each change wraps the phrase so far: "{before} until {until}, then {then}",
+    so every template is fixed and a client's catalogue can translate it.
+    """
+    peer, mine = ix.peers[i], q.request.participant
+    said: Phrase | None = None
+    since, before = q.engagement.start, -1
+    for stretch, week in zip(q.stretches, q.mines, strict=True):
+        slots = (stretch.week.bits[i] & week.bits).bit_count()
+        if said is None:
+            said = Phrase("Available together {duration} a week", (_minutes("duration", slots),))
+        elif slots != before:
+            change, zone = _change_before(since, stretch.start, (mine.time_zone, peer.time_zone))
+            day = change.astimezone(ZoneInfo(zone)).date().isoformat()
+            args = (Arg.nested("before", said), Arg("until", (day,), "date"), _minutes("then", slots))
+            said = Phrase("{before} until {until}, then {then}", args)
+        if slots != before:
+            since, before = stretch.start, slots
+    assert said is not None  # an engagement has at least one week
+    return said
+
+
+def _change_before(since: datetime, week: datetime, zones: tuple[str, str]) -> tuple[datetime, str]:
+    """The last clock change of either zone from ``since`` to the end of ``week`` (where the overlap
+    moved), and the zone that changed, whose date for it people know ("Europe changes on 28 March")."""
+    changes = [(c, zone) for zone in zones for c in offset_changes(zone, since, week + ONE_WEEK)]
+    return max(changes, default=(week, zones[0]))
+
+
+def _minutes(name: str, slots: int) -> Arg:
+    return Arg(name, (labels.duration(slots * SLOT_MINUTES),), "text")
 
 
 def _balance(ix: RosterIndex, q: Query, i: int) -> Phrase:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from alongside.matcher.domain.feasibility import feasible
 from alongside.matcher.domain.model import MatchRequest
 from alongside.matcher.domain.programme_policy import DEFAULT_POLICY, ProgrammePolicy
 from alongside.matcher.domain.query import compile_query
-from alongside.matcher.domain.roster_index import RosterIndex
+from alongside.matcher.domain.roster_index import DEFAULT_HORIZON, RosterIndex
 from alongside.matcher.domain.scoring import FloatArray, score
 from alongside.matcher.domain.tag_matrix import IntArray
 from alongside.matcher.domain.weights import Weights
@@ -44,6 +44,7 @@ def pair_matrices(
     declined: Mapping[str, frozenset[str]] | None = None,
     loads: IntArray | None = None,
     policy: ProgrammePolicy = DEFAULT_POLICY,
+    horizon: timedelta = DEFAULT_HORIZON,
 ) -> PairMatrices:
     """Build both matrices; ``declined`` maps a request id to peers it declined."""
     shape = (len(requests), len(index))
@@ -51,7 +52,7 @@ def pair_matrices(
     fit = np.zeros(shape, dtype=np.float64)
     for r, request in enumerate(requests):
         gone = (declined or {}).get(request.request_id, frozenset())
-        q = compile_query(index, request, now=now, declined=gone, loads=loads, policy=policy)
+        q = compile_query(index, request, now=now, declined=gone, loads=loads, policy=policy, horizon=horizon)
         ok[r] = feasible(index, q)
         total, _ = score(index, q, weights)
         fit[r] = np.where(ok[r], total, 0.0)

@@ -11,11 +11,12 @@ words (tags), shown as given. ``english`` renders the phrase as the API's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from alongside.matcher.domain import labels
 from alongside.matcher.domain.model import AgeBand, Modality, PeerType
 
-KINDS = ("language", "peer_type", "age_band", "modality", "number", "text", "phrase")
+KINDS = ("language", "peer_type", "age_band", "modality", "number", "text", "phrase", "date")
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,17 @@ def _name(kind: str, value: str) -> str:
         return labels.AGE_BANDS[AgeBand(value)]
     if kind == "modality":
         return labels.MODALITIES[Modality(value)]
+    if kind == "date":  # ISO 8601, said "14 March 2027"
+        day = date.fromisoformat(value)
+        return f"{day.day} {labels.MONTHS[day.month - 1]} {day.year}"
     return value
 
 
 def english(phrase: Phrase) -> str:
     values = {
-        a.name: english(a.phrase) if a.phrase is not None else labels.join((_name(a.kind, v) for v in a.values),
-                                                                           a.joiner or "and")
+        a.name: english(a.phrase)
+        if a.phrase is not None
+        else labels.join((_name(a.kind, v) for v in a.values), a.joiner or "and")
         for a in phrase.args
     }
     return phrase.template.format(**values)

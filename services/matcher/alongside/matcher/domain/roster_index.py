@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -19,28 +19,26 @@ from alongside.matcher.domain import availability as av
 from alongside.matcher.domain.model import Peer, PeerStatus
 from alongside.matcher.domain.tag_matrix import MEMO_LIMIT, IntArray, TagMatrix, frozen
 
-# Availability for this many reference weeks stays cached (this one and the next).
-WEEKS_KEPT = 2
 # Session lengths whose run masks ``prepare`` builds up front.
 COMMON_SESSIONS = (30, 45, 60, 90)
-ONE_WEEK = timedelta(days=7)
+# How far ahead a match must keep working unless the caller says (MatcherSettings).
+DEFAULT_HORIZON = timedelta(weeks=26)
+SECOND = timedelta(seconds=1)
+# Engagements kept per index: participant zones x horizons in use today.
+ENGAGEMENTS_KEPT = 256
 
 
 @dataclass
 class PeerWeek:
-    """Every peer's UTC slots for one reference week, with run starts per length.
+    """Every peer's UTC slots for one week plan of the roster's zones, with run starts per length.
 
     ``words`` and ``run_words(n)`` are (WORDS, peers) matrices, one row per word.
     """
 
-    start: datetime
+    plans: tuple[av.Plan, ...]
     bits: tuple[int, ...]
     words: av.Words
     _runs: dict[int, av.Words] = field(default_factory=dict)
-
-    @property
-    def end(self) -> datetime:
-        return self.start + ONE_WEEK
 
     def run_words(self, length: int) -> av.Words:
         if length not in self._runs:
@@ -72,8 +70,11 @@ class RosterIndex:
         self.capacity: IntArray = frozen(np.array([p.capacity for p in ordered], np.int64))
         self.capacity_divisor = frozen(np.maximum(self.capacity, 1).astype(np.float64))
         self.loads: IntArray = np.zeros(len(ordered), dtype=np.int64)
-        self._weeks: dict[datetime, PeerWeek] = {}
-        self._last_week: PeerWeek | None = None
+        self.zones: tuple[str, ...] = tuple(sorted({p.time_zone for p in ordered}))
+        zone_at = {z: i for i, z in enumerate(self.zones)}
+        self._zone_of = tuple(zone_at[p.time_zone] for p in ordered)
+        self._weeks: dict[tuple[av.Plan, ...], PeerWeek] = {}
+        self._engagements: dict[tuple[datetime, str, timedelta], Engagement] = {}
         self.derived: dict[Hashable, av.BoolArray] = {}
         for peer_id, units in (loads or {}).items():
             self.set_load(peer_id, units)
@@ -96,34 +97,78 @@ class RosterIndex:
             raise NotFound("peer is not on the roster")
         self.loads[position] = units
 
-    def week(self, now: datetime) -> PeerWeek:
-        """Peers' UTC availability for the week containing ``now``, built on first use.
+    def engagement(self, now: datetime, time_zone: str, horizon: timedelta = DEFAULT_HORIZON) -> Engagement:
+        """The distinct weeks a participant in ``time_zone`` and the roster go through over ``horizon``.
 
-        Building takes tens of milliseconds for a few thousand peers; call this
-        when a week begins to keep that cost off the first request.
+        The horizon runs from the start of ``now``'s UTC day (so one answer
+        serves the whole day); every calendar week it touches is looked at,
+        only the week of today when it is zero (the rule before the horizon).
+        Weeks with the same plans in every zone are the same week: a few
+        remain (one per offset regime, and one per week with a clock
+        change). The peers' weeks are built on first use and shared by every
+        participant zone.
         """
-        last = self._last_week
-        if last is not None and now.tzinfo is not None and last.start <= now < last.end:
-            return last  # the common case: same week as the previous request
-        start = av.week_start(now)
-        cached = self._weeks.get(start)
-        if cached is None:
-            cached = self._build_week(start)
-            while len(self._weeks) >= WEEKS_KEPT:
-                del self._weeks[min(self._weeks)]
-            self._weeks[start] = cached
-        self._last_week = cached
-        return cached
+        if now.tzinfo is None:
+            raise InvalidArgument("now", "must carry a time zone")
+        day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        key = (day, time_zone, horizon)
+        found = self._engagements.get(key)
+        if found is None:
+            if len(self._engagements) >= ENGAGEMENTS_KEPT:
+                self._engagements.clear()
+            found = self._engagement(day, time_zone, horizon)
+            self._engagements[key] = found
+        return found
 
-    def prepare(self, now: datetime, session_minutes: Iterable[int] = COMMON_SESSIONS) -> None:
-        """Build the week of ``now`` and its session runs ahead of the first request."""
-        week = self.week(now)
-        for minutes in session_minutes:
-            week.run_words(av.session_slots(minutes))
+    def prepare(
+        self, now: datetime, session_minutes: Iterable[int] = COMMON_SESSIONS, horizon: timedelta = DEFAULT_HORIZON
+    ) -> None:
+        """Build the peers' weeks of the horizon and their session runs ahead, off the request path."""
+        zone = self.zones[0] if self.zones else "UTC"
+        for stretch in self.engagement(now, zone, horizon).stretches:
+            for minutes in session_minutes:
+                stretch.week.run_words(av.session_slots(minutes))
 
-    def _build_week(self, start: datetime) -> PeerWeek:
-        bits = tuple(av.slot_bits(p.availability, p.time_zone, start) for p in self.peers)
-        return PeerWeek(start, bits, frozen(av.to_columns(list(bits))))
+    def _engagement(self, day: datetime, time_zone: str, horizon: timedelta) -> Engagement:
+        week, last = av.week_start(day), av.week_start(day + max(horizon - SECOND, timedelta(0)))
+        seen: set[tuple[tuple[av.Plan, ...], av.Plan]] = set()
+        stretches = []
+        while week <= last:
+            plans = tuple(av.week_plan(zone, week) for zone in self.zones)
+            mine = av.week_plan(time_zone, week)
+            if (plans, mine) not in seen:
+                seen.add((plans, mine))
+                stretches.append(Stretch(week, self._week(plans), mine))
+            week += av.ONE_WEEK
+        return Engagement(day, horizon, tuple(stretches))
+
+    def _week(self, plans: tuple[av.Plan, ...]) -> PeerWeek:
+        """Building takes tens of milliseconds for a few thousand peers, once per distinct week."""
+        week = self._weeks.get(plans)
+        if week is None:
+            pairs = zip(self.peers, self._zone_of, strict=True)
+            bits = tuple(av.plan_bits(p.availability, plans[z]) for p, z in pairs)
+            week = PeerWeek(plans, bits, frozen(av.to_columns(list(bits))))
+            self._weeks[plans] = week
+        return week
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """The first calendar week (from ``start``) of its kind: the peers' week then, and the participant's plan."""
+
+    start: datetime
+    week: PeerWeek
+    plan: av.Plan
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """The horizon from ``start`` (a UTC midnight) and its distinct weeks in time order; a pair must overlap in each."""
+
+    start: datetime
+    horizon: timedelta
+    stretches: tuple[Stretch, ...]
 
 
 def _single(tag: str) -> frozenset[str]:

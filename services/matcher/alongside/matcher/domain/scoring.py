@@ -86,13 +86,17 @@ def continuity_term(ix: RosterIndex, q: Query, rows: Rows) -> FloatArray | None:
 
 
 def availability_term(ix: RosterIndex, q: Query, rows: Rows) -> FloatArray | None:
-    """Share of the participant's weekly free time the peer is free too."""
-    used = q.mine.used
+    """Share of the participant's weekly free time the peer is free too, in the leanest week of the horizon."""
     if q.mine.free_slots == 0:
         return np.zeros(len(ix) if rows is None else rows.size, dtype=np.float64)
-    peers = q.week.words[used] if rows is None else q.week.words[used[:, None], rows]
-    shared = np.bitwise_count(peers & q.mine.words).sum(axis=0, dtype=np.int64)
-    return cast(FloatArray, shared / q.mine.free_slots)
+    least: npt.NDArray[np.int64] | None = None
+    for stretch, mine in zip(q.stretches, q.mines, strict=True):
+        used, words = mine.used, stretch.week.words
+        peers = words[used] if rows is None else words[used[:, None], rows]
+        shared = np.bitwise_count(peers & mine.words).sum(axis=0, dtype=np.int64)
+        least = shared if least is None else np.minimum(least, shared, out=least)
+    assert least is not None  # an engagement has at least one stretch
+    return least / q.mine.free_slots
 
 
 def caseload_balance_term(ix: RosterIndex, q: Query, rows: Rows) -> FloatArray | None:

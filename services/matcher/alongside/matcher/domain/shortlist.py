@@ -9,7 +9,7 @@ silent empty list.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +22,7 @@ from alongside.matcher.domain.programme_policy import DEFAULT_POLICY, ProgrammeP
 from alongside.matcher.domain.query import compile_query
 from alongside.matcher.domain.reasons import waitlist_reason
 from alongside.matcher.domain.results import Candidate, Shortlist
-from alongside.matcher.domain.roster_index import RosterIndex
+from alongside.matcher.domain.roster_index import DEFAULT_HORIZON, RosterIndex
 from alongside.matcher.domain.scoring import FloatArray, score
 from alongside.matcher.domain.tag_matrix import IntArray
 from alongside.matcher.domain.weights import Weights
@@ -43,16 +43,18 @@ def shortlist(
     declined: frozenset[str] = frozenset(),
     loads: IntArray | None = None,
     policy: ProgrammePolicy = DEFAULT_POLICY,
+    horizon: timedelta = DEFAULT_HORIZON,
 ) -> Shortlist:
     """Up to ``k`` best feasible peers, best first, ties broken by peer id.
 
     ``request`` must have passed ``validate_request``. ``declined`` adds to
     the request's exclusions; ``loads`` (acuity units per index position,
-    holds included) overrides the index's loads for this call.
+    holds included) overrides the index's loads for this call; weekly
+    availability must hold over ``horizon`` from today, clock changes included.
     """
     if not 1 <= k <= MAX_K:
         raise InvalidArgument("k", f"must be between 1 and {MAX_K}")
-    q = compile_query(index, request, now=now, declined=declined, loads=loads, policy=policy)
+    q = compile_query(index, request, now=now, declined=declined, loads=loads, policy=policy, horizon=horizon)
     rows = np.flatnonzero(feasible(index, q))
     if rows.size == 0:
         return Shortlist((), waitlist_reason(funnel(index, q), q))

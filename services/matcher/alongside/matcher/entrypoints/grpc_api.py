@@ -132,5 +132,6 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
 
     async def GetPolicy(self, request: pb.GetPolicyRequest, context: Ctx) -> pb.GetPolicyResponse:
         return pb.GetPolicyResponse(policy=policy_out(self.queries.ctx.policy))
+
     async def ImportCaseload(self, request: pb.ImportCaseloadRequest, context: Ctx) -> pb.ImportCaseloadResponse:
         return await self.caseload.import_caseload(request)

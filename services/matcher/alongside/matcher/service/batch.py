@@ -226,6 +226,7 @@ class Batch:
                         declined=declined,
                         loads=snap.loads,
                         policy=self.ctx.policy,
+                        horizon=self.ctx.horizon,
                     )
                     _fill(proposal, why)
 
@@ -287,8 +288,14 @@ class Batch:
         declined = {s.request_id: frozenset(s.declined_peer_ids) for s in states}
         programme = self.ctx.policy
         pm = pair_matrices(
-            snap.index, domains, weights=self.ctx.weights, now=now, declined=declined, loads=snap.loads,
+            snap.index,
+            domains,
+            weights=self.ctx.weights,
+            now=now,
+            declined=declined,
+            loads=snap.loads,
             policy=programme,
+            horizon=self.ctx.horizon,
         )
         waited_weeks = [(now - s.created_at.ToDatetime(tzinfo=now.tzinfo)).days / 7 for s in states]
         priority = programme.batch.priority([URGENCY_RANK.get(s.urgency, 0.0) for s in states], waited_weeks)
@@ -337,6 +344,7 @@ class Batch:
                 declined=declined[pm.request_ids[i]],
                 loads=snap.loads,
                 policy=programme,
+                horizon=self.ctx.horizon,
             )
             _fill(proposal, why)
         run.objective, run.bound, run.gap = result.objective, result.bound, result.gap

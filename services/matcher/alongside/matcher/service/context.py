@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from google.protobuf.message import Message
@@ -32,6 +32,11 @@ class Context:
     weights: Weights = field(default_factory=Weights)
     # The programme's policy (age rules, certification strengths, batch weights).
     policy: ProgrammePolicy = DEFAULT_POLICY
+
+    @property
+    def horizon(self) -> timedelta:
+        """How long a pair's weekly overlap must hold, clock changes included (docs/matcher.md)."""
+        return timedelta(weeks=self.settings.engagement_horizon_weeks)
 
 
 def emit(tx: Tx, event_type: str, body: Message, subject: str) -> None:

@@ -43,6 +43,7 @@ class Intake:
             declined=declined,
             loads=snap.loads,
             policy=self.ctx.policy,
+            horizon=self.ctx.horizon,
         )
 
     async def submit(self, req: pb.SubmitMatchRequestRequest) -> pb.SubmitMatchRequestResponse:
@@ -163,7 +164,10 @@ class Intake:
         return reply
 
     def _check_pair(self, index: RosterIndex, request: MatchRequest) -> None:
-        result = shortlist(index, request, k=1, weights=self.ctx.weights, now=self.ctx.clock(), policy=self.ctx.policy)
+        now, horizon = self.ctx.clock(), self.ctx.horizon
+        result = shortlist(
+            index, request, k=1, weights=self.ctx.weights, now=now, policy=self.ctx.policy, horizon=horizon
+        )
         if not result.candidates:
             summary = result.reason.summary if result.reason else "the peer does not fit this request"
             raise FailedPrecondition(f"cannot accept: {summary}")

@@ -133,8 +133,10 @@ def _filter(req: pb.ListMatchRequestsRequest, statuses: tuple[int, ...], now: da
             and (not req.peer_type or req.peer_type in submitted.peer_types)
             and (not req.age_band or submitted.participant.age_band == req.age_band)
             and (latest is None or state.created_at.ToDatetime(tzinfo=latest.tzinfo) <= latest)
-            and (not req.participant_ref or (ref.startswith(req.participant_ref) if req.ref_prefix
-                                             else ref == req.participant_ref))
+            and (
+                not req.participant_ref
+                or (ref.startswith(req.participant_ref) if req.ref_prefix else ref == req.participant_ref)
+            )
         )
 
     return keep

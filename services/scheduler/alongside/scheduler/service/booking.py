@@ -4,7 +4,9 @@ The peer's windows and the participant's are checked here (pure domain
 rules); overlaps with other sessions, buffers, time off and the daily cap
 are checked by the atomic commit itself, against the calendar as it is at
 that instant. Every occurrence of a series is checked, and a series is
-booked whole or not at all.
+booked whole or not at all. A series without a start takes the earliest
+start that stays in both people's windows across clock changes; one that
+cannot is refused with the date of the change (``domain/series_fit.py``).
 
 Under contention most requests lose: when this process has seen the slot
 taken, the script is first asked, writing nothing, whether it still fits,
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 
 from alongside.api.scheduler.v1 import scheduler_pb2 as pb
 from alongside.kit.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
@@ -26,13 +29,17 @@ from alongside.scheduler.domain.booking import Blocker, diagnose
 from alongside.scheduler.domain.model import Availability, Session
 from alongside.scheduler.domain.recurrence import Series
 from alongside.scheduler.domain.series_edit import to_sessions
-from alongside.scheduler.domain.slots import find_slots
+from alongside.scheduler.domain.series_fit import first_break
+from alongside.scheduler.domain.slots import SlotQuery, find_slots, iter_slots
 from alongside.scheduler.domain.validation import zone
 from alongside.scheduler.entrypoints import mappers
 from alongside.scheduler.service.change import Change
 from alongside.scheduler.service.context import MAX_ATTEMPTS, Context, Idem, replayed, require_calendar
 from alongside.scheduler.service.events import booked
 from alongside.scheduler.service.rules import REFUSED, NoSlot, check_windows, refusal, slot_query
+
+# Candidate starts tried for a series that must hold across clock changes (a few weeks of 15-minute steps).
+SERIES_CANDIDATES = 500
 
 
 @dataclass(frozen=True)
@@ -137,7 +144,29 @@ class Booking:
         found = find_slots(query, limit=1)
         if not found:
             raise NoSlot(diagnose(query) or Blocker.CONFLICT)
-        return found[0].start
+        return self._lasting(calendar, request, query) if request.recurring else found[0].start
+
+    def _lasting(self, calendar: PeerCalendar, request: Request, query: SlotQuery) -> datetime:
+        """The earliest start whose whole weekly series stays in both people's windows.
+
+        Across a clock change the series keeps the peer's wall time and may
+        leave the participant's windows; a start that holds all series long
+        is chosen. If none of the first ``SERIES_CANDIDATES`` does, the
+        earliest slot is returned and ``check_windows`` refuses it, naming
+        the occurrence and the clock change.
+        """
+        earliest = None
+        peer_zone = zone(calendar.tz)
+        for slot in islice(iter_slots(query), SERIES_CANDIDATES):
+            earliest = earliest or slot.start
+            if not tzx.expressible_as_wall_time(slot.start, peer_zone):
+                continue
+            series = self._series(calendar, request, slot.start)
+            slots = [o.interval for o in series.occurrences()]
+            if first_break(calendar.availability, request.participant, slots) is None:
+                return slot.start
+        assert earliest is not None  # find_slots found one
+        return earliest
 
     async def _probe(self, idem: Idem, calendar: PeerCalendar, sessions: list[Session], now: datetime) -> Outcome:
         """``ok``, or, when this process saw the slot taken, the script's answer to

@@ -15,8 +15,8 @@ from alongside.kit.errors import FailedPrecondition
 from alongside.scheduler.adapters.codec import PeerCalendar
 from alongside.scheduler.domain.booking import EXPLANATIONS, Blocker
 from alongside.scheduler.domain.model import Availability, Session
+from alongside.scheduler.domain.series_fit import first_break
 from alongside.scheduler.domain.slots import SlotQuery, policy_query
-from alongside.scheduler.domain.windows import covers
 from alongside.scheduler.service.context import Context
 
 REFUSED = {
@@ -66,32 +66,27 @@ async def slot_query(
 def check_windows(
     ctx: Context, calendar: PeerCalendar, participant: Availability | None, sessions: list[Session], now: datetime
 ) -> None:
-    """The rules the commit cannot see: lead time, horizon and both people's windows."""
+    """The rules the commit cannot see: lead time, horizon and both people's windows.
+
+    A series that leaves someone's windows after a clock change is refused
+    with the occurrence's date and the change's (``domain/series_fit.py``).
+    """
     for index, session in enumerate(sessions):
-        problem = window_problem(ctx, calendar, participant, session, now, first=index == 0)
+        problem = timing_problem(ctx, session, now, first=index == 0)
         if problem is not None:
             where = f"occurrence {index}" if len(sessions) > 1 else "the slot"
             raise FailedPrecondition(f"{where} is not bookable: {EXPLANATIONS[problem]}")
+    broken = first_break(calendar.availability, participant, [s.interval for s in sessions])
+    if broken is not None:
+        raise FailedPrecondition(broken.explain(len(sessions)))
 
 
-def window_problem(
-    ctx: Context,
-    calendar: PeerCalendar,
-    participant: Availability | None,
-    session: Session,
-    now: datetime,
-    *,
-    first: bool = True,
-) -> Blocker | None:
-    """The domain's first rules (see ``slot_problem``); a series may run past the horizon."""
+def timing_problem(ctx: Context, session: Session, now: datetime, *, first: bool = True) -> Blocker | None:
+    """Lead time and the booking horizon; a series may run past the horizon."""
     if session.start < now + ctx.policy.min_lead:
         return Blocker.OUTSIDE_HORIZON
     if first and session.start > now + ctx.settings.booking_horizon:
         return Blocker.OUTSIDE_HORIZON
-    if not covers(calendar.availability, session.interval):
-        return Blocker.PEER_UNAVAILABLE
-    if participant is not None and not covers(participant, session.interval):
-        return Blocker.PARTICIPANT_UNAVAILABLE
     return None
 
 
