@@ -3,9 +3,12 @@ the solver within a second; RunBatchMatch never runs into the server's deadline.
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import TypeAlias
 
 import grpc
@@ -14,13 +17,14 @@ import pytest
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
 from alongside.kit.runtime import Runtime
-from alongside.kit.testing.auth import TEST_AUTH, channel
+from alongside.kit.testing.auth import AUTH_ENV, TEST_AUTH, channel
+from alongside.kit.testing.processes import Child
 from alongside.kit.testing.wait import eventually
 from alongside.matcher.bootstrap import build
 from alongside.matcher.service.batch import Batch
 from alongside.matcher.settings import MatcherSettings
 
-from .batch_load import SOLVER_STOP_S, cpu_seconds, gone_after, hard_batch
+from .batch_load import SOLVER_STOP_S, children, cpu_seconds, gone_after, hard_batch
 from .conftest import NOW, Matcher, start_matcher
 
 Progress: TypeAlias = "grpc.aio.UnaryStreamCall[pb.WatchBatchMatchRequest, pb.WatchBatchMatchResponse]"
@@ -208,3 +212,56 @@ async def test_run_batch_match_at_its_largest_time_limit_answers_before_the_serv
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await stub.RunBatchMatch(pb.RunBatchMatchRequest(idempotency_key=f"{tag}-over", time_limit_seconds=4.5))
     assert (info.value.details() or "").startswith("time_limit_seconds: must be at most 4 ")
+
+
+def forkserver_children(pid: int) -> list[int]:
+    """The solver processes of the matcher ``pid``: children of its fork server."""
+    servers = [c for c in children(pid) if b"forkserver" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    return [s for server in servers for s in children(server)]
+
+
+async def test_sigterm_stops_running_solves_within_a_second_and_reports_them(
+    nats_url: str, redis_url: str, namespace: str
+) -> None:
+    env = {**AUTH_ENV, "NATS_URL": nats_url, "REDIS_URL": redis_url, "NAMESPACE": namespace}
+    service = await asyncio.to_thread(Child, "alongside.matcher", env)
+    try:
+        async with channel(f"127.0.0.1:{service.port}", role="admin") as chan:
+            stub = matcher_pb2_grpc.MatcherServiceStub(chan)
+            tag = f"sg{uuid.uuid4().hex[:6]}"
+            ids = await hard_batch(stub, tag)
+            started = await stub.StartBatchMatch(
+                pb.StartBatchMatchRequest(idempotency_key=tag, request_ids=ids, time_limit_seconds=120)
+            )
+            call = stub.RunBatchMatch(
+                pb.RunBatchMatchRequest(idempotency_key=tag, request_ids=ids, time_limit_seconds=14), timeout=60
+            )
+
+            async def both_solving() -> bool:
+                pids = forkserver_children(service.proc.pid)
+                return len(pids) == 2 and all(cpu_seconds(p) > 0.3 for p in pids)
+
+            await eventually(both_solving, timeout=60, what="the started batch and the run solving")
+            pids = forkserver_children(service.proc.pid)
+            signalled = time.monotonic()
+            service.proc.send_signal(signal.SIGTERM)
+            await gone_after(pids)
+            waited = time.monotonic() - signalled
+            with pytest.raises(grpc.aio.AioRpcError) as run:
+                await call
+            assert run.value.code() == grpc.StatusCode.UNAVAILABLE, run.value
+            assert "run it again" in (run.value.details() or "")
+        assert await asyncio.to_thread(service.proc.wait, 20) == 0
+    finally:
+        await asyncio.to_thread(service.close)
+    print(f"SIGTERM -> both solvers gone: {waited:.3f} s")
+    assert waited <= SOLVER_STOP_S
+    other = await start_matcher(nats_url, redis_url, namespace, lambda: NOW)
+    try:
+        async with channel(f"127.0.0.1:{other.port}", role="manager", subject="m-other") as chan:
+            stub = matcher_pb2_grpc.MatcherServiceStub(chan)
+            watch = stub.WatchBatchMatch(pb.WatchBatchMatchRequest(batch_id=started.batch_id), timeout=30)
+            events = [reply.progress async for reply in watch]
+    finally:
+        await other.stop()
+    assert events[-1].phase == pb.BATCH_PHASE_FAILED and "stopped" in events[-1].failure
