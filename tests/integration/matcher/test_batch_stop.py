@@ -21,7 +21,7 @@ from alongside.kit.testing.auth import AUTH_ENV, TEST_AUTH, channel
 from alongside.kit.testing.processes import Child
 from alongside.kit.testing.wait import eventually
 from alongside.matcher.bootstrap import build
-from alongside.matcher.service.batch import Batch
+from alongside.matcher.service.batch import OUT_OF_TIME, Batch
 from alongside.matcher.settings import MatcherSettings
 
 from .batch_load import SOLVER_STOP_S, children, cpu_seconds, gone_after, hard_batch
@@ -265,3 +265,26 @@ async def test_sigterm_stops_running_solves_within_a_second_and_reports_them(
     finally:
         await other.stop()
     assert events[-1].phase == pb.BATCH_PHASE_FAILED and "stopped" in events[-1].failure
+
+
+async def test_confirm_batch_stops_short_of_the_call_deadline_and_goes_on_when_asked_again(matcher: Matcher) -> None:
+    tag = f"cb{uuid.uuid4().hex[:6]}"
+    ids = await hard_batch(matcher.stub, tag)
+    run = (
+        await matcher.stub.RunBatchMatch(
+            pb.RunBatchMatchRequest(idempotency_key=tag, request_ids=ids, time_limit_seconds=1)
+        )
+    ).run
+    assert len(run.proposals) > 20
+    asked = time.monotonic()
+    first = await matcher.stub.ConfirmBatch(
+        pb.ConfirmBatchRequest(idempotency_key=f"{tag}-c1", batch_id=run.batch_id), timeout=2.1
+    )
+    assert time.monotonic() - asked < 2.1  # answered, not DEADLINE_EXCEEDED
+    assert first.failures and {f.reason for f in first.failures} == {OUT_OF_TIME}
+    assert len(first.matches) + len(first.failures) == len(run.proposals)
+    second = await matcher.stub.ConfirmBatch(
+        pb.ConfirmBatchRequest(idempotency_key=f"{tag}-c2", batch_id=run.batch_id), timeout=60
+    )
+    assert not second.failures
+    assert len(second.matches) == len(first.failures) and len(second.already_confirmed) == len(first.matches)

@@ -105,7 +105,7 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
         return await self.batch.run(request, context.time_remaining())
 
     async def ConfirmBatch(self, request: pb.ConfirmBatchRequest, context: Ctx) -> pb.ConfirmBatchResponse:
-        return await self.batch.confirm(request)
+        return await self.batch.confirm(request, context.time_remaining())
 
     async def StartBatchMatch(self, request: pb.StartBatchMatchRequest, context: Ctx) -> pb.StartBatchMatchResponse:
         return await self.batch.start(request)

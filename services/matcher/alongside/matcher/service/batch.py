@@ -56,6 +56,9 @@ RUN_LIMIT_SHARE = 0.5
 RESERVE_S = 1.0
 RESERVE_PER_REQUEST_S = 0.0005
 MIN_SOLVE_S = 0.1
+# ConfirmBatch stops accepting this long before the call's deadline (an accept takes milliseconds).
+CONFIRM_RESERVE_S = 2.0
+OUT_OF_TIME = "not confirmed before the call's deadline; confirm the batch again to go on"
 # A started batch's replica looks for a cancel this often (the solver then stops at once).
 CANCEL_POLL_S = 0.2
 URGENCY_RANK = {pb.URGENCY_ROUTINE: 0.0, pb.URGENCY_PRIORITY: 1.0, pb.URGENCY_URGENT: 2.0}
@@ -103,8 +106,7 @@ class Batch:
     async def run(self, req: pb.RunBatchMatchRequest, remaining_s: float | None = None) -> pb.RunBatchMatchResponse:
         """Solve and answer; ``remaining_s`` is what is left of the call's own deadline, if it has one."""
         deadline_s = self.ctx.settings.default_deadline_seconds
-        budget = deadline_s if remaining_s is None else min(remaining_s, deadline_s)
-        ends = time.monotonic() + budget
+        ends = time.monotonic() + self._budget(remaining_s)
         key = idem("RunBatchMatch", req.idempotency_key, req)
         cap = RUN_LIMIT_SHARE * deadline_s
         if req.time_limit_seconds > cap:
@@ -124,6 +126,11 @@ class Batch:
             return pb.RunBatchMatchResponse(run=run).SerializeToString()
 
         return parse_reply(pb.RunBatchMatchResponse, await self.ctx.uow.run(body, idempotency=key))
+
+    def _budget(self, remaining_s: float | None) -> float:
+        """Seconds until the call's deadline: the server's, or the client's if that is sooner."""
+        deadline_s = self.ctx.settings.default_deadline_seconds
+        return deadline_s if remaining_s is None else min(remaining_s, deadline_s)
 
     async def _checked(self, req: pb.RunBatchMatchRequest | pb.StartBatchMatchRequest) -> tuple[float, list[str]]:
         """The time limit and the request ids, once the request is known to be well formed."""
@@ -442,7 +449,10 @@ class Batch:
         run.solver_status, run.engine, run.seconds = result.status, result.engine, result.seconds
         return run
 
-    async def confirm(self, req: pb.ConfirmBatchRequest) -> pb.ConfirmBatchResponse:
+    async def confirm(self, req: pb.ConfirmBatchRequest, remaining_s: float | None = None) -> pb.ConfirmBatchResponse:
+        """Accept the proposals one by one, stopping short of the call's deadline (the rest are
+        reported not confirmed: confirming again goes on where this call stopped)."""
+        ends = time.monotonic() + self._budget(remaining_s) - CONFIRM_RESERVE_S
         if not req.idempotency_key:
             raise InvalidArgument("idempotency_key", "is required, at most 128 characters")
         run = await self.ctx.store.batch(check_id("batch_id", req.batch_id))
@@ -455,6 +465,9 @@ class Batch:
         chosen = [proposals[r] for r in req.request_ids] if req.request_ids else list(run.proposals)
         reply = pb.ConfirmBatchResponse()
         for proposal in chosen:
+            if time.monotonic() > ends:
+                reply.failures.add(request_id=proposal.request_id, reason=OUT_OF_TIME)
+                continue
             accept = pb.AcceptMatchRequest(
                 idempotency_key=f"{req.idempotency_key}:{proposal.request_id}"[:128],
                 request_id=proposal.request_id,
