@@ -24,6 +24,7 @@ from alongside.matcher.bootstrap import build
 from alongside.matcher.service.batch import OUT_OF_TIME, Batch
 from alongside.matcher.settings import MatcherSettings
 
+from ..auth.test_audit import records
 from .batch_load import SOLVER_STOP_S, children, cpu_seconds, gone_after, hard_batch
 from .conftest import NOW, Matcher, start_matcher
 
@@ -103,6 +104,8 @@ async def test_cancel_from_another_replica_ends_the_batch_cancelled_and_stops_it
         await other.stop()
     print(f"cancel -> solver gone: {waited:.3f} s (after the reply: {stopped:.3f} s)")
     assert waited <= SOLVER_STOP_S
+    trail = await records(matcher.runtime, at_least=3, actor="m-other")
+    assert len([r for r in trail if r.action.endswith("/CancelBatchMatch")]) >= 2  # audited, replay or not
 
 
 async def test_cancelling_a_finished_or_unknown_batch(matcher: Matcher) -> None:
