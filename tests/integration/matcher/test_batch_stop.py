@@ -291,3 +291,20 @@ async def test_confirm_batch_stops_short_of_the_call_deadline_and_goes_on_when_a
     )
     assert not second.failures
     assert len(second.matches) == len(first.failures) and len(second.already_confirmed) == len(first.matches)
+
+
+async def test_a_queued_batch_can_be_cancelled_before_it_solves(matcher: Matcher) -> None:
+    tag = f"cq{uuid.uuid4().hex[:6]}"
+    batch = batch_of(matcher.runtime)
+    await batch._solving.acquire()  # another solve holds this replica's solver
+    try:
+        started = await matcher.stub.StartBatchMatch(pb.StartBatchMatchRequest(idempotency_key=tag))
+        cancelled = await matcher.stub.CancelBatchMatch(
+            pb.CancelBatchMatchRequest(idempotency_key=f"{tag}-c", batch_id=started.batch_id)
+        )
+        assert cancelled.progress.phase == pb.BATCH_PHASE_QUEUED
+        events = await watched(matcher, started.batch_id)
+    finally:
+        batch._solving.release()
+    assert [e.phase for e in events][-1] == pb.BATCH_PHASE_CANCELLED
+    assert pb.BATCH_PHASE_LOADING not in [e.phase for e in events]
