@@ -332,7 +332,7 @@ class Batch:
         self._stopping.set()
         for task in list(self._jobs):
             task.cancel()
-        await self._solvers.stop_all()  # RunBatchMatch's too: their callers hear UNAVAILABLE
+        self._solvers.stop_all()  # RunBatchMatch's too: their callers hear UNAVAILABLE
         await asyncio.gather(*self._jobs, return_exceptions=True)
 
     async def _load(self, ids: list[str], explicit: bool) -> tuple[list[pb.MatchRequest], list[MatchRequest]]:

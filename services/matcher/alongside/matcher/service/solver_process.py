@@ -29,6 +29,7 @@ from alongside.matcher.domain.solver import BatchProblem, BatchResult, Report, s
 
 SOLVER_MODULE = "alongside.matcher.domain.solver"
 KILL_WAIT_S = 1.0
+EXIT_WAIT_S = 0.5  # a child that has sent its result exits by itself
 log = structlog.get_logger(__name__)
 
 
@@ -104,30 +105,41 @@ class Solvers:
         # Writing the problem to the child takes a while for a big one: not on the loop. A cancel
         # meanwhile still waits for the start, so that no child is left running unowned.
         starting = asyncio.ensure_future(asyncio.to_thread(proc.start))
-        receiving = False
+        receiving = answered = False
         try:
             await asyncio.shield(starting)
             writer.close()
+            if self._stopped:  # ``stop_all`` came while it started
+                raise SolverStopped("the matcher is stopping; run the batch again")
             receiving = True  # from here the reading thread closes ``reader``
-            return await asyncio.to_thread(_receive, reader, report)
+            result = await asyncio.to_thread(_receive, reader, report)
+            answered = True
+            return result
         finally:
             with contextlib.suppress(BaseException):
                 await starting
             writer.close()
             self._running.discard(proc)
-            await _end(proc)
+            await _end(proc, EXIT_WAIT_S if answered else 0.0)
             if not receiving:
                 reader.close()
 
-    async def stop_all(self) -> None:
+    def stop_all(self) -> None:
+        """Kill every running solver; each ``solve`` then ends with ``SolverStopped``."""
         self._stopped = True
-        await asyncio.gather(*(_end(p) for p in list(self._running)))
+        for proc in list(self._running):
+            with contextlib.suppress(ValueError, AttributeError):  # closed, or not started yet
+                proc.kill()
+        if self._running:
+            log.info("batch.solvers_stopped", count=len(self._running))
 
 
-async def _end(proc: BaseProcess) -> None:
-    """Kill ``proc`` if it still runs and wait (without blocking the loop) until it has gone."""
+async def _end(proc: BaseProcess, wait_s: float) -> None:
+    """Give ``proc`` ``wait_s`` to exit, kill it if it still runs, and wait (off the loop) until it has gone."""
     if proc.pid is None:
         return
+    if wait_s:
+        await asyncio.to_thread(proc.join, wait_s)
     started = time.monotonic()
     alive = proc.is_alive()
     if alive:
@@ -135,5 +147,5 @@ async def _end(proc: BaseProcess) -> None:
     await asyncio.to_thread(proc.join, KILL_WAIT_S)
     if alive:
         log.info("batch.solver_killed", ms=round((time.monotonic() - started) * 1000, 1))
-    with contextlib.suppress(ValueError):  # closed already
+    with contextlib.suppress(ValueError):  # still running after all: left to the fork server
         proc.close()
