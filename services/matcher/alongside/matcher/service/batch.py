@@ -109,10 +109,10 @@ class Batch:
         ends = time.monotonic() + self._budget(remaining_s)
         key = idem("RunBatchMatch", req.idempotency_key, req)
         cap = RUN_LIMIT_SHARE * deadline_s
-        if req.time_limit_seconds > cap:
+        if not 0 <= req.time_limit_seconds <= cap:  # NaN fails too
             raise InvalidArgument(
                 "time_limit_seconds",
-                f"must be at most {cap:g} for RunBatchMatch, which must answer within the server's "
+                f"must be between 0 and {cap:g} for RunBatchMatch, which must answer within the server's "
                 f"{deadline_s:g} s deadline; StartBatchMatch takes up to {MAX_TIME_LIMIT_S:.0f} and answers at once",
             )
         limit, ids = await self._checked(req)
