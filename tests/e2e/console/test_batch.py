@@ -5,10 +5,13 @@ peer's load before and after, and confirms."""
 
 from __future__ import annotations
 
+import uuid
+
 from playwright.async_api import expect
 
 from alongside.api.matcher.v1 import matcher_pb2 as mpb
 
+from ...integration.matcher.batch_load import hard_batch
 from ..api import Api
 from ..cohort import Cohort, key
 from .conftest import Browse, OpenWindow
@@ -96,4 +99,22 @@ async def test_a_batch_that_stops_says_why_in_place_of_the_review(open_window: O
     await page.get_by_role("button", name="Run the batch").click()
     await expect(page.get_by_role("alert")).to_contain_text("request_ids[0]: match request not found", timeout=30_000)
     await expect(page.locator("#batch-log li").last).to_contain_text("Stopped")
+    await window.settled()
+
+
+async def test_a_manager_cancels_a_running_batch(api: Api, open_window: OpenWindow) -> None:
+    ids = await hard_batch(api.matcher("manager"), f"ec{uuid.uuid4().hex[:6]}")
+    window: Browse = await open_window()
+    await window.sign_in("manager", "manager-cancel")
+    await window.visit("/batch")
+    page = window.page
+    await page.locator("#scope-chosen").check()
+    await page.locator("#field-ids").fill("\n".join(ids))
+    await page.locator("#field-time_limit").fill("60")
+    await page.get_by_role("button", name="Run the batch").click()
+    await expect(page.locator('#batch-log li[data-phase="cpsat"]').first).to_be_visible(timeout=60_000)
+    await page.get_by_role("button", name="Cancel the batch").click()
+    await expect(page.get_by_role("alert")).to_contain_text("It was cancelled: nothing was proposed.", timeout=30_000)
+    await expect(page.locator("#batch-log li").last).to_contain_text("Batch cancelled")
+    await expect(page.get_by_role("button", name="Cancel the batch")).to_have_count(0)
     await window.settled()

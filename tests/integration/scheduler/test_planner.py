@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import grpc
+import pytest
+
 from alongside.api.matcher.v1 import events_pb2 as matcher_ev
 from alongside.api.scheduler.v1 import scheduler_pb2 as pb
 from alongside.kit.testing.wait import eventually
@@ -59,3 +62,11 @@ async def test_unschedulable_matches_wait_for_the_planner(scheduler: Scheduler) 
     reply = await scheduler.stub.PlanWeek(pb.PlanWeekRequest(week_start=ts(WEEK)))
     (unplaced,) = reply.unplaced
     assert unplaced.match_id == "m9" and "never overlap" in unplaced.reason
+
+
+async def test_a_time_limit_the_call_could_not_answer_within_is_refused_at_once(scheduler: Scheduler) -> None:
+    # The server's deadline is 30 s; the planner used to take up to 60 and be cut off at 30.
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await scheduler.stub.PlanWeek(pb.PlanWeekRequest(week_start=ts(WEEK), time_limit_seconds=40), timeout=5)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert (info.value.details() or "").startswith("time_limit_seconds: must be more than 0 and at most 15")

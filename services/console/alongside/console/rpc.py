@@ -125,10 +125,16 @@ class Calls:
         return str((await self._unary(self._b.matcher, "StartBatchMatch", req)).batch_id)
 
     def watch_batch(self, batch_id: str) -> Any:
-        """A batch's progress from its start, ending with DONE (the run) or FAILED (read with
+        """A batch's progress from its start, ending with DONE (the run), FAILED or CANCELLED (read with
         ``read()``; ``aio.EOF`` at its end). No deadline: the caller cancels it."""
         req = mpb.WatchBatchMatchRequest(batch_id=batch_id)
         return self._b.matcher.WatchBatchMatch(req, metadata=self._metadata)
+
+    async def cancel_batch(self, batch_id: str, idempotency_key: str) -> mpb.BatchProgress:
+        """Ask the matcher to stop the batch; its progress then ends CANCELLED (unless it had ended)."""
+        req = mpb.CancelBatchMatchRequest(idempotency_key=idempotency_key, batch_id=batch_id)
+        reply: mpb.CancelBatchMatchResponse = await self._unary(self._b.matcher, "CancelBatchMatch", req)
+        return reply.progress
 
     async def confirm_batch(
         self, batch_id: str, request_ids: list[str], idempotency_key: str

@@ -5,7 +5,8 @@ each peer's load before and after), deselect some, confirm the rest.
 Running a batch starts it in the matcher (StartBatchMatch answers at once);
 the page then follows its progress over server-sent events
 (``/batch/<id>/stream``, from WatchBatchMatch), as the live inbox does, and
-the last event brings the review. Without JavaScript, ``/batch/<id>`` waits
+the last event brings the review. While it runs, the page offers to cancel it
+(CancelBatchMatch: the solver stops within a second). Without JavaScript, ``/batch/<id>`` waits
 for the end and shows the review. The console keeps no batch: the review
 page carries the batch id and the proposals in its form, and the matcher
 holds the batch itself.
@@ -33,7 +34,7 @@ MANAGERS = ("manager", "admin")
 MAX_TIME_LIMIT_S = 60.0
 _ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 HEARTBEAT_S = 5.0
-ENDS = (mpb.BATCH_PHASE_DONE, mpb.BATCH_PHASE_FAILED)
+ENDS = (mpb.BATCH_PHASE_DONE, mpb.BATCH_PHASE_FAILED, mpb.BATCH_PHASE_CANCELLED)
 PHASES = {
     mpb.BATCH_PHASE_QUEUED: "queued",
     mpb.BATCH_PHASE_LOADING: "loading",
@@ -43,6 +44,7 @@ PHASES = {
     mpb.BATCH_PHASE_FAIRNESS: "fairness",
     mpb.BATCH_PHASE_DONE: "done",
     mpb.BATCH_PHASE_FAILED: "failed",
+    mpb.BATCH_PHASE_CANCELLED: "cancelled",
 }
 
 
@@ -97,7 +99,7 @@ async def run(request: Request) -> Response:
         # The matcher's id rule, beside the box (e.g. an id that starts with a dot).
         context = {"waiting": None, "more": False, "errors": {"ids": message}, "values": values, "key": key()}
         return views.render(request, "batch.html", context, status=200 if fragment else 400, fragment=fragment)
-    return views.render(request, "batch_running.html", {"batch_id": batch_id}, fragment=fragment)
+    return views.render(request, "batch_running.html", {"batch_id": batch_id, "key": key()}, fragment=fragment)
 
 
 async def _review(calls: Calls, batch: mpb.BatchRun) -> dict[str, Any]:
@@ -125,7 +127,9 @@ async def _ending(request: Request, calls: Calls, event: mpb.BatchProgress | Non
     if event is not None and event.phase == mpb.BATCH_PHASE_DONE:
         return views.html(request, "batch_review.html", await _review(calls, event.run), fragment="content")
     failure = event.failure if event is not None else ""
-    return views.html(request, "batch_running.html", {"failure": failure}, fragment="failed")
+    cancelled = event is not None and event.phase == mpb.BATCH_PHASE_CANCELLED
+    context = {"failure": failure, "cancelled": cancelled}
+    return views.html(request, "batch_running.html", context, fragment="failed")
 
 
 async def result(request: Request) -> Response:
@@ -208,6 +212,17 @@ async def _events(request: Request, calls: Calls, batch_id: str, seen: int,
         call.cancel()
 
 
+async def cancel(request: Request) -> Response:
+    """Stop the batch, then its page again: the progress replays and ends with the cancel."""
+    _, calls = person(request, *MANAGERS)
+    batch_id = request.path_params["batch_id"]
+    if not _ID.match(batch_id):
+        return views.render(request, "batch_running.html", {"failure": ""}, status=404, fragment="failed")
+    form = await request.form()
+    await calls.cancel_batch(batch_id, str(form.get("idempotency_key", "")) or key())
+    return views.render(request, "batch_running.html", {"batch_id": batch_id, "key": key()})
+
+
 async def confirm(request: Request) -> Response:
     _, calls = person(request, *MANAGERS)
     form = await request.form()
@@ -226,4 +241,5 @@ def routes() -> list[Route]:
         Route("/batch/confirm", confirm, methods=["POST"]),
         Route("/batch/{batch_id}", result),
         Route("/batch/{batch_id}/stream", stream),
+        Route("/batch/{batch_id}/cancel", cancel, methods=["POST"]),
     ]

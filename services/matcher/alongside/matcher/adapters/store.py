@@ -60,6 +60,9 @@ class MatcherKeys:
     def batch_progress(self, batch_id: str) -> str:
         return self._key("batch", batch_id, "progress")
 
+    def batch_cancel(self, batch_id: str) -> str:
+        return self._key("batch", batch_id, "cancel")
+
     def by_ref(self, participant_ref: str) -> str:
         """The participant's request ids; the key names a digest, never the reference."""
         return self._key("byref", hashlib.sha256(participant_ref.encode()).hexdigest()[:32])
@@ -212,6 +215,13 @@ class MatcherStore:
 
     async def has_progress(self, batch_id: str) -> bool:
         return bool(await self.r.exists(self.k.batch_progress(batch_id)))
+
+    async def last_progress(self, batch_id: str) -> pb.BatchProgress | None:
+        reply: Any = await self.r.xrevrange(self.k.batch_progress(batch_id), count=1)
+        return _parse(pb.BatchProgress, reply[0][1][b"p"]) if reply else None
+
+    async def cancel_requested(self, batch_id: str) -> bool:
+        return bool(await self.r.exists(self.k.batch_cancel(batch_id)))
 
     async def request_ids_of(self, participant_ref: str, via: Reader | None = None) -> list[str]:
         ids = await (via or self.r).smembers(self.k.by_ref(participant_ref))
@@ -382,6 +392,10 @@ class MatcherStore:
         key = self.k.batch_progress(event.batch_id)
         pipe.xadd(key, {"p": event.SerializeToString(deterministic=True)}, maxlen=PROGRESS_MAXLEN, approximate=True)
         pipe.expire(key, PROGRESS_TTL_S)
+
+    def request_cancel(self, pipe: Pipeline, batch_id: str) -> None:
+        """Flag a running batch for its replica to stop (``Batch._cancel_heard``)."""
+        pipe.set(self.k.batch_cancel(batch_id), b"1", ex=PROGRESS_TTL_S)
 
     def add_load(self, pipe: Pipeline, peer_id: str, units: int) -> None:
         pipe.incrby(self.k.load(peer_id), units)

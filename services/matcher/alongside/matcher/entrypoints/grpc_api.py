@@ -105,10 +105,10 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
         return await self.consent.revoke(request)
 
     async def RunBatchMatch(self, request: pb.RunBatchMatchRequest, context: Ctx) -> pb.RunBatchMatchResponse:
-        return await self.batch.run(request)
+        return await self.batch.run(request, context.time_remaining())
 
     async def ConfirmBatch(self, request: pb.ConfirmBatchRequest, context: Ctx) -> pb.ConfirmBatchResponse:
-        return await self.batch.confirm(request)
+        return await self.batch.confirm(request, context.time_remaining())
 
     async def StartBatchMatch(self, request: pb.StartBatchMatchRequest, context: Ctx) -> pb.StartBatchMatchResponse:
         return await self.batch.start(request)
@@ -118,6 +118,9 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
     ) -> AsyncIterator[pb.WatchBatchMatchResponse]:
         async for event in self.batch.watch(request.batch_id):
             yield pb.WatchBatchMatchResponse(progress=event)
+
+    async def CancelBatchMatch(self, request: pb.CancelBatchMatchRequest, context: Ctx) -> pb.CancelBatchMatchResponse:
+        return await self.batch.cancel(request)
 
     async def EraseParticipant(self, request: pb.EraseParticipantRequest, context: Ctx) -> pb.EraseParticipantResponse:
         return await self.erasures.erase(request, requested_by=current_identity().subject)

@@ -32,6 +32,7 @@ TABLE: dict[str, set[str]] = {
     "ConfirmBatch": MANAGERS,
     "StartBatchMatch": MANAGERS,
     "WatchBatchMatch": MANAGERS,
+    "CancelBatchMatch": MANAGERS,
     "EraseParticipant": MANAGERS,
     "GetErasure": MANAGERS,
     # Aggregates only (docs/dashboard.md), but over participant data: audited.
@@ -60,6 +61,7 @@ AUDITED = POLICY.methods(
         "ConfirmBatch",
         "StartBatchMatch",
         "WatchBatchMatch",
+        "CancelBatchMatch",
         "GetAssignment",
         "ListAssignments",
         "RevokeConsent",

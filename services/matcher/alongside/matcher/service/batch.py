@@ -3,14 +3,20 @@
 The solver core is a pure function over arrays; this use case builds its
 input from the live roster (feasibility and fit from the online engine,
 priority from urgency and time waited, free capacity from current loads),
-runs it off the event loop (matrices, solve and explanations in a thread),
+runs it off the event loop (matrices and explanations in a thread, the
+solve in a child process),
 and stores the result as a proposal: each pair with the shortlist's
 explanation and the peer's load before and after. Staff confirm proposals,
 each through the same atomic accept as an intake.
 
-``run`` answers when the solve ends; ``start`` answers at once with the
-batch id and solves in a background task of this replica, whose progress
-(``batch_progress.py``) any replica's ``watch`` reads from Redis.
+``run`` answers when the solve ends, within the call's deadline: its time
+limit is capped below the server's deadline, and shortened to what is left
+of the call's own. ``start`` answers at once with the batch id and solves in
+a background task of this replica, whose progress (``batch_progress.py``)
+any replica's ``watch`` reads from Redis; ``cancel`` (from any replica)
+leaves a flag that the solving replica polls. The solve itself runs in a
+child process (``solver_process.py``), killed when its caller goes away, the
+batch is cancelled or the service stops.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import structlog
@@ -30,17 +37,30 @@ from alongside.kit.uow import Tx
 from alongside.matcher.adapters.roster_cache import Snapshot
 from alongside.matcher.domain.explain_pair import explain_pair
 from alongside.matcher.domain.model import AgeBand, MatchRequest
-from alongside.matcher.domain.pair_matrices import pair_matrices
+from alongside.matcher.domain.pair_matrices import PairMatrices, pair_matrices
 from alongside.matcher.domain.results import Contribution
-from alongside.matcher.domain.solver import BatchProblem, Report, SideConstraints, solve
+from alongside.matcher.domain.solver import BatchProblem, BatchResult, Report, SideConstraints
 from alongside.matcher.domain.solver.progress import silent
 from alongside.matcher.mappers import request_in
 from alongside.matcher.service.batch_progress import Pump
 from alongside.matcher.service.context import Context, idem, parse_reply
 from alongside.matcher.service.intake import OPEN, Intake
+from alongside.matcher.service.solver_process import Solvers, SolverStopped
 
 MAX_BATCH = 10_000
 MAX_TIME_LIMIT_S = 300.0
+# RunBatchMatch answers within the server's deadline: its time limit may take at most this
+# share of it, and the solve keeps back time for what follows it (proposals, explanations,
+# storing) from what is left of the call's own deadline.
+RUN_LIMIT_SHARE = 0.5
+RESERVE_S = 1.0
+RESERVE_PER_REQUEST_S = 0.0005
+MIN_SOLVE_S = 0.1
+# ConfirmBatch stops accepting this long before the call's deadline (an accept takes milliseconds).
+CONFIRM_RESERVE_S = 2.0
+OUT_OF_TIME = "not confirmed before the call's deadline; confirm the batch again to go on"
+# A started batch's replica looks for a cancel this often (the solver then stops at once).
+CANCEL_POLL_S = 0.2
 URGENCY_RANK = {pb.URGENCY_ROUTINE: 0.0, pb.URGENCY_PRIORITY: 1.0, pb.URGENCY_URGENT: 2.0}
 YOUNG = (AgeBand.CHILD, AgeBand.YOUTH)
 # One solve at a time per replica: it takes the cores it is given.
@@ -49,9 +69,20 @@ SOLVES_AT_ONCE = 1
 # (a running batch writes a heartbeat every half second; its replica may have died).
 WATCH_BLOCK_MS = 1000
 STALL_S = 30.0
-DONE = (pb.BATCH_PHASE_DONE, pb.BATCH_PHASE_FAILED)
+DONE = (pb.BATCH_PHASE_DONE, pb.BATCH_PHASE_FAILED, pb.BATCH_PHASE_CANCELLED)
 STOPPED = "the matcher stopped before the batch finished; run it again"
+CANCELLED = "cancelled by CancelBatchMatch"
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A batch's solver input, with what turning its result into proposals needs."""
+
+    pm: PairMatrices
+    problem: BatchProblem
+    now: datetime
+    declined: dict[str, frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -70,12 +101,24 @@ class Batch:
         self._solving = asyncio.Semaphore(SOLVES_AT_ONCE)
         self._jobs: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
+        self._solvers = Solvers()
 
-    async def run(self, req: pb.RunBatchMatchRequest) -> pb.RunBatchMatchResponse:
+    async def run(self, req: pb.RunBatchMatchRequest, remaining_s: float | None = None) -> pb.RunBatchMatchResponse:
+        """Solve and answer; ``remaining_s`` is what is left of the call's own deadline, if it has one."""
+        deadline_s = self.ctx.settings.default_deadline_seconds
+        ends = time.monotonic() + self._budget(remaining_s)
         key = idem("RunBatchMatch", req.idempotency_key, req)
+        cap = RUN_LIMIT_SHARE * deadline_s
+        if not 0 <= req.time_limit_seconds <= cap:  # NaN fails too
+            raise InvalidArgument(
+                "time_limit_seconds",
+                f"must be between 0 and {cap:g} for RunBatchMatch, which must answer within the server's "
+                f"{deadline_s:g} s deadline; StartBatchMatch takes up to {MAX_TIME_LIMIT_S:.0f} and answers at once",
+            )
         limit, ids = await self._checked(req)
+        limit = min(limit, cap)
         states, domains = await self._load(ids, explicit=bool(req.request_ids))
-        run = await self._solve(new_id("b"), states, domains, req.policy, limit)
+        run = await self._solve(new_id("b"), states, domains, req.policy, limit, until=ends)
 
         async def body(tx: Tx) -> bytes:
             tx.begin()
@@ -83,6 +126,11 @@ class Batch:
             return pb.RunBatchMatchResponse(run=run).SerializeToString()
 
         return parse_reply(pb.RunBatchMatchResponse, await self.ctx.uow.run(body, idempotency=key))
+
+    def _budget(self, remaining_s: float | None) -> float:
+        """Seconds until the call's deadline: the server's, or the client's if that is sooner."""
+        deadline_s = self.ctx.settings.default_deadline_seconds
+        return deadline_s if remaining_s is None else min(remaining_s, deadline_s)
 
     async def _checked(self, req: pb.RunBatchMatchRequest | pb.StartBatchMatchRequest) -> tuple[float, list[str]]:
         """The time limit and the request ids, once the request is known to be well formed."""
@@ -118,22 +166,68 @@ class Batch:
     async def _background(self, job: Job) -> None:
         pump = Pump(job.batch_id, job.started, self._publish)
         pumping = asyncio.create_task(pump.run())
+        work = asyncio.create_task(self._work(job, pump))
+        heard = asyncio.create_task(self._cancel_heard(job.batch_id))
         try:
-            async with self._solving:
-                pump.phase(pb.BATCH_PHASE_LOADING)
-                states, domains = await self._load(job.ids, explicit=job.explicit)
-                pump.phase(pb.BATCH_PHASE_LOADING, requests=len(states))
-                run = await self._solve(job.batch_id, states, domains, job.policy, job.limit, pump.report)
+            await asyncio.wait((work, heard), return_when=asyncio.FIRST_COMPLETED)
+            if not work.done():  # cancelled: killing the solver's process stops it at once
+                await _stopped(work)
+                log.info("batch.cancelled", batch_id=job.batch_id)
+                await self._ended(pump, pumping, pb.BATCH_PHASE_CANCELLED, CANCELLED)
+                return
+            run = work.result()
             await pump.finish(pumping)
             await self._finished(run, pump.current, pump.elapsed())
         except (InvalidArgument, NotFound, FailedPrecondition) as exc:
-            await self._failed(pump, pumping, exc.message)
+            await self._ended(pump, pumping, pb.BATCH_PHASE_FAILED, exc.message)
+        except SolverStopped:
+            await self._ended(pump, pumping, pb.BATCH_PHASE_FAILED, STOPPED)
         except asyncio.CancelledError:
-            await self._failed(pump, pumping, STOPPED)
+            await _stopped(work)
+            await self._ended(pump, pumping, pb.BATCH_PHASE_FAILED, STOPPED)
             raise
         except Exception as exc:  # noqa: BLE001 - the watcher must hear that it ended
             log.error("batch.failed", batch_id=job.batch_id, error=type(exc).__name__)
-            await self._failed(pump, pumping, "the batch failed; see the matcher's log")
+            await self._ended(pump, pumping, pb.BATCH_PHASE_FAILED, "the batch failed; see the matcher's log")
+        finally:
+            heard.cancel()
+
+    async def _work(self, job: Job, pump: Pump) -> pb.BatchRun:
+        async with self._solving:
+            pump.phase(pb.BATCH_PHASE_LOADING)
+            states, domains = await self._load(job.ids, explicit=job.explicit)
+            pump.phase(pb.BATCH_PHASE_LOADING, requests=len(states))
+            return await self._solve(job.batch_id, states, domains, job.policy, job.limit, report=pump.report)
+
+    async def _cancel_heard(self, batch_id: str) -> None:
+        """Returns once someone (on any replica) has cancelled the batch."""
+        while True:
+            try:
+                if await self.ctx.store.cancel_requested(batch_id):
+                    return
+            except Exception as exc:  # noqa: BLE001 - Redis away for a moment: keep looking
+                log.warning("batch.cancel_unread", batch_id=batch_id, error=type(exc).__name__)
+            await asyncio.sleep(CANCEL_POLL_S)
+
+    async def cancel(self, req: pb.CancelBatchMatchRequest) -> pb.CancelBatchMatchResponse:
+        """Flag the batch for its replica to stop; answer with its progress as it stood."""
+        key = idem("CancelBatchMatch", req.idempotency_key, req)
+        batch_id = check_id("batch_id", req.batch_id)
+        last = await self.ctx.store.last_progress(batch_id)
+        if last is None:
+            run = await self.ctx.store.batch(batch_id)
+            if run is None:
+                raise NotFound("batch_id: no such batch")
+            last = _done(run)  # run by RunBatchMatch, or its progress has expired: it has ended
+            last.ClearField("run")
+
+        async def body(tx: Tx) -> bytes:
+            tx.begin()
+            if last.phase not in DONE:
+                self.ctx.store.request_cancel(tx.pipe, batch_id)
+            return pb.CancelBatchMatchResponse(progress=last).SerializeToString()
+
+        return parse_reply(pb.CancelBatchMatchResponse, await self.ctx.uow.run(body, idempotency=key))
 
     async def _publish(self, event: pb.BatchProgress) -> None:
         async with self.ctx.store.r.pipeline(transaction=True) as pipe:
@@ -160,11 +254,12 @@ class Batch:
 
         await self.ctx.uow.run(body)
 
-    async def _failed(self, pump: Pump, pumping: asyncio.Task[None], why: str) -> None:
-        await pump.abandon(pumping)  # nothing of the pump's may land after FAILED
+    async def _ended(self, pump: Pump, pumping: asyncio.Task[None], phase: pb.BatchPhase, why: str) -> None:
+        """End the batch's progress FAILED or CANCELLED, saying why."""
+        await pump.abandon(pumping)  # nothing of the pump's may land after the end
         failed = pb.BatchProgress()
         failed.CopyFrom(pump.current)
-        failed.phase, failed.failure, failed.elapsed_seconds = pb.BATCH_PHASE_FAILED, why, pump.elapsed()
+        failed.phase, failed.failure, failed.elapsed_seconds = phase, why, pump.elapsed()
         try:
             await asyncio.shield(self._publish(failed))
         except Exception as exc:  # noqa: BLE001 - Redis gone: watches end on their stall timeout
@@ -239,12 +334,12 @@ class Batch:
         self._stopping.set()
         for task in list(self._jobs):
             task.cancel()
+        self._solvers.stop_all()  # RunBatchMatch's too: their callers hear UNAVAILABLE
         await asyncio.gather(*self._jobs, return_exceptions=True)
 
     async def _load(self, ids: list[str], explicit: bool) -> tuple[list[pb.MatchRequest], list[MatchRequest]]:
         states, domains = [], []
-        for i, request_id in enumerate(ids):
-            found = await self.ctx.store.request(request_id)
+        for i, (request_id, found) in enumerate(zip(ids, await self.ctx.store.requests(ids), strict=True)):
             if found is None:
                 if explicit:
                     raise NotFound(f"request_ids[{i}]: match request not found")
@@ -265,25 +360,32 @@ class Batch:
         domains: list[MatchRequest],
         policy: pb.BatchPolicy,
         limit: float,
+        *,
         report: Report = silent,
+        until: float | None = None,
     ) -> pb.BatchRun:
+        """Matrices and explanations in a thread, the solve in a child process.
+
+        ``until`` (a monotonic time) is when the answer is due: the solve's limit
+        then keeps back time for what follows it."""
         if not states:
             return pb.BatchRun(batch_id=batch_id, solver_status="EMPTY")
         snap = await self.ctx.cache.current()
-        return await asyncio.to_thread(self._compute, batch_id, snap, states, domains, policy, limit, report)
+        prepared = await asyncio.to_thread(self._prepare, snap, states, domains, policy)
+        if until is not None:
+            left = until - time.monotonic() - RESERVE_S - RESERVE_PER_REQUEST_S * len(states)
+            limit = max(min(limit, left), MIN_SOLVE_S)
+        result = await self._solvers.solve(prepared.problem, limit, report)
+        return await asyncio.to_thread(self._proposals, batch_id, snap, domains, prepared, result)
 
-    def _compute(
+    def _prepare(
         self,
-        batch_id: str,
         snap: Snapshot,
         states: list[pb.MatchRequest],
         domains: list[MatchRequest],
         policy: pb.BatchPolicy,
-        limit: float,
-        report: Report,
-    ) -> pb.BatchRun:
-        """Matrices, solve and explanations: CPU work, run in a thread."""
-        run = pb.BatchRun(batch_id=batch_id)
+    ) -> Prepared:
+        """The pair matrices and the solver's problem: CPU work, run in a thread."""
         now = self.ctx.clock()
         declined = {s.request_id: frozenset(s.declined_peer_ids) for s in states}
         programme = self.ctx.policy
@@ -316,7 +418,14 @@ class Batch:
             unmatched_penalty=priority.astype(np.float64),
             side=side,
         )
-        result = solve(problem, time_limit_s=limit, report=report)
+        return Prepared(pm, problem, now, declined)
+
+    def _proposals(
+        self, batch_id: str, snap: Snapshot, domains: list[MatchRequest], prepared: Prepared, result: BatchResult
+    ) -> pb.BatchRun:
+        """The solver's result as explained proposals: CPU work, run in a thread."""
+        pm, problem, now, declined = prepared.pm, prepared.problem, prepared.now, prepared.declined
+        run = pb.BatchRun(batch_id=batch_id)
         assignment = result.assignment.tolist()
         after = snap.loads.astype(np.int64).copy()
         for i, j in enumerate(assignment):
@@ -352,7 +461,10 @@ class Batch:
         run.policy_digest = programme.digest
         return run
 
-    async def confirm(self, req: pb.ConfirmBatchRequest) -> pb.ConfirmBatchResponse:
+    async def confirm(self, req: pb.ConfirmBatchRequest, remaining_s: float | None = None) -> pb.ConfirmBatchResponse:
+        """Accept the proposals one by one, stopping short of the call's deadline (the rest are
+        reported not confirmed: confirming again goes on where this call stopped)."""
+        ends = time.monotonic() + self._budget(remaining_s) - CONFIRM_RESERVE_S
         if not req.idempotency_key:
             raise InvalidArgument("idempotency_key", "is required, at most 128 characters")
         run = await self.ctx.store.batch(check_id("batch_id", req.batch_id))
@@ -365,6 +477,9 @@ class Batch:
         chosen = [proposals[r] for r in req.request_ids] if req.request_ids else list(run.proposals)
         reply = pb.ConfirmBatchResponse()
         for proposal in chosen:
+            if time.monotonic() > ends:
+                reply.failures.add(request_id=proposal.request_id, reason=OUT_OF_TIME)
+                continue
             accept = pb.AcceptMatchRequest(
                 idempotency_key=f"{req.idempotency_key}:{proposal.request_id}"[:128],
                 request_id=proposal.request_id,
@@ -387,6 +502,12 @@ class Batch:
             return None
         match = await self.ctx.store.match(state.match_id)
         return match if match is not None and match.peer_id == proposal.peer_id else None
+
+
+async def _stopped(task: asyncio.Task[pb.BatchRun]) -> None:
+    """Cancel ``task`` and wait until it has ended (its solver process killed)."""
+    task.cancel()
+    await asyncio.wait((task,))
 
 
 def _fill(proposal: pb.Proposal, why: tuple[Contribution, ...]) -> None:

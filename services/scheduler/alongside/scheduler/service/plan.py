@@ -23,7 +23,8 @@ from alongside.scheduler.service.auto import PLAN_TAG
 from alongside.scheduler.service.booking import Booking
 from alongside.scheduler.service.context import Context, Idem, parse
 
-MAX_TIME_LIMIT_S = 60.0
+# PlanWeek answers within the server's deadline: its time limit may take at most this share of it.
+LIMIT_SHARE = 0.5
 NOT_BOOKABLE = "the peer's calendar is not known or the peer is not active"
 
 
@@ -33,9 +34,15 @@ class Planner:
 
     async def plan(self, req: pb.PlanWeekRequest) -> pb.PlanWeekResponse:
         week_start = mappers.ts_in(req, "week_start")
-        limit = req.time_limit_seconds or self.ctx.settings.plan_time_limit_seconds
-        if not 0 < limit <= MAX_TIME_LIMIT_S:
-            raise InvalidArgument("time_limit_seconds", f"must be between 0 and {MAX_TIME_LIMIT_S:g}")
+        deadline_s = self.ctx.settings.default_deadline_seconds
+        cap = LIMIT_SHARE * deadline_s
+        limit = req.time_limit_seconds or min(self.ctx.settings.plan_time_limit_seconds, cap)
+        if not 0 < limit <= cap:  # NaN fails too
+            raise InvalidArgument(
+                "time_limit_seconds",
+                f"must be more than 0 and at most {cap:g}: PlanWeek answers within the server's "
+                f"{deadline_s:g} s deadline",
+            )
         idem = None
         if req.commit:
             idem = Idempotency.of(PLAN_TAG, "PlanWeek", req.idempotency_key, req.SerializeToString(deterministic=True))
