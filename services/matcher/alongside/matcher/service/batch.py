@@ -425,6 +425,7 @@ class Batch:
     ) -> pb.BatchRun:
         """The solver's result as explained proposals: CPU work, run in a thread."""
         pm, problem, now, declined = prepared.pm, prepared.problem, prepared.now, prepared.declined
+        programme = self.ctx.policy
         run = pb.BatchRun(batch_id=batch_id)
         assignment = result.assignment.tolist()
         after = snap.loads.astype(np.int64).copy()
