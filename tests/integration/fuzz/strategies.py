@@ -242,6 +242,8 @@ def mutated(draw: st.DrawFn, descriptor: Descriptor) -> Message:
     spots = list(_spots(out, 0))
     # Instants and durations weigh more: few fields hold them, and each is a conversion that can fail.
     spots += [s for s in spots if s[1].message_type is not None and s[1].message_type.full_name in WELL_KNOWN] * 5
+    if not spots:  # a request with no fields (GetPolicyRequest): nothing to mutate
+        return out
     holder, fd, depth = draw(st.sampled_from(spots))
     wild = _field(fd, depth, False)
     if wild is not None:

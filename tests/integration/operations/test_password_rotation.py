@@ -112,6 +112,7 @@ async def test_a_valkey_password_rotates_while_the_service_serves(
 # --- NATS: a second user for the switch-over ----------------------------------------------------
 
 NATS_CONF = DEPLOY.parent / "nats" / "nats-server.conf"
+ACCOUNTS = NATS_CONF.parent / "accounts.conf"  # the users, which nats-server.conf includes
 
 
 def with_second_user(conf: str, keep_old: bool) -> str:
@@ -148,13 +149,13 @@ async def relayed(runtime: Runtime) -> None:
 async def test_a_nats_password_rotates_through_a_second_user(own_valkey: ValkeyServer, tmp_path: Path) -> None:
     passwords = {"matcher": OLD, "matcher_b": NEW, "admin": ADMIN, "scheduler": "s" * 40, "notifier": "n" * 40}
     folder, port = tmp_path / "nats", free_port()
-    configs = {
-        "before": NATS_CONF,
-        "step 1": tmp_path / "step1.conf",
-        "step 3": tmp_path / "step3.conf",
-    }
-    configs["step 1"].write_text(with_second_user(NATS_CONF.read_text(), keep_old=True))
-    configs["step 3"].write_text(with_second_user(NATS_CONF.read_text(), keep_old=False))
+    configs = {"before": NATS_CONF}
+    for phase, keep_old in (("step 1", True), ("step 3", False)):  # each phase's own folder: its accounts.conf
+        changed = tmp_path / phase.replace(" ", "")
+        changed.mkdir()
+        (changed / ACCOUNTS.name).write_text(with_second_user(ACCOUNTS.read_text(), keep_old=keep_old))
+        configs[phase] = changed / NATS_CONF.name
+        configs[phase].write_text(NATS_CONF.read_text())
 
     def nats_with(phase: str) -> SecureNatsServer:
         # nats-server refuses a variable the file does not use: each phase gets only its users'.
