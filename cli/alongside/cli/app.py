@@ -12,6 +12,7 @@ from alongside.cli import (
     caseload,
     console,
     demo,
+    group_directory,
     intake,
     login,
     match,
@@ -86,6 +87,7 @@ app.command("console")(console.console)
 app.command("login")(login.login)
 app.add_typer(roster.app, name="roster")
 app.add_typer(caseload.app, name="caseload")
+app.add_typer(group_directory.app, name="groups")
 app.add_typer(intake.app, name="intake")
 app.add_typer(match.app, name="match")
 app.add_typer(participant.app, name="participant")
