@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .conftest import Stack, no_traceback, write
+from .conftest import INTAKE, Stack, imported, no_traceback, write
 
 GROUPS = (
     "group_id,name,pathway,languages,modalities,area,time_zone,meetings,accessibility,audiences\n"
@@ -47,3 +47,28 @@ async def test_groups_show_of_an_unknown_group_and_a_bad_pathway_say_so(matcher_
     bad = await matcher_only.run("groups", "list", "--pathway", "yoga")
     no_traceback(bad)
     assert bad.exit_code == 2 and "--pathway" in bad.output
+
+
+OFFERED = (
+    "group_id,name,pathway,languages,modalities,time_zone,meetings\n"
+    "co-1,Monday Fellowship,twelve_step,en,video,America/New_York,mon 10:00-11:00\n"
+    "co-2,Monday SMART,smart_recovery,es,phone,America/New_York,mon 10:30-11:30\n"
+    "co-3,Wednesday Dharma,recovery_dharma,en,video,America/New_York,wed 14:00-15:00\n"
+)
+
+
+async def test_intake_submit_shows_the_groups_offered_and_honours_a_pathway_flag(
+    matcher_only: Stack, tmp_path: Path
+) -> None:
+    await imported(matcher_only, tmp_path)
+    assert (await matcher_only.run("groups", "import", str(write(tmp_path / "g.csv", OFFERED)))).exit_code == 0
+    intake = write(tmp_path / "i.yaml", INTAKE)
+    result = await matcher_only.run("intake", "submit", str(intake))
+    no_traceback(result)
+    assert result.exit_code == 0, result.output
+    assert "Community groups offered" in result.stdout and "why this group" in result.stdout
+    assert all(name in result.stdout for name in ("Monday Fellowship", "Monday SMART", "Wednesday Dharma"))
+    assert "Meets in Spanish (preferred language)" in result.stdout
+    chosen = await matcher_only.json("intake", "submit", str(intake), "--ref", "demo-p-0002",
+                                     "--group-pathway", "smart_recovery")
+    assert [o["group_id"] for o in chosen["request"]["group_offers"]] == ["co-2"]
