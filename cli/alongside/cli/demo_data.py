@@ -7,7 +7,7 @@ peer types, English, Spanish, Somali, Vietnamese, Arabic and ASL, several
 cultures, lived experiences, pathways, time zones, capacities and weekly
 availability. Intakes include urgent, youth and family cases and some that
 no peer can take, each for a different reason (see ``demo_intakes``). A
-directory of community groups across pathways comes with it (``demo_groups``).
+directory of community groups across pathways comes with it (``demo_directory``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from alongside.cli.demo_groups import groups_csv
+from alongside.cli.demo_directory import groups_csv
 from alongside.cli.demo_intakes import DemoIntake, make_intakes
 from alongside.cli.demo_values import AREAS, CULTURE_OF, LANGUAGES, OTHER_CULTURES, ZONES, availability, weighted
 

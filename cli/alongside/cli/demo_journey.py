@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.notifier.v1 import notifier_pb2 as npb
 from alongside.cli.demo_data import DemoData, roster_csv
-from alongside.cli.demo_groups import groups_csv
+from alongside.cli.demo_directory import groups_csv
 from alongside.cli.demo_intakes import DemoIntake
 from alongside.cli.errors import CliError
 from alongside.cli.intake_file import request_from_doc

@@ -1,4 +1,8 @@
-"""``alongside groups``: the community-group directory (import, list, show)."""
+"""``alongside groups import|list|show``: the community-group directory in the matcher.
+
+These commands join the ``groups`` command group (peer-led group sessions
+add theirs there) through ``register``, so the group itself is declared once.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +19,13 @@ from alongside.cli.parsing import enum_value, window_text
 from alongside.cli.roster_file import read_roster
 from alongside.cli.state import IdempotencyKey, PageToken, session
 
-app = typer.Typer(help="Community groups: the directory intake offers groups from.", no_args_is_help=True)
+
+def register(app: typer.Typer) -> None:
+    """Add the directory's commands to the ``groups`` command group."""
+    for name, command in (("import", import_groups), ("list", list_groups), ("show", show_group)):
+        app.command(name)(command)
 
 
-@app.command("import")
 @handled
 def import_groups(
     ctx: typer.Context,
@@ -26,10 +33,9 @@ def import_groups(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row; import nothing.")] = False,
     key: IdempotencyKey = None,
 ) -> None:
-    """Import community groups from a CSV. Good rows are imported (a known group id is updated), bad rows are
-    listed by line with the reason.
+    """Import community groups from a CSV; rows that fail are listed by line.
 
-    Exits 2 when any row was rejected."""
+    Good rows are imported (a known group id is updated). Exits 2 when any row was rejected."""
     s = session(ctx)
     data = read_roster(file).encode()  # the same checks: exists, readable, UTF-8
     request = pb.ImportGroupsRequest(idempotency_key=idempotency_key(key), csv=data, dry_run=dry_run)
@@ -49,7 +55,6 @@ def import_groups(
         raise typer.Exit(int(ExitCode.BAD_INPUT))
 
 
-@app.command("list")
 @handled
 def list_groups(
     ctx: typer.Context,
@@ -89,7 +94,6 @@ def list_groups(
         s.out.hint(listing.hint())
 
 
-@app.command("show")
 @handled
 def show_group(ctx: typer.Context, group_id: Annotated[str, typer.Argument(help="Group id.")]) -> None:
     """Everything the directory holds about one group."""

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from alongside.cli.demo_data import DemoData, generate, intake_yaml, roster_csv, write_files
-from alongside.cli.demo_groups import groups_csv
+from alongside.cli.demo_directory import groups_csv
 from alongside.cli.intake_file import request_from_doc
 from alongside.matcher.domain.group_offers import offer_groups
 from alongside.matcher.domain.roster_index import RosterIndex
@@ -125,7 +125,7 @@ def test_files_are_written_where_asked(tmp_path: Path) -> None:
     assert written[2].read_text().startswith("# Demo intake 001 (fictional): urgent")
 
 
-def test_the_demo_groups_are_valid_and_most_intakes_are_offered_some(data: DemoData) -> None:
+def test_the_demo_directory_are_valid_and_most_intakes_are_offered_some(data: DemoData) -> None:
     groups, errors = parse_groups(groups_csv().encode())
     assert not errors
     assert len({g.pathway for g in groups}) >= 8
