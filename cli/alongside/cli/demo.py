@@ -62,6 +62,7 @@ def summary(out: Output, j: Journey) -> None:
             ("intakes submitted", f.get("intakes", 0)),
             ("  shortlisted at once", f.get("shortlisted", 0)),
             ("  put on the waiting list", f.get("waitlisted", 0)),
+            ("  offered community groups", f.get("offered_groups", 0)),
             ("accepted by staff", f.get("accepted", 0)),
             ("first session booked by the scheduler", "yes" if f.get("first_session_booked") else "no"),
             ("items in that peer's inbox", f.get("inbox_items", 0)),
@@ -85,14 +86,14 @@ def summary(out: Output, j: Journey) -> None:
 @handled
 def demo_data(
     ctx: typer.Context,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write roster.csv and intakes/ into.")] = Path(
-        "demo"
-    ),
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder to write roster.csv, groups.csv and intakes/ into.")
+    ] = Path("demo"),
     seed: Seed = 7,
     peers: Peers = 200,
     intakes: Intakes = 60,
 ) -> None:
-    """Write the synthetic roster CSV and intake YAML files, to import and submit by hand."""
+    """Write the synthetic roster and community-group CSVs and intake YAML files, to import and submit by hand."""
     s = session(ctx)
     try:
         written = write_files(generate(seed, peers, intakes, date.today()), out_dir)
@@ -103,5 +104,6 @@ def demo_data(
     if s.out.json:
         s.out.emit({"written": [str(p) for p in written]})
         return
-    s.out.text(f"wrote {written[0]} and {len(written) - 1} intakes in {out_dir / 'intakes'}")
-    s.out.hint(f"Next: alongside roster import {written[0]}   then: alongside intake submit {written[-1]}")
+    s.out.text(f"wrote {written[0]}, {written[1]} and {len(written) - 2} intakes in {out_dir / 'intakes'}")
+    s.out.hint(f"Next: alongside roster import {written[0]}   and: alongside groups import {written[1]}"
+               f"   then: alongside intake submit {written[-1]}")

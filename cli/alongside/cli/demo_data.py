@@ -6,7 +6,8 @@ participants are pseudonymous refs ("demo-p-0042"). The mix covers the five
 peer types, English, Spanish, Somali, Vietnamese, Arabic and ASL, several
 cultures, lived experiences, pathways, time zones, capacities and weekly
 availability. Intakes include urgent, youth and family cases and some that
-no peer can take, each for a different reason (see ``demo_intakes``).
+no peer can take, each for a different reason (see ``demo_intakes``). A
+directory of community groups across pathways comes with it (``demo_directory``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from alongside.cli.demo_directory import groups_csv
 from alongside.cli.demo_intakes import DemoIntake, make_intakes
 from alongside.cli.demo_values import AREAS, CULTURE_OF, LANGUAGES, OTHER_CULTURES, ZONES, availability, weighted
 
@@ -130,10 +132,11 @@ def intake_yaml(intake: DemoIntake) -> str:
 
 
 def write_files(data: DemoData, folder: Path) -> list[Path]:
-    """``roster.csv`` and ``intakes/intake-NNN.yaml`` under ``folder``."""
+    """``roster.csv``, ``groups.csv`` and ``intakes/intake-NNN.yaml`` under ``folder``."""
     (folder / "intakes").mkdir(parents=True, exist_ok=True)
-    written = [folder / "roster.csv"]
+    written = [folder / "roster.csv", folder / "groups.csv"]
     written[0].write_text(roster_csv(data.peers), encoding="utf-8")
+    written[1].write_text(groups_csv(), encoding="utf-8")
     for intake in data.intakes:
         path = folder / "intakes" / f"intake-{intake.number:03d}.yaml"
         path.write_text(intake_yaml(intake), encoding="utf-8")

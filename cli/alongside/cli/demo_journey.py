@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.notifier.v1 import notifier_pb2 as npb
 from alongside.cli.demo_data import DemoData, roster_csv
+from alongside.cli.demo_directory import groups_csv
 from alongside.cli.demo_intakes import DemoIntake
 from alongside.cli.errors import CliError
 from alongside.cli.intake_file import request_from_doc
@@ -61,6 +62,10 @@ class Journey:
             "Languages spoken (ase = American Sign Language)", ("language", "peers"), languages.most_common()
         )
         self.facts.update(peers_imported=imported, peers_rejected=len(problems))
+        request = pb.ImportGroupsRequest(idempotency_key=f"{self.key}:groups", csv=groups_csv().encode())
+        groups = self.s.clients.matcher.call("ImportGroups", request)
+        self.s.out.text(f"And the {groups.imported} community groups it refers participants to, across pathways.")
+        self.facts["groups_imported"] = groups.imported
 
     def submit_intakes(self) -> None:
         intakes = self.data.intakes
@@ -85,14 +90,16 @@ class Journey:
         shortlisted = [x for x in self.submitted if x.request.status == pb.REQUEST_STATUS_SHORTLISTED]
         waiting = [x for x in self.submitted if x.request.status == pb.REQUEST_STATUS_WAITLISTED]
         if shortlisted:
-            self.s.out.text("One shortlist in full: the participant chooses from it.", style="bold")
-            first = shortlisted[0]
+            self.s.out.text("One shortlist in full: the participant chooses from it, and from the community"
+                            " groups offered beside it (different pathways, none pushed).", style="bold")
+            first = next((x for x in shortlisted if len(x.request.group_offers) > 1), shortlisted[0])
             names = peer_names(matcher, [c.peer_id for c in first.request.candidates])
             show_request(self.s.out, first.request, names, first.intake.ref)
         if waiting:
             self.s.out.text("And one that waits: the answer names the check that emptied the list.", style="bold")
             show_request(self.s.out, waiting[0].request, {}, waiting[0].intake.ref)
         self.facts.update(intakes=len(intakes), shortlisted=len(shortlisted), waitlisted=len(waiting))
+        self.facts["offered_groups"] = sum(1 for x in self.submitted if x.request.group_offers)
 
     def accept(self, how_many: int) -> None:
         self.step(

@@ -46,6 +46,10 @@ def submit(
         typer.Option(help="Candidates on the shortlist, 1 to 50; default the programme's.", show_default=False),
     ] = None,
     exclude: Annotated[list[str] | None, typer.Option(help="Peer id with a conflict of interest; repeat.")] = None,
+    group_pathway: Annotated[
+        list[str] | None,
+        typer.Option(help="A pathway the community groups offered should follow (e.g. smart_recovery); repeat."),
+    ] = None,
     key: IdempotencyKey = None,
 ) -> None:
     """Submit an intake from a YAML file or flags (flags override the file).
@@ -68,6 +72,7 @@ def submit(
         "session_minutes": session_minutes,
         "shortlist_size": shortlist_size,
         "excluded_peers": exclude,
+        "group_pathways": group_pathway,
     }
     doc = merge_flags(doc, person, top, require or [], prefer or [])
     if not doc:

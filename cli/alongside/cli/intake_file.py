@@ -30,6 +30,7 @@ TOP = (
     "previous_peer",
     "excluded_peers",
     "consent",
+    "group_pathways",
 )
 PARTICIPANT = ("ref", "age_band", "time_zone", "availability", "interpreter_needed", "service_area")
 PREFERENCES = (
@@ -100,6 +101,10 @@ def request_from_doc(doc: Mapping[str, Any], idempotency_key: str) -> pb.SubmitM
     req.shortlist_size = _int("shortlist_size", doc.get("shortlist_size", 0))
     req.previous_peer_id = str(doc.get("previous_peer") or "")
     req.excluded_peer_ids.extend(str(p) for p in _list("excluded_peers", doc.get("excluded_peers")))
+    # The pathways a community group offered beside the shortlist should follow (docs/matcher.md).
+    req.group_pathways.extend(
+        enum_values("group_pathways", pb.GroupPathway, _list("group_pathways", doc.get("group_pathways")))
+    )
     consent = _mapping("consent", doc.get("consent"))
     if consent:
         req.consent.CopyFrom(_consent(consent))

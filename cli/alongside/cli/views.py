@@ -22,10 +22,11 @@ def peer_names(matcher: Service, peer_ids: Iterable[str]) -> dict[str, str]:
     return names
 
 
-def why(candidate: pb.Candidate) -> str:
+def why(candidate: pb.Candidate | pb.GroupOffer) -> str:
     """One line per reason: requirements met, then the weighed criteria with their points."""
     lines = []
-    for c in candidate.contributions:
+    reasons = candidate.reasons if isinstance(candidate, pb.GroupOffer) else candidate.contributions
+    for c in reasons:
         points = f"+{c.points:.1f} " if c.max_points else "✔ "
         lines.append(points + c.text)
     return "\n".join(lines)
@@ -40,6 +41,7 @@ def show_request(out: Output, request: pb.MatchRequest, names: Mapping[str, str]
         out.text(f"No peer fits yet: {request.waitlist_reason.summary}")
         funnel = [(c.text or c.constraint,) for c in request.waitlist_reason.funnel]
         out.table("How the roster narrowed (each step keeps the peers who pass it)", ("check",), funnel)
+        show_offers(out, request)
         return
     if request.status == pb.REQUEST_STATUS_MATCHED:
         out.text(f"Matched: {request.match_id}")
@@ -51,6 +53,19 @@ def show_request(out: Output, request: pb.MatchRequest, names: Mapping[str, str]
     out.table("Shortlist: the participant chooses", ("#", "peer", "name", "score", "why this peer"), rows)
     if request.declined_peer_ids:
         out.text(f"Declined so far: {', '.join(request.declined_peer_ids)}", style="dim")
+    show_offers(out, request)
+
+
+def show_offers(out: Output, request: pb.MatchRequest) -> None:
+    """The community groups offered beside the shortlist, each with why it fits."""
+    if not request.group_offers:
+        return
+    rows = [
+        (i, o.group_id, o.name, label(pb.GroupPathway, o.pathway), why(o))
+        for i, o in enumerate(request.group_offers, start=1)
+    ]
+    out.table("Community groups offered: the participant may choose any, or none",
+              ("#", "group", "name", "pathway", "why this group"), rows)
 
 
 def show_matches(out: Output, title: str, matches: Sequence[pb.Match], names: Mapping[str, str]) -> None:

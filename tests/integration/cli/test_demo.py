@@ -24,6 +24,7 @@ async def test_the_demo_runs_the_whole_journey(full_stack: Stack) -> None:
     facts = json.loads(result.stdout)
     assert (facts["peers_imported"], facts["peers_rejected"], facts["intakes"]) == (24, 0, 12)
     assert facts["shortlisted"] + facts["waitlisted"] == 12 and facts["waitlisted"] >= 1  # the unmatchable one
+    assert facts["groups_imported"] == 18 and facts["offered_groups"] >= 6  # community groups beside the shortlists
     assert facts["accepted"] == 3 and facts["closed"] == 1
     assert facts["first_session_booked"] is True
     assert facts["inbox_items"] >= 2  # the assignment and the booked session

@@ -15,12 +15,15 @@ import pytest
 import yaml
 
 from alongside.cli.demo_data import DemoData, generate, intake_yaml, roster_csv, write_files
+from alongside.cli.demo_directory import groups_csv
 from alongside.cli.intake_file import request_from_doc
+from alongside.matcher.domain.group_offers import offer_groups
 from alongside.matcher.domain.roster_index import RosterIndex
 from alongside.matcher.domain.shortlist import shortlist
 from alongside.matcher.domain.validation import validate_request
 from alongside.matcher.domain.weights import Weights
 from alongside.matcher.mappers import request_in
+from alongside.matcher.service.group_csv import parse_groups
 from alongside.matcher.service.roster_csv import parse_roster
 
 TODAY = date(2027, 3, 1)
@@ -115,7 +118,21 @@ def test_files_are_written_where_asked(tmp_path: Path) -> None:
     written = write_files(generate(seed=3, peers=5, intakes=2, today=TODAY), tmp_path / "demo")
     assert [p.relative_to(tmp_path).as_posix() for p in written] == [
         "demo/roster.csv",
+        "demo/groups.csv",
         "demo/intakes/intake-001.yaml",
         "demo/intakes/intake-002.yaml",
     ]
-    assert written[1].read_text().startswith("# Demo intake 001 (fictional): urgent")
+    assert written[2].read_text().startswith("# Demo intake 001 (fictional): urgent")
+
+
+def test_the_demo_directory_are_valid_and_most_intakes_are_offered_some(data: DemoData) -> None:
+    groups, errors = parse_groups(groups_csv().encode())
+    assert not errors
+    assert len({g.pathway for g in groups}) >= 8
+    offered = spread = 0
+    for intake in data.intakes:
+        request = validate_request(request_in(f"req-{intake.number}", request_from_doc(intake.doc, "k")))
+        offers = offer_groups(groups, request, frozenset(), n=3, now=NOW)
+        offered += bool(offers)
+        spread += len({o.group.pathway for o in offers}) == 3
+    assert offered >= 0.75 * len(data.intakes) and spread >= len(data.intakes) // 3, (offered, spread)

@@ -138,3 +138,10 @@ def test_yaml_round_trip_keeps_the_request() -> None:
 )
 def test_the_matchers_field_names_read_as_the_files(service: str, file: str) -> None:
     assert file_field(service) == file
+
+
+def test_group_pathways_read_as_enum_names_and_a_bad_one_names_its_place() -> None:
+    req = request_from_doc(minimal(group_pathways=["smart_recovery", "recovery dharma"]), "k")
+    assert list(req.group_pathways) == [pb.GROUP_PATHWAY_SMART_RECOVERY, pb.GROUP_PATHWAY_RECOVERY_DHARMA]
+    with pytest.raises(CliError, match=r"group_pathways\[1\]"):
+        request_from_doc(minimal(group_pathways=["twelve_step", "yoga"]), "k")

@@ -10,7 +10,7 @@ from alongside.console import i18n
 from alongside.console.phrases import say
 
 DOMAIN = Path(__file__).parents[3] / "services/matcher/alongside/matcher/domain"
-SOURCES = ("reasons.py", "explain.py", "explain_required.py")
+SOURCES = ("reasons.py", "explain.py", "explain_required.py", "explain_group.py")
 TEXT = "Speaks Somali or Tigrinya: 0 of the 2 peers who pass the earlier checks"
 
 

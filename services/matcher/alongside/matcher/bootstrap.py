@@ -18,6 +18,7 @@ from alongside.kit.events.consumer import Consumer
 from alongside.kit.events.streams import CATALOGUE, stream_name
 from alongside.kit.logging import get_logger
 from alongside.kit.runtime import Deps, Runtime
+from alongside.matcher.adapters.group_store import GroupCache, GroupStore
 from alongside.matcher.adapters.roster_cache import RosterCache
 from alongside.matcher.adapters.store import MatcherStore
 from alongside.matcher.entrypoints import confirmations
@@ -29,6 +30,7 @@ from alongside.matcher.service.batch import Batch
 from alongside.matcher.service.context import Context
 from alongside.matcher.service.disclosure import Disclosure
 from alongside.matcher.service.erasure import Erasures, ScrubStream
+from alongside.matcher.service.groups import Groups
 from alongside.matcher.service.intake import Intake, Rematch
 from alongside.matcher.service.queries import Queries
 from alongside.matcher.service.roster import Roster
@@ -102,7 +104,8 @@ def build(settings: MatcherSettings, clock: Callable[[], datetime] = utc_now) ->
     def register(deps: Deps, server: aio.Server) -> Sequence[str]:
         store = MatcherStore(deps.redis, deps.keys)
         ctx = Context(store, deps.uow, RosterCache(store), settings, clock, weights=policy.weights, policy=policy)
-        intake = Intake(ctx)
+        group_store = GroupStore(deps.redis, deps.keys)
+        intake = Intake(ctx, GroupCache(group_store))
         rematch = Rematch(ctx, intake)
         erasures = Erasures(ctx, accepted_scrubber(deps, settings.namespace))
         made.append(erasures)
@@ -117,6 +120,7 @@ def build(settings: MatcherSettings, clock: Callable[[], datetime] = utc_now) ->
             Disclosure(ctx),
             erasures,
             ProgrammeStatsQuery(ctx),
+            Groups(ctx, group_store),
         )
         matcher_pb2_grpc.add_MatcherServiceServicer_to_server(servicer, server)
         audit = AuditServicer(deps.js, settings.namespace, auth_setup.signature_check(settings))

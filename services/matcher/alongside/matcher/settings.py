@@ -44,6 +44,9 @@ class MatcherSettings(Settings):
     # The dashboard's small-cell rule (docs/dashboard.md): no count or
     # percentile over fewer than this many people leaves GetProgrammeStats.
     stats_min_cell_size: int = 5
+    # Community groups offered at intake beside the shortlist (docs/matcher.md,
+    # "Community groups"); 0 offers none.
+    group_offer_size: int = 3
 
     def programme_policy(self) -> ProgrammePolicy:
         """The policy the matcher runs: the document's, or the built-in one
@@ -70,3 +73,5 @@ class MatcherSettings(Settings):
             raise ConfigError("ERASURE_SWEEP_SECONDS must be positive")
         if self.stats_min_cell_size < 2:
             raise ConfigError("STATS_MIN_CELL_SIZE must be at least 2")
+        if not 0 <= self.group_offer_size <= 10:
+            raise ConfigError("GROUP_OFFER_SIZE must be between 0 and 10")

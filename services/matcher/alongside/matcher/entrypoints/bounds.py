@@ -9,9 +9,11 @@ table; a test holds it to this one.
 from __future__ import annotations
 
 from alongside.kit.bounds import Bounds, Limit
+from alongside.matcher.domain.groups import MAX_ACCESSIBILITY, MAX_MEETINGS, MAX_NAME
 from alongside.matcher.domain.validation_rules import MAX_EXCLUDED, MAX_TAG_LENGTH, MAX_VALUES, MAX_WINDOWS
 from alongside.matcher.service.batch import MAX_BATCH
 from alongside.matcher.service.caseload import MAX_IMPORT_BYTES as CASELOAD_BYTES
+from alongside.matcher.service.groups import MAX_IMPORT_BYTES as GROUPS_BYTES
 from alongside.matcher.service.queries import MAX_NAME_SEARCH
 
 M = "alongside.matcher.v1."
@@ -44,5 +46,18 @@ BOUNDS = Bounds(
         f"{M}ImportRosterRequest.csv": Limit(size=3 * 1024 * 1024),
         # Existing caseloads: 10,000 rows of ids, acuity and a date fit in 1 MiB.
         f"{M}ImportCaseloadRequest.csv": Limit(size=CASELOAD_BYTES),
+        # Community groups: a directory of 5,000 groups fits in 2 MiB.
+        f"{M}CommunityGroup.name": Limit(size=MAX_NAME),
+        f"{M}CommunityGroup.languages": TAGS,
+        f"{M}CommunityGroup.modalities": Limit(items=3),
+        f"{M}CommunityGroup.area": Limit(size=MAX_TAG_LENGTH),
+        f"{M}CommunityGroup.time_zone": Limit(size=MAX_TAG_LENGTH),
+        f"{M}CommunityGroup.meetings": Limit(items=MAX_MEETINGS),
+        f"{M}CommunityGroup.accessibility": Limit(size=MAX_ACCESSIBILITY),
+        f"{M}CommunityGroup.audiences": Limit(items=8),
+        f"{M}ListGroupsRequest.language": Limit(size=MAX_TAG_LENGTH),
+        f"{M}ListGroupsRequest.area": Limit(size=MAX_TAG_LENGTH),
+        f"{M}ImportGroupsRequest.csv": Limit(size=GROUPS_BYTES),
+        f"{M}SubmitMatchRequestRequest.group_pathways": Limit(items=9),
     }
 )

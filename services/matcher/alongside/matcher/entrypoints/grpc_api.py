@@ -13,6 +13,7 @@ from alongside.matcher.service.batch import Batch
 from alongside.matcher.service.caseload import Caseload
 from alongside.matcher.service.disclosure import Disclosure
 from alongside.matcher.service.erasure import Erasures
+from alongside.matcher.service.groups import Groups
 from alongside.matcher.service.intake import Intake, Rematch
 from alongside.matcher.service.queries import Queries
 from alongside.matcher.service.request_list import RequestList
@@ -33,11 +34,13 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
         consent: Disclosure,
         erasures: Erasures,
         stats: ProgrammeStatsQuery,
+        groups: Groups,
     ) -> None:
         self.roster, self.intake, self.queries, self.batch, self.rematch = roster, intake, queries, batch, rematch
         self.consent, self.erasures, self.stats = consent, erasures, stats
         self.requests = RequestList(queries.ctx)
         self.caseload = Caseload(roster.ctx)
+        self.groups = groups
 
     async def UpsertPeer(self, request: pb.UpsertPeerRequest, context: Ctx) -> pb.UpsertPeerResponse:
         reply = await self.roster.upsert(request)
@@ -138,3 +141,17 @@ class MatcherServicer(matcher_pb2_grpc.MatcherServiceServicer):
 
     async def ImportCaseload(self, request: pb.ImportCaseloadRequest, context: Ctx) -> pb.ImportCaseloadResponse:
         return await self.caseload.import_caseload(request)
+
+    # Community groups (docs/matcher.md, "Community groups").
+
+    async def UpsertGroup(self, request: pb.UpsertGroupRequest, context: Ctx) -> pb.UpsertGroupResponse:
+        return await self.groups.upsert(request)
+
+    async def GetGroup(self, request: pb.GetGroupRequest, context: Ctx) -> pb.GetGroupResponse:
+        return pb.GetGroupResponse(group=await self.groups.get(request.group_id))
+
+    async def ListGroups(self, request: pb.ListGroupsRequest, context: Ctx) -> pb.ListGroupsResponse:
+        return await self.groups.list(request)
+
+    async def ImportGroups(self, request: pb.ImportGroupsRequest, context: Ctx) -> pb.ImportGroupsResponse:
+        return await self.groups.import_groups(request)

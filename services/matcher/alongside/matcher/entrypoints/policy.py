@@ -41,12 +41,18 @@ TABLE: dict[str, set[str]] = {
     "GetPolicy": STAFF,
     # Existing caseloads: writes matches and loads for the whole programme.
     "ImportCaseload": MANAGERS,
+    # Community groups: managers keep the directory, staff read it to refer.
+    "UpsertGroup": MANAGERS,
+    "ImportGroups": MANAGERS,
+    "GetGroup": STAFF,
+    "ListGroups": STAFF,
 }
 
 SERVICE = matcher_pb2.DESCRIPTOR.services_by_name["MatcherService"]
 POLICY = Policy.for_service(SERVICE.full_name, [m.name for m in SERVICE.methods], TABLE)
 
-# Calls that read or write participant data: each leaves an audit record.
+# Calls that read or write participant data, and changes to the community-group
+# directory (who changed a referral list matters): each leaves an audit record.
 AUDITED = POLICY.methods(
     (
         "SubmitMatchRequest",
@@ -69,5 +75,7 @@ AUDITED = POLICY.methods(
         "GetErasure",
         "GetProgrammeStats",
         "ImportCaseload",
+        "UpsertGroup",
+        "ImportGroups",
     )
 )

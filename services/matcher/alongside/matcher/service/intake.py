@@ -16,11 +16,15 @@ from alongside.kit.aio import wait_any
 from alongside.kit.errors import FailedPrecondition, InvalidArgument, NotFound
 from alongside.kit.ids import check_id, new_id
 from alongside.kit.uow import Tx
+from alongside.matcher.adapters.group_store import GroupCache
+from alongside.matcher.domain.group_offers import Offer, offer_groups
+from alongside.matcher.domain.groups import GroupPathway
 from alongside.matcher.domain.model import MatchRequest
 from alongside.matcher.domain.results import Shortlist
 from alongside.matcher.domain.roster_index import RosterIndex
 from alongside.matcher.domain.shortlist import shortlist
 from alongside.matcher.domain.validation import validate_request
+from alongside.matcher.group_mappers import apply_offers, pathways_in
 from alongside.matcher.mappers import apply_shortlist, peer_in, request_in
 from alongside.matcher.service.consent import check_consent
 from alongside.matcher.service.context import Context, emit, idem, parse_reply
@@ -29,8 +33,16 @@ OPEN = (pb.REQUEST_STATUS_SHORTLISTED, pb.REQUEST_STATUS_WAITLISTED, pb.REQUEST_
 
 
 class Intake:
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
+    def __init__(self, ctx: Context, groups: GroupCache | None = None) -> None:
+        self.ctx, self.groups = ctx, groups
+
+    async def _offers(self, request: MatchRequest, pathways: frozenset[GroupPathway]) -> tuple[Offer, ...]:
+        """Community groups for the participant (docs/matcher.md, "Community groups")."""
+        if self.groups is None or not self.ctx.settings.group_offer_size:
+            return ()
+        directory = await self.groups.current()
+        n = self.ctx.settings.group_offer_size
+        return offer_groups(directory, request, pathways, n=n, now=self.ctx.clock())
 
     async def _shortlist(self, request: MatchRequest, declined: frozenset[str], k: int) -> Shortlist:
         snap = await self.ctx.cache.current()
@@ -50,6 +62,7 @@ class Intake:
         key = idem("SubmitMatchRequest", req.idempotency_key, req)
         request_id = new_id("req")
         domain = validate_request(request_in(request_id, req), self.ctx.policy)
+        pathways = pathways_in(req.group_pathways)
         check_consent(req.consent, self.ctx.clock())
         k = req.shortlist_size or self.ctx.settings.shortlist_size
         if not 0 <= req.shortlist_size <= 50:
@@ -62,6 +75,7 @@ class Intake:
         state.urgency = req.urgency or pb.URGENCY_ROUTINE
         state.created_at.FromDatetime(self.ctx.clock())
         apply_shortlist(state, result, self.ctx.policy.digest)
+        apply_offers(state, await self._offers(domain, pathways))
 
         fresh = b""
 

@@ -1,0 +1,79 @@
+"""Whether one community group fits a participant, and the facts that say why.
+
+Pure. The hard rules and the points are listed in ``group_offers``; the
+schedule is checked with the peers' availability rules
+(``domain.availability``): a meeting fits when every one of its slots is in
+the participant's free slots of the reference week.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from alongside.matcher.domain import availability as av
+from alongside.matcher.domain.groups import CommunityGroup, GroupPathway
+from alongside.matcher.domain.model import MatchRequest, Modality, WeeklyWindow
+
+# Points for each soft criterion, as a candidate's contributions show them.
+LANGUAGE_POINTS = 1.0
+MODALITY_POINTS = 1.0
+NEARBY_POINTS = 0.5
+SCHEDULE_POINTS = 1.0
+_REMOTE = frozenset({Modality.VIDEO, Modality.PHONE})
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A group that fits, with the facts its score and explanation are made of."""
+
+    group: CommunityGroup
+    meetings_fit: int
+    language: frozenset[str]  # preferred languages it meets in
+    ways: frozenset[Modality]  # the ways it meets the participant can use
+    preferred_ways: frozenset[Modality]
+    nearby: bool
+
+    @property
+    def score(self) -> float:
+        points = SCHEDULE_POINTS * self.meetings_fit / len(self.group.meetings)
+        points += LANGUAGE_POINTS if self.language else 0.0
+        points += MODALITY_POINTS if self.preferred_ways else 0.0
+        return points + (NEARBY_POINTS if self.nearby else 0.0)
+
+
+def fit(
+    group: CommunityGroup, request: MatchRequest, pathways: frozenset[GroupPathway], free: int, week: datetime
+) -> Fit | None:
+    """The group's fit for the request, or None when a hard rule fails."""
+    part, prefs = request.participant, request.preferences
+    if group.retired or (pathways and group.pathway not in pathways) or not group.serves(part.age_band):
+        return None
+    langs = prefs.languages
+    shared = group.languages & langs.values if langs is not None else frozenset()
+    if langs is not None and langs.required and not shared:
+        return None
+    nearby = Modality.IN_PERSON in group.modalities and bool(part.service_area) and part.service_area == group.area
+    ways = (group.modalities & _REMOTE) | ({Modality.IN_PERSON} if nearby else set())
+    wanted = frozenset(Modality(v) for v in prefs.modalities.values) if prefs.modalities else frozenset()
+    if prefs.modalities is not None and prefs.modalities.required:
+        ways &= wanted
+    if not ways:
+        return None
+    meetings = sum(1 for m in group.meetings if _covered(m, group.time_zone, free, week))
+    if not meetings:
+        return None
+    preferred = ways & wanted if prefs.modalities is not None and prefs.modalities.preferred else frozenset()
+    return Fit(group, meetings, shared if langs is not None and langs.preferred else frozenset(), frozenset(ways),
+               preferred, nearby)
+
+
+def _covered(meeting: WeeklyWindow, time_zone: str, free: int, week: datetime) -> bool:
+    """The whole meeting lies inside the participant's free slots."""
+    bits = week_bits((meeting,), time_zone, week)
+    return bits != 0 and bits & ~free == 0
+
+
+def week_bits(windows: tuple[WeeklyWindow, ...], time_zone: str, week: datetime) -> int:
+    """UTC slots of the week, by the peers' availability rules (``domain.availability``)."""
+    return av.slot_bits(windows, time_zone, week)
