@@ -76,4 +76,4 @@ def _covered(meeting: WeeklyWindow, time_zone: str, free: int, week: datetime) -
 
 def week_bits(windows: tuple[WeeklyWindow, ...], time_zone: str, week: datetime) -> int:
     """UTC slots of the week, by the peers' availability rules (``domain.availability``)."""
-    return av.slot_bits(windows, time_zone, week)
+    return av.plan_bits(windows, av.week_plan(time_zone, week))
