@@ -24,6 +24,7 @@ import numpy as np
 import structlog
 
 from alongside.api.matcher.v1 import matcher_pb2 as pb
+from alongside.kit import tracing
 from alongside.kit.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
 from alongside.kit.ids import check_id, new_id
 from alongside.kit.uow import Tx
@@ -269,7 +270,10 @@ class Batch:
         if not states:
             return pb.BatchRun(batch_id=batch_id, solver_status="EMPTY")
         snap = await self.ctx.cache.current()
-        return await asyncio.to_thread(self._compute, batch_id, snap, states, domains, policy, limit, report)
+        with tracing.solver("batch", len(states)) as span:
+            run = await asyncio.to_thread(self._compute, batch_id, snap, states, domains, policy, limit, report)
+            tracing.solved(span, run.solver_status, run.gap, run.seconds)
+        return run
 
     def _compute(
         self,
