@@ -233,7 +233,9 @@ class Consumer:
                 "alongside-dlq-attempts": str(msg.metadata.num_delivered or 1),
             }
         )
-        await self._js.publish(f"{self._ns}.dlq.{self.spec.durable}", msg.data, headers=headers)
+        attributes = {"messaging.system": "nats", "messaging.operation.type": "send", "alongside.event.type": "dlq"}
+        with tracing.span("publish dlq", SpanKind.PRODUCER, attributes):
+            await self._js.publish(f"{self._ns}.dlq.{self.spec.durable}", msg.data, headers=headers)
         await msg.term()
         self.dead_lettered += 1
         self._count("dead_lettered")
