@@ -1,8 +1,13 @@
 """OpenTelemetry tracing: off unless configured, by the standard ``OTEL_*`` variables.
 
 Off (the default), nothing is built: no provider, no exporter thread, no
-interceptor on a server or channel, and every helper here returns at once
-(one module flag). On, a process exports its spans in batches, by OTLP/gRPC
+interceptor on a channel, and every helper here returns at once (one module
+flag). The server span of each RPC is made by the kit's own interceptor
+(``alongside.kit.grpc.interceptors``), with the OpenTelemetry API: the
+gRPC instrumentation's server interceptor works with grpc.aio, but it cost
+twice as much per call that is not sampled (it wraps each call's handler and
+context anew and reads the caller's address before sampling), and spans in
+a trace that is not sampled are not made at all. On, a process exports its spans in batches, by OTLP/gRPC
 or to its console, sampled by the standard sampler variables
 (``docs/tracing.md``).
 
@@ -12,7 +17,8 @@ people, no keys): ``tests/e2e/test_privacy.py`` plants canaries and looks
 for them in every span exported.
 
 The trace context travels in W3C ``traceparent``/``tracestate``: in gRPC
-metadata (the instrumentation's interceptors), in every CloudEvent's NATS
+metadata (read by the server span, written by the instrumentation's client
+interceptors), in every CloudEvent's NATS
 headers (the distributed-tracing extension, stored with the outbox entry
 when it commits) and with each notification's record, so the delivery that
 sends the email continues the trace of the event that caused it.
@@ -21,10 +27,11 @@ sends the email continues the trace of the event that caused it.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -32,6 +39,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from alongside.kit.settings import ConfigError
 
 TRACEPARENT, TRACESTATE = "traceparent", "tracestate"
+_KEYS = frozenset({TRACEPARENT, TRACESTATE})
 EXPORTERS = ("otlp", "console")
 _PROPAGATOR = TraceContextTextMapPropagator()
 _NULL: AbstractContextManager[Span] = nullcontext(INVALID_SPAN)
@@ -121,7 +129,7 @@ def span(
 ) -> AbstractContextManager[Span]:
     """A current span for a block (a no-op when tracing is off). Name it
     after what runs (a function, an event type), never after a value."""
-    if not _on:
+    if not _on or _unsampled(trace.get_current_span()):
         return _NULL
     return _current(None, name, kind, attributes)
 
@@ -130,10 +138,30 @@ def continued(
     carrier: Mapping[str, str], name: str, kind: SpanKind, attributes: Mapping[str, Any] | None = None
 ) -> AbstractContextManager[Span]:
     """A current span continuing the trace whose context ``carrier`` holds
-    (a new trace without one)."""
+    (a new trace without one). In a trace that is not sampled, no span is
+    made: the caller's context becomes current, so what follows carries it on."""
     if not _on:
         return _NULL
-    return _current(_PROPAGATOR.extract(carrier), name, kind, attributes)
+    parent = _PROPAGATOR.extract(carrier)
+    if _unsampled(trace.get_current_span(parent)):
+        return _attached(parent)
+    return _current(parent, name, kind, attributes)
+
+
+@contextmanager
+def _attached(parent: Any) -> Iterator[Span]:
+    token = otel_context.attach(parent)
+    try:
+        yield trace.get_current_span(parent)
+    finally:
+        otel_context.detach(token)
+
+
+def _unsampled(of: Span) -> bool:
+    """``of`` belongs to a trace that is not sampled: spans in it would be
+    dropped, so none are made (what 90 % of calls cost at 10 % sampling)."""
+    found = of.get_span_context()
+    return bool(found.is_valid and not found.trace_flags.sampled)
 
 
 @contextmanager
@@ -160,7 +188,8 @@ def valkey(function: str) -> AbstractContextManager[Span]:
 
 
 def _in_trace() -> bool:
-    return bool(trace.get_current_span().get_span_context().is_valid)
+    """A sampled trace is current (Valkey spans are made only inside one)."""
+    return bool(trace.get_current_span().is_recording())
 
 
 def transaction() -> AbstractContextManager[Span]:
@@ -174,7 +203,7 @@ def transaction() -> AbstractContextManager[Span]:
 def solver(name: str, size: int) -> AbstractContextManager[Span]:
     """A span for one solver run (``batch``, ``planner``) over ``size`` items;
     ``solved`` adds its outcome."""
-    if not _on:
+    if not _on or _unsampled(trace.get_current_span()):
         return _NULL
     return _current(None, f"solve {name}", SpanKind.INTERNAL, {"alongside.solver": name, "alongside.solver.size": size})
 
@@ -189,10 +218,14 @@ def solved(current: Span, status: str, gap: float | None, seconds: float) -> Non
 
 
 def start(name: str, carrier: Mapping[str, str], kind: SpanKind, attributes: Mapping[str, Any]) -> Span:
-    """A span (not current) continuing ``carrier``'s trace, ended by the caller."""
+    """A span (not current) continuing ``carrier``'s trace, ended by the caller;
+    a span that does not record in a trace that is not sampled (``is_recording``)."""
     if not _on:
         return INVALID_SPAN
-    return _tracer.start_span(name, context=_PROPAGATOR.extract(carrier), kind=kind, attributes=attributes)
+    parent = _PROPAGATOR.extract(carrier)
+    if _unsampled(found := trace.get_current_span(parent)):
+        return found
+    return _tracer.start_span(name, context=parent, kind=kind, attributes=attributes)
 
 
 def carrier(of: Span | None = None) -> dict[str, str]:
@@ -246,13 +279,41 @@ def failed(current: Span, error: BaseException) -> None:
         current.set_attribute("error.type", type(error).__name__)
 
 
-def server_interceptors() -> list[Any]:
-    """The instrumentation's server interceptor (a server span per RPC), when on."""
-    if not _on:
-        return []
-    from opentelemetry.instrumentation.grpc import aio_server_interceptor
+# Codes that are the server's failure, not the caller's (OpenTelemetry's gRPC conventions).
+_SERVER_ERRORS = frozenset({"UNKNOWN", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS"})
 
-    return [aio_server_interceptor()]
+
+def server(method: str, metadata: Iterable[tuple[str, Any]]) -> AbstractContextManager[Span]:
+    """The server span of one RPC (``/package.Service/Method``), continuing the
+    caller's trace from the call's metadata; ``answered`` adds the status."""
+    if not _on:
+        return _NULL
+    carrier = {key: value for key, value in metadata if key in _KEYS}
+    parent = _PROPAGATOR.extract(carrier) if carrier else None
+    if parent is not None and _unsampled(trace.get_current_span(parent)):
+        return _attached(parent)
+    service, _, name = method.lstrip("/").partition("/")
+    attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
+    # Not _current: a refused call is no failure of the server's; ``answered`` says which are.
+    return _tracer.start_as_current_span(
+        method,
+        context=parent,
+        kind=SpanKind.SERVER,
+        attributes=attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    )
+
+
+def answered(code: str, number: int) -> None:
+    """The current RPC's status on its server span (``code`` by name and number)."""
+    if not _on:
+        return
+    current = trace.get_current_span()
+    if current.is_recording():
+        current.set_attribute("rpc.grpc.status_code", number)
+        if code in _SERVER_ERRORS:
+            current.set_status(Status(StatusCode.ERROR, code))
 
 
 def client_interceptors() -> list[Any]:

@@ -98,3 +98,29 @@ async def test_an_event_outside_any_trace_is_published_without_a_span(kit: Kit) 
         assert await relay.drain(sweep=True) == 1
         # Neither a publish span nor Valkey spans start traces of their own.
         assert exported.get_finished_spans() == ()
+
+
+async def test_a_trace_that_is_not_sampled_travels_on_without_spans(kit: Kit) -> None:
+    """At 10 % sampling nine calls in ten: no span is made anywhere along the
+    way, yet the context reaches the consumer, so its own events stay in the
+    caller's (unsampled) trace rather than starting sampled ones."""
+    trace_id, caller = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    seen: list[tuple[str, str] | None] = []
+
+    async def handler(event: Event) -> None:
+        seen.append(tracing.current_ids())
+
+    with recording() as exported:
+        with tracing.continued({"traceparent": f"00-{trace_id}-{caller}-00"}, "AcceptMatch", SpanKind.SERVER):
+            await commit(kit, "r-unsampled")
+        assert (await stored_headers(kit))["traceparent"] == f"00-{trace_id}-{caller}-00"
+        relay = OutboxRelay(kit.redis, kit.js, kit.outbox, kit.keys, kit.namespace)
+        assert await relay.drain(sweep=True) == 1
+        consumer = Consumer(kit.nc, kit.js, kit.redis, kit.keys, kit.namespace, SPEC, handler)
+        stop = asyncio.Event()
+        task = asyncio.create_task(consumer.run(stop))
+        await eventually(lambda: consumer.handled == 1, what="the event handled")
+        stop.set()
+        await task
+        assert exported.get_finished_spans() == ()
+    assert seen == [(trace_id, caller)]

@@ -87,6 +87,6 @@ def test_an_exporter_we_do_not_ship_fails_at_start_up(env: dict[str, str]) -> No
 def test_helpers_are_no_ops_when_off() -> None:
     assert not tracing.enabled()
     assert tracing.carrier() == {}
-    assert tracing.server_interceptors() == [] and tracing.client_interceptors() == []
-    with tracing.span("x") as span, tracing.valkey("f"), tracing.solver("batch", 3):
+    assert tracing.client_interceptors() == []
+    with tracing.span("x") as span, tracing.valkey("f"), tracing.solver("batch", 3), tracing.server("/a/B", ()):
         assert not span.get_span_context().is_valid

@@ -162,8 +162,12 @@ class OutboxRelay:
         if not tracing.enabled() or tracing.TRACEPARENT not in headers:
             ack: asyncio.Future[PubAck] = await self._js.publish_async(subject, fields[b"body"], headers=headers)
             return ack
-        # One span per publish, from the send to its PubAck, in the writer's trace.
+        # One span per publish, from the send to its PubAck, in the writer's trace
+        # (none in a trace that is not sampled: the headers carry the writer's context on).
         span = tracing.start(f"publish {event_type}", headers, SpanKind.PRODUCER, _publish_attributes(event_type))
+        if not span.is_recording():
+            ack = await self._js.publish_async(subject, fields[b"body"], headers=headers)
+            return ack
         tracing.inject(headers, span)
         try:
             ack = await self._js.publish_async(subject, fields[b"body"], headers=headers)

@@ -10,7 +10,6 @@ from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from alongside.kit import tracing
 from alongside.kit.audit import Auditor
 from alongside.kit.auth.policy import Authorizer
 from alongside.kit.bounds import Bounds, BoundsInterceptor
@@ -39,12 +38,9 @@ def create_server(
 
     The port is this process's alone unless ``reuse_port`` (worker
     processes sharing it, see ``alongside.kit.workers``). Every request is
-    held to ``bounds`` (the kit's defaults when not given). With tracing
-    on, each call gets a server span (outermost, so the call's log line and
-    metrics see it)."""
+    held to ``bounds`` (the kit's defaults when not given)."""
     server = aio.server(
         interceptors=[
-            *tracing.server_interceptors(),
             ServiceInterceptor(default_deadline_s, authorizer, auditor),
             BoundsInterceptor(bounds or Bounds()),
         ],
