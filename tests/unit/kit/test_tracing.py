@@ -90,3 +90,18 @@ def test_helpers_are_no_ops_when_off() -> None:
     assert tracing.client_interceptors() == []
     with tracing.span("x") as span, tracing.valkey("f"), tracing.solver("batch", 3), tracing.server("/a/B", ()):
         assert not span.get_span_context().is_valid
+
+
+def test_the_context_an_event_carries_is_the_w3c_one_with_its_tracestate() -> None:
+    from opentelemetry.trace import SpanKind
+
+    from alongside.kit.testing.spans import recording
+
+    trace_id, caller = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    incoming = {"traceparent": f"00-{trace_id}-{caller}-01", "tracestate": "vendor=opaque"}
+    with recording(), tracing.continued(incoming, "process x", SpanKind.CONSUMER) as span:
+        made = tracing.carrier()
+    span_id = format(span.get_span_context().span_id, "016x")
+    assert made == {"traceparent": f"00-{trace_id}-{span_id}-01", "tracestate": "vendor=opaque"}
+    assert tracing._sampled_flag(made["traceparent"]) and not tracing._sampled_flag(f"00-{trace_id}-{caller}-00")
+    assert not tracing._sampled_flag("garbage")
