@@ -1,15 +1,17 @@
 """OpenTelemetry tracing: off unless configured, by the standard ``OTEL_*`` variables.
 
 Off (the default), nothing is built: no provider, no exporter thread, no
-interceptor on a channel, and every helper here returns at once (one module
-flag). The server span of each RPC is made by the kit's own interceptor
-(``alongside.kit.grpc.interceptors``), with the OpenTelemetry API: the
-gRPC instrumentation's server interceptor works with grpc.aio, but it cost
-twice as much per call that is not sampled (it wraps each call's handler and
-context anew and reads the caller's address before sampling), and spans in
-a trace that is not sampled are not made at all. On, a process exports its spans in batches, by OTLP/gRPC
-or to its console, sampled by the standard sampler variables
-(``docs/tracing.md``).
+interceptor step, and every helper here returns at once (one module flag).
+On, a process exports its spans in batches, by OTLP/gRPC or to its console,
+sampled by the standard sampler variables (``docs/tracing.md``). In a trace
+that is not sampled no span is made at all; the context is carried on.
+
+The server span of each RPC is made by the kit's own interceptor
+(``alongside.kit.grpc.interceptors``) with the OpenTelemetry API: the gRPC
+instrumentation's server interceptor works with grpc.aio, but it cost twice
+as much per call that is not sampled (it wraps each call's handler and
+context anew and reads the caller's address before sampling). Channels use
+the instrumentation's client interceptors.
 
 Spans carry names of methods, event types, functions and solvers, status
 codes and counts, never a value from a request or a store (no ids of
@@ -17,11 +19,10 @@ people, no keys): ``tests/e2e/test_privacy.py`` plants canaries and looks
 for them in every span exported.
 
 The trace context travels in W3C ``traceparent``/``tracestate``: in gRPC
-metadata (read by the server span, written by the instrumentation's client
-interceptors), in every CloudEvent's NATS
-headers (the distributed-tracing extension, stored with the outbox entry
-when it commits) and with each notification's record, so the delivery that
-sends the email continues the trace of the event that caused it.
+metadata, in every CloudEvent's NATS headers (the distributed-tracing
+extension, stored with the outbox entry when it commits) and with each
+notification's record, so the delivery that sends the email continues the
+trace of the event that caused it.
 """
 
 from __future__ import annotations
