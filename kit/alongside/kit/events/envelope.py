@@ -96,8 +96,9 @@ class Event:
             time=datetime.fromisoformat(headers["ce-time"]),
             subject=headers.get("ce-subject", ""),
             correlation_id=headers.get("ce-correlationid", ""),
-            traceparent=headers.get(tracing.TRACEPARENT, ""),
-            tracestate=headers.get(tracing.TRACESTATE, ""),
+            # Written without a prefix, as the W3C headers; read with the ce- one too (another producer's).
+            traceparent=headers.get(tracing.TRACEPARENT) or headers.get(f"ce-{tracing.TRACEPARENT}", ""),
+            tracestate=headers.get(tracing.TRACESTATE) or headers.get(f"ce-{tracing.TRACESTATE}", ""),
         )
 
     def parse(self, message_type: builtins.type[M]) -> M:
