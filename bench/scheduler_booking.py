@@ -1,6 +1,7 @@
 """BookSession throughput under contention, beside a raw Lua check-and-set.
 
-Run: ``python bench/scheduler_booking.py`` (or ``--quick`` for a smoke run).
+Run: ``python bench/scheduler_booking.py`` (or ``--quick`` for a smoke run;
+``--tracing`` measures what tracing costs per call instead: ``bench.booking_tracing``).
 
 Throwaway NATS and Valkey; the scheduler runs as a child process (as in
 production: its own interpreter and core) and this process only generates
@@ -322,4 +323,10 @@ async def main(quick: bool) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a fast smoke run")
-    raise SystemExit(asyncio.run(main(parser.parse_args().quick)))
+    parser.add_argument("--tracing", action="store_true", help="CPU per call with tracing off, at 10 %% and 100 %%")
+    args = parser.parse_args()
+    if args.tracing:
+        from bench import booking_tracing
+
+        raise SystemExit(asyncio.run(booking_tracing.main(args.quick)))
+    raise SystemExit(asyncio.run(main(args.quick)))

@@ -1,6 +1,11 @@
 """The whole system as separate processes: NATS, Valkey, an SMTP sink and the
 three services, each started as ``python -m alongside.<svc>``.
 
+The services trace every call and event and export the spans by OTLP to a
+receiver in this process (``stack.collector``), so every test's spans are
+checked for planted personal data too, and ``test_tracing`` follows one
+journey's trace across the processes.
+
 One stack serves the whole e2e session (starting it takes about two
 seconds); tests stay independent by working on peers and participants of
 their own (see ``cohort.Cohort``). A test that restarts a service does it
@@ -22,6 +27,7 @@ from alongside.kit.testing.auth import TEST_SECRET
 from alongside.kit.testing.oidc_provider import OidcProvider
 from alongside.kit.testing.processes import Child
 from alongside.kit.testing.smtp import SmtpSink
+from alongside.kit.testing.spans import Receiver
 from alongside.kit.testing.wait import eventually
 
 from .api import Api
@@ -63,6 +69,7 @@ class Stack:
     nats_url: str
     env: dict[str, str]
     sink: SmtpSink
+    collector: Receiver
     children: dict[str, Child] = field(default_factory=dict)
     # Output of every process that has stopped, for the privacy checks.
     retired_output: list[str] = field(default_factory=list)
@@ -110,6 +117,7 @@ class Stack:
             if child is not None:
                 child.close()
         self.sink.stop()
+        self.collector.stop()
 
 
 @pytest.fixture(scope="session")
@@ -124,7 +132,9 @@ def oidc() -> Iterator[OidcProvider]:
 def stack(nats_url: str, redis_url: str, oidc: OidcProvider) -> Iterator[Stack]:
     sink = SmtpSink()
     sink.start()
+    collector = Receiver().start()
     env = {
+        **collector.env(),
         "AUTH_OIDC_ISSUER": oidc.issuer,
         "NATS_URL": nats_url,
         "REDIS_URL": redis_url,
@@ -133,7 +143,7 @@ def stack(nats_url: str, redis_url: str, oidc: OidcProvider) -> Iterator[Stack]:
         "LOG_LEVEL": "debug",  # the privacy checks read every line a service writes
         "GRACE_SECONDS": "1",
     }
-    running = Stack(env["NAMESPACE"], nats_url, env, sink)
+    running = Stack(env["NAMESPACE"], nats_url, env, sink, collector)
     try:
         for name in SERVICES:
             running.start(name)
@@ -202,9 +212,11 @@ def services_keep_running(stack: Stack) -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def no_personal_data_leaves(stack: Stack) -> Iterator[None]:
-    """After every test: no planted name or address in any service log or email body."""
+    """After every test: no planted name or address in any service log, email body or span."""
     yield
     logs = stack.logs()
     assert leaks(logs, stack.canaries) == [], "personal data in a service log"
+    for span in stack.collector.everything():
+        assert leaks(span.text, stack.canaries) == [], f"personal data in the span {span.name}"
     for mail in stack.sink.mails:
         assert leaks(readable(mail), stack.canaries) == [], "personal data in an email"

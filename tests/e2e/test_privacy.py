@@ -3,7 +3,8 @@
 Canary values are planted in the roster (a peer's display name), the contact
 preferences (the email address) and the intake (the consent form reference).
 None may show up in any service's log, in a published event, in an email
-(but for the address it is sent to) or in an inbox text. The emails and inbox
+(but for the address it is sent to), in an inbox text or in a span the
+services export. The emails and inbox
 texts carry no ids of the participant, the request or the match either. The
 ``no_personal_data_leaves`` fixture repeats the log and email checks after
 every other test too.
@@ -34,6 +35,7 @@ async def test_canaries_never_reach_logs_events_emails_or_inbox_texts(api: Api, 
     await api.told(peer.peer_id, *kinds)
 
     personal = {peer.display_name, cohort.email(1), FORM_CANARY}
+    stack.canaries.add(FORM_CANARY)  # checked in every later test's logs, emails and spans too
     logs = stack.logs()
     assert "notification.created" in logs  # the logs do hold the services' lines, at debug level
     assert leaks(logs, personal) == []
@@ -48,3 +50,7 @@ async def test_canaries_never_reach_logs_events_emails_or_inbox_texts(api: Api, 
         assert leaks(readable(mail), personal | ids) == []
     for item in await api.inbox(peer.peer_id):
         assert leaks(item.title + item.body, personal | ids) == []
+    # The services trace every call and event (exported to the stack's receiver): names and codes only.
+    await eventually(lambda: any(s.name == "smtp send" for s in stack.collector.everything()), what="spans exported")
+    for span in stack.collector.everything():
+        assert leaks(span.text, personal | ids | {peer.peer_id}) == [], span.name

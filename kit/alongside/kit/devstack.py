@@ -34,7 +34,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from alongside.kit import tracing
 from alongside.kit.libraries import catalogue
+from alongside.kit.settings import ConfigError
 from alongside.kit.testing.servers import NatsServer, ValkeyServer, free_port, provision_functions
 from alongside.kit.testing.smtp import SmtpSink
 
@@ -270,6 +272,20 @@ def _console(
     return url, proc
 
 
+def tracing_line(env: dict[str, str]) -> str:
+    """Where the services' spans go (``OTEL_*``, passed on to every service; docs/tracing.md)."""
+    try:
+        exporter = tracing.wanted(env)
+    except ConfigError as exc:
+        raise StartError(f"tracing: {exc}") from None
+    if exporter is None:
+        return "tracing                     off   (OTEL_TRACES_EXPORTER=console, or an OTLP endpoint, turns it on)"
+    if exporter == "console":
+        return "tracing                     on: spans printed to each service's log"
+    endpoint = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    return f"tracing                     on: OTLP/gRPC to {endpoint or 'http://localhost:4317'}"
+
+
 def main() -> int:
     env = dict(os.environ)
     servers: list[NatsServer | ValkeyServer] = []
@@ -303,6 +319,7 @@ def main() -> int:
                 f"another `make run` (pid {owner}) already uses {DATA}; stop it first,"
                 " or set ALONGSIDE_DATA_DIR to another folder"
             )
+        tracing_line(env)  # a bad OTEL_* stops the start before anything runs
         say(f"data folder                 {DATA}   (stack {stack_id})")
         _embedded(env, servers)
         endpoints.update(nats_url=env["NATS_URL"], redis_url=env["REDIS_URL"])
@@ -338,6 +355,7 @@ def main() -> int:
         procs.insert(0, ("console", console))  # stopped with the services, before them
         endpoints["console"] = console_url
         write_endpoints(endpoints_path, endpoints)
+        say(tracing_line(env))
         say(f"endpoints for the CLI       {endpoints_path}")
         say("Alongside is up. Ctrl-C stops everything.")
         while not stop and all(p.poll() is None for _, p in procs):

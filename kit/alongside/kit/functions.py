@@ -29,6 +29,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoPermissionError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from alongside.kit import tracing
 from alongside.kit.errors import Unavailable
 from alongside.kit.logging import get_logger
 
@@ -141,11 +142,12 @@ def missing(name: str, error: BaseException) -> BaseException:
 
 
 async def fcall(r: aioredis.Redis, name: str, keys: Sequence[Any], args: Sequence[Any]) -> Any:
-    """``FCALL name``: one call of a loaded function."""
-    try:
-        return await r.execute_command("FCALL", name, len(keys), *keys, *args)
-    except ResponseError as exc:
-        raise missing(name, exc) from None
+    """``FCALL name``: one call of a loaded function (one span with tracing on)."""
+    with tracing.valkey(name):
+        try:
+            return await r.execute_command("FCALL", name, len(keys), *keys, *args)
+        except ResponseError as exc:
+            raise missing(name, exc) from None
 
 
 async def loaded(r: aioredis.Redis, library: Library) -> Loaded:

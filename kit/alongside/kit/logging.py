@@ -17,6 +17,8 @@ from typing import Any
 
 import structlog
 
+from alongside.kit import tracing
+
 REDACTED = "[redacted]"
 
 # Keys whose values are personal or health data wherever they appear.
@@ -34,7 +36,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # A phone number: optional country code, then 3-3-4 digits with separators.
 # Anchored so ISO timestamps, ids and durations do not match.
 _PHONE = re.compile(r"(?<![\w:.-])(\+\d{1,3}[ .-]?)?\(?\d{3}\)?[ .-]?\d{3}[ .-]?\d{4}(?![\w:.-])")
-_SAFE_KEYS = frozenset({"timestamp", "level", "service", "logger"})
+_SAFE_KEYS = frozenset({"timestamp", "level", "service", "logger", "trace_id", "span_id"})
 
 
 def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -68,6 +70,7 @@ def configure(service: str, level: str = "info", stream: Any = None, *, final: b
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         merge_call,
+        add_trace,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_service(service),
@@ -130,6 +133,16 @@ def merge_call(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMappi
     """structlog processor: the current unit of work's fields."""
     for key, value in (_CALL.get() or {}).items():
         event.setdefault(key, value)
+    return event
+
+
+def add_trace(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: the current span's ``trace_id`` and ``span_id``
+    (with tracing on), beside the correlation id."""
+    ids = tracing.current_ids()
+    if ids is not None:
+        event.setdefault("trace_id", ids[0])
+        event.setdefault("span_id", ids[1])
     return event
 
 

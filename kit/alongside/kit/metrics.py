@@ -23,6 +23,8 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from alongside.kit import tracing
+
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 RPCS = Counter("alongside_rpcs", "RPCs answered, by method and status code", ("method", "code"))
@@ -51,11 +53,16 @@ AUDIT_PROBLEMS = Counter("alongside_audit_problems", "Audit records the reader c
 
 
 class RpcMetrics:
-    """Counts and times RPCs; each label set is looked up once, then kept."""
+    """Counts and times RPCs; each label set is looked up once, then kept.
+
+    With tracing on, a call's time carries its trace as an exemplar (in the
+    OpenMetrics exposition), so a slow bucket links to a trace. A worker's
+    values are summed from files, which keep no exemplars."""
 
     def __init__(self) -> None:
         self._counts: dict[tuple[str, str], Counter] = {}
         self._seconds: dict[str, Histogram] = {}
+        self._exemplars = not in_worker()
 
     def observe(self, method: str, code: str, seconds: float) -> None:
         count = self._counts.get((method, code))
@@ -65,7 +72,11 @@ class RpcMetrics:
         timer = self._seconds.get(method)
         if timer is None:
             timer = self._seconds[method] = RPC_SECONDS.labels(method)
-        timer.observe(seconds)
+        ids = tracing.sampled_ids()
+        if ids is None or not self._exemplars:
+            timer.observe(seconds)
+        else:
+            timer.observe(seconds, exemplar={"trace_id": ids[0], "span_id": ids[1]})
 
 
 @dataclass

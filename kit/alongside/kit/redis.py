@@ -18,6 +18,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from alongside.kit import tracing
 from alongside.kit.batching import GroupCommit
 from alongside.kit.durable import NONE, Durability, connect, durability
 from alongside.kit.errors import Unavailable
@@ -69,7 +70,8 @@ class PipelinedFunction:
         self.round_trips = 0  # pipelines sent, for tests and benchmarks
 
     async def __call__(self, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        return await self._commit([len(keys), *keys, *args])
+        with tracing.valkey(self._name):  # one span per call, though calls share a round trip
+            return await self._commit([len(keys), *keys, *args])
 
     async def _send(self, batch: list[list[Any]]) -> list[Any]:
         """One round trip of FCALLs."""

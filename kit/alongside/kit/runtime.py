@@ -23,7 +23,7 @@ from grpc import aio
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
-from alongside.kit import metrics
+from alongside.kit import metrics, tracing
 from alongside.kit import nats as kit_nats
 from alongside.kit import redis as kit_redis
 from alongside.kit.aio import wait_any
@@ -216,6 +216,12 @@ class Runtime:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, requested.set)
+        # Before the server is built: its interceptors depend on it (off unless OTEL_* say).
+        try:
+            provider = tracing.configure(self.settings.service_name)
+        except ConfigError as exc:
+            print(f"{self.settings.service_name}: configuration error: {exc}", file=sys.stderr, flush=True)
+            raise SystemExit(2) from None
         try:
             await self.start()
         except MissingStreams as exc:
@@ -237,6 +243,8 @@ class Runtime:
             self._metrics.announce(self.settings.service_name)
         await requested.wait()
         await self.stop()
+        if provider is not None:
+            provider.shutdown()  # exports what is left
 
     @property
     def metrics_port(self) -> int | None:

@@ -16,7 +16,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
-from alongside.kit import audit
+from alongside.kit import audit, tracing
 from alongside.kit.errors import Aborted, InvalidArgument
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.outbox import Outbox
@@ -183,7 +183,8 @@ class UnitOfWork:
                     tag = idempotency.tag if idempotency is not None else min(tx.tags, default=None)
                     if tag is not None:
                         record = audit.in_transaction(pipe, self.outbox, tag, response)
-                    await pipe.execute()
+                    with tracing.transaction():
+                        await pipe.execute()
                 except WatchError:
                     continue
             audit.committed(record)

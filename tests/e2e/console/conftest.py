@@ -55,6 +55,7 @@ def console_env(stack: Stack, **extra: str) -> dict[str, str]:
         "DEV_SIGN_IN": "true",
         "AUTH_HS256_SECRET": TEST_SECRET,
         "LOG_LEVEL": "debug",
+        **stack.collector.env(),  # traced like the services: its spans are checked for canaries too
         **extra,
     }
 
@@ -80,11 +81,14 @@ def console(stack: Stack) -> Iterator[Console]:
 
 @pytest.fixture(autouse=True)
 def planted(console: Console, stack: Stack) -> Iterator[set[str]]:
-    """After every test: the console's log holds no planted name, address or
+    """After every test: the console's log and every span exported (the
+    console's calls and what they caused) hold no planted name, address or
     participant reference (tests add their references to the yielded set)."""
     planted: set[str] = set()
     yield planted
     assert leaks(console.child.output(), stack.canaries | planted) == [], "personal data in the console's log"
+    for span in stack.collector.everything():
+        assert leaks(span.text, stack.canaries | planted) == [], f"personal data in the span {span.name}"
 
 
 @pytest.fixture(scope="session")

@@ -9,12 +9,14 @@ from collections.abc import AsyncIterator
 import grpc
 import httpx
 import pytest
+from opentelemetry.trace import SpanKind
 from prometheus_client.parser import text_string_to_metric_families
 
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
 from alongside.kit.runtime import Runtime
 from alongside.kit.testing.auth import TEST_AUTH, channel
+from alongside.kit.testing.spans import recording
 from alongside.kit.testing.wait import eventually
 from alongside.matcher.bootstrap import build
 from alongside.matcher.settings import MatcherSettings
@@ -104,3 +106,35 @@ async def test_no_label_carries_a_value_from_a_request(matcher: Runtime) -> None
                 assert label in codes
             if key == "channel":
                 assert label in ("inbox", "email", "webhook")
+
+
+async def test_with_tracing_on_the_rpc_latency_histogram_links_to_traces(
+    nats_url: str, redis_url: str, namespace: str
+) -> None:
+    settings = MatcherSettings.from_env(
+        {}, **TEST_AUTH, nats_url=nats_url, redis_url=redis_url, namespace=namespace, metrics_addr="127.0.0.1:0"
+    )
+    with recording() as exported:
+        runtime = build(settings, clock=lambda: NOW)
+        await runtime.start()  # its server is built with tracing on: a server span per call
+        try:
+            async with channel(f"127.0.0.1:{runtime.port}", role="admin") as chan:
+                stub = matcher_pb2_grpc.MatcherServiceStub(chan)
+                await stub.UpsertPeer(pb.UpsertPeerRequest(idempotency_key="x-up", peer=peer("x-p1")))
+            async with httpx.AsyncClient() as http:
+                reply = await http.get(
+                    f"http://127.0.0.1:{runtime.metrics_port}/metrics",
+                    headers={"Accept": "application/openmetrics-text; version=1.0.0"},
+                )
+        finally:
+            await runtime.stop()
+        calls = [s for s in exported.get_finished_spans() if s.name.endswith("/UpsertPeer")]
+    (server,) = [s for s in calls if s.kind is SpanKind.SERVER]
+    (client,) = [s for s in calls if s.kind is SpanKind.CLIENT]
+    assert server.parent is not None and server.parent.span_id == client.context.span_id  # the context went along
+    trace_id = format(server.context.trace_id, "032x")
+    span_id = format(server.context.span_id, "016x")
+    upsert = '"/alongside.matcher.v1.MatcherService/UpsertPeer"'
+    buckets = [line for line in reply.text.splitlines() if "alongside_rpc_seconds_bucket" in line and upsert in line]
+    # OpenMetrics: `... # {trace_id="…",span_id="…"} <value> <time>` on the bucket the call fell in.
+    assert any(f'# {{span_id="{span_id}",trace_id="{trace_id}"}}' in line for line in buckets), buckets

@@ -2,8 +2,9 @@
 
 Canary strings are planted in every event field that is not an id, in the
 CloudEvent attributes, in ids that only the inbox may carry, and in the
-peer's addresses. None may show up in an email, a webhook body, a log line
-or a published event; the inbox may carry only the ids it links to.
+peer's addresses. None may show up in an email, a webhook body, a log line,
+a published event or a span (with tracing on, the SDK's in-memory exporter);
+the inbox may carry only the ids it links to.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from alongside.api.notifier.v1 import notifier_pb2 as pb
 from alongside.kit.events.envelope import Event
 from alongside.kit.logging import configure
 from alongside.kit.testing.smtp import SmtpSink
+from alongside.kit.testing.spans import recording, spans_of
 from alongside.kit.testing.wait import eventually
 
 from .conftest import Start
@@ -83,34 +85,40 @@ def leaks(text: str, canaries: tuple[str, ...]) -> list[str]:
 async def test_canaries_never_leave_through_a_notification(
     start_notifier: Start, smtp_sink: SmtpSink, webhook: WebhookReceiver, log_lines: io.StringIO
 ) -> None:
-    notifier = await start_notifier(delivery_max_attempts=2, inbox_sent_events=True)
-    published = await notifier.collect()
-    dead = await notifier.collect("dlq.>")
-    peer, failing = "p-canary-1", "p-canary-2"
-    hook = webhook.url.replace("/hook", "/" + ADDRESSES[1])
-    await notifier.set_prefs(peer, channels=[INBOX, EMAIL, WEBHOOK], email=ADDRESSES[0], webhook_url=hook)
-    await notifier.set_prefs(failing, channels=[INBOX, WEBHOOK], webhook_url=hook + "/fail")
-    for event in planted(peer, failing):
-        await notifier.publish(event)
-    await eventually(lambda: len(smtp_sink.mails) == 2 and len(webhook.received) >= 2, what="deliveries")
-    await _wait_finished(notifier, peer, failing)
-    # Every kind of published event is in the check: sent, failed and the DLQ copy.
-    await eventually(lambda: bool(dead.msgs and published.of_type("notification.failed")), what="failure events")
-    await eventually(lambda: len(published.of_type("notification.sent")) == 7, what="sent events (3 + 3 + 1)")
+    with recording() as exported:
+        notifier = await start_notifier(delivery_max_attempts=2, inbox_sent_events=True)
+        published = await notifier.collect()
+        dead = await notifier.collect("dlq.>")
+        peer, failing = "p-canary-1", "p-canary-2"
+        hook = webhook.url.replace("/hook", "/" + ADDRESSES[1])
+        await notifier.set_prefs(peer, channels=[INBOX, EMAIL, WEBHOOK], email=ADDRESSES[0], webhook_url=hook)
+        await notifier.set_prefs(failing, channels=[INBOX, WEBHOOK], webhook_url=hook + "/fail")
+        for event in planted(peer, failing):
+            await notifier.publish(event)
+        await eventually(lambda: len(smtp_sink.mails) == 2 and len(webhook.received) >= 2, what="deliveries")
+        await _wait_finished(notifier, peer, failing)
+        # Every kind of published event is in the check: sent, failed and the DLQ copy.
+        await eventually(lambda: bool(dead.msgs and published.of_type("notification.failed")), what="failure events")
+        await eventually(lambda: len(published.of_type("notification.sent")) == 7, what="sent events (3 + 3 + 1)")
 
-    everything_outside = (*EVENT_CANARIES, *INBOX_IDS)
-    for mail in smtp_sink.mails:
-        assert leaks(mail.raw.decode().replace(f"To: {ADDRESSES[0]}", ""), (*everything_outside, *ADDRESSES)) == []
-    for received in webhook.received:
-        assert leaks(received.body.decode(), (*everything_outside, *ADDRESSES)) == []
-    for msg in [*published.msgs, *dead.msgs]:
-        assert leaks(msg.data.decode("latin-1") + str(msg.headers), (*everything_outside, *ADDRESSES)) == []
-    assert leaks(log_lines.getvalue(), (*everything_outside, *ADDRESSES)) == []
-    assert "notification.created" in log_lines.getvalue()  # the capture did see the service's lines
-    for item in [*await notifier.items(peer), *await notifier.items(failing)]:
-        assert leaks(item.title + item.body, (*everything_outside, *ADDRESSES)) == []
-        assert leaks(str(dict(item.refs)), EVENT_CANARIES) == []
-        assert set(item.refs.values()) - {item.refs["event_id"]} <= set(INBOX_IDS)
+        everything_outside = (*EVENT_CANARIES, *INBOX_IDS)
+        for mail in smtp_sink.mails:
+            assert leaks(mail.raw.decode().replace(f"To: {ADDRESSES[0]}", ""), (*everything_outside, *ADDRESSES)) == []
+        for received in webhook.received:
+            assert leaks(received.body.decode(), (*everything_outside, *ADDRESSES)) == []
+        for msg in [*published.msgs, *dead.msgs]:
+            assert leaks(msg.data.decode("latin-1") + str(msg.headers), (*everything_outside, *ADDRESSES)) == []
+        assert leaks(log_lines.getvalue(), (*everything_outside, *ADDRESSES)) == []
+        assert "notification.created" in log_lines.getvalue()  # the capture did see the service's lines
+        for item in [*await notifier.items(peer), *await notifier.items(failing)]:
+            assert leaks(item.title + item.body, (*everything_outside, *ADDRESSES)) == []
+            assert leaks(str(dict(item.refs)), EVENT_CANARIES) == []
+            assert set(item.refs.values()) - {item.refs["event_id"]} <= set(INBOX_IDS)
+    # Every span the notifier made (consumers, deliveries, sends, Valkey calls, publishes): names and counts only.
+    spans = spans_of(exported.get_finished_spans())
+    assert any('"deliver webhook"' in text for text in spans) and any('"smtp send"' in text for text in spans)
+    for text in spans:
+        assert leaks(text, (*everything_outside, *ADDRESSES)) == []
 
 
 async def _wait_finished(notifier: Running, *peers: str) -> None:

@@ -88,3 +88,20 @@ def test_ctrl_c_while_a_service_starts_stops_the_wait_at_once() -> None:
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({}, "off"),
+        ({"OTEL_TRACES_EXPORTER": "console"}, "spans printed to each service's log"),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317"}, "OTLP/gRPC to http://127.0.0.1:4317"),
+    ],
+)
+def test_make_run_says_where_the_spans_go(env: dict[str, str], said: str) -> None:
+    assert said in devstack.tracing_line(env)
+
+
+def test_a_tracing_exporter_we_do_not_ship_stops_the_start() -> None:
+    with pytest.raises(devstack.StartError, match="OTEL_TRACES_EXPORTER"):
+        devstack.tracing_line({"OTEL_TRACES_EXPORTER": "jaeger"})

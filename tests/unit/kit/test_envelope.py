@@ -22,3 +22,18 @@ def test_missing_attributes_are_rejected() -> None:
 
     with pytest.raises(ValueError, match="ce-id"):
         Event.from_headers({"ce-type": "x", "ce-source": "y", "ce-time": "2026-01-01T00:00:00+00:00"}, b"")
+
+
+def test_the_trace_context_travels_as_the_distributed_tracing_extension() -> None:
+    from dataclasses import replace
+
+    body = events_pb2.MatchDeclined(request_id="r1", peer_id="p1")
+    plain = Event.of("match.declined", "/alongside/matcher", body)
+    assert "traceparent" not in plain.headers()  # tracing off: nothing to carry
+    traced = replace(plain, traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", tracestate="v=1")
+    headers = traced.headers()
+    assert (headers["traceparent"], headers["tracestate"]) == (traced.traceparent, "v=1")
+    assert Event.from_headers(headers, traced.body) == traced
+    # Another producer's ce- prefixed attributes are read too.
+    prefixed = {k if not k.startswith("trace") else f"ce-{k}": v for k, v in headers.items()}
+    assert Event.from_headers(prefixed, traced.body) == traced

@@ -52,3 +52,20 @@ def test_stdlib_loggers_are_redacted_too() -> None:
     std.getLogger("some.library").warning("failed for %s", CANARY_EMAIL)
     assert CANARY_EMAIL not in out.getvalue()
     assert "some.library" in out.getvalue()
+
+
+def test_with_tracing_on_lines_carry_trace_and_span_ids_beside_the_correlation_id() -> None:
+    from alongside.kit import tracing
+    from alongside.kit.testing.spans import recording
+
+    out = io.StringIO()
+    logging.configure("matcher", "info", stream=out)
+    with recording(), logging.correlation("c-9"), tracing.span("work") as span:
+        logging.get_logger().info("inside")
+    logging.get_logger().info("outside")
+    inside, outside = _lines(out)
+    context = span.get_span_context()
+    assert inside["correlation_id"] == "c-9"
+    assert inside["trace_id"] == format(context.trace_id, "032x")
+    assert inside["span_id"] == format(context.span_id, "016x")
+    assert "trace_id" not in outside and "span_id" not in outside

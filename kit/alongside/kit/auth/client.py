@@ -7,6 +7,8 @@ from typing import Any
 
 from grpc import aio
 
+from alongside.kit import tracing
+
 
 class _Bearer:
     def __init__(self, token: Callable[[], str]) -> None:
@@ -35,6 +37,8 @@ def bearer_channel(target: str, token: str | Callable[[], str], **kwargs: Any) -
     ``token`` is called per call when given as a function, so a long-lived
     client can refresh it. One interceptor object per call kind: grpc.aio
     files an object that implements several kinds under the first only.
+    With tracing on, each call gets a client span and carries its context.
     """
     source = token if callable(token) else (lambda: token)
-    return aio.insecure_channel(target, interceptors=[BearerUnary(source), BearerStream(source)], **kwargs)
+    interceptors = [*tracing.client_interceptors(), BearerUnary(source), BearerStream(source)]
+    return aio.insecure_channel(target, interceptors=interceptors, **kwargs)

@@ -14,6 +14,10 @@ Messages are pulled continuously: one pull request of ``batch`` is open at a
 time and each message is handed on the moment it arrives (a batched
 ``fetch`` would hold a lone event until the batch filled or timed out), up
 to ``in_flight`` at once. ``in_flight=1`` keeps the stream's order.
+
+With tracing on, handling an event is a consumer span that continues the
+trace in the event's ``traceparent`` header (the publisher's), named after
+the event type, with the outcome as an attribute.
 """
 
 from __future__ import annotations
@@ -33,8 +37,9 @@ from nats.errors import ConnectionClosedError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from opentelemetry.trace import SpanKind
 
-from alongside.kit import metrics
+from alongside.kit import metrics, tracing
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.streams import StreamSpec, stream_name
 from alongside.kit.logging import correlation, get_logger
@@ -157,34 +162,47 @@ class Consumer:
         except ValueError:
             await self._dead_letter(msg, "not_a_cloudevent")
             return
-        with correlation(event.correlation_id or event.id, event_id=event.id, event_type=event.type):
-            if self.spec.seen_record and await self._r.exists(self._seen_key(event.id)):
-                await msg.ack()
-                self._count("duplicate")
-                return
-            heartbeat = asyncio.create_task(self._heartbeat(msg))
-            try:
-                await self._handler(event)
-            except Permanent as exc:
-                await self._dead_letter(msg, type(exc).__name__)
-                return
-            except DecodeError:
-                # A body that does not decode never will: no retry can help.
-                await self._dead_letter(msg, UNDECODABLE)
-                return
-            except Exception as exc:  # noqa: BLE001 - any failure is retried
-                await self._retry(msg, exc)
-                return
-            finally:
-                heartbeat.cancel()
-            if self.spec.seen_record:
-                await self._r.set(self._seen_key(event.id), b"1", ex=SEEN_TTL_S)
+        attributes = {
+            "messaging.system": "nats",
+            "messaging.operation.type": "process",
+            "messaging.consumer.group.name": self.spec.durable,
+            "alongside.event.type": event.type,
+        }
+        with (
+            tracing.continued(event.headers(), f"process {event.type}", SpanKind.CONSUMER, attributes),
+            correlation(event.correlation_id or event.id, event_id=event.id, event_type=event.type),
+        ):
+            await self._handle(msg, event)
+
+    async def _handle(self, msg: Msg, event: Event) -> None:
+        if self.spec.seen_record and await self._r.exists(self._seen_key(event.id)):
             await msg.ack()
-            self.handled += 1
-            self._count("handled")
+            self._count("duplicate")
+            return
+        heartbeat = asyncio.create_task(self._heartbeat(msg))
+        try:
+            await self._handler(event)
+        except Permanent as exc:
+            await self._dead_letter(msg, type(exc).__name__)
+            return
+        except DecodeError:
+            # A body that does not decode never will: no retry can help.
+            await self._dead_letter(msg, UNDECODABLE)
+            return
+        except Exception as exc:  # noqa: BLE001 - any failure is retried
+            await self._retry(msg, exc)
+            return
+        finally:
+            heartbeat.cancel()
+        if self.spec.seen_record:
+            await self._r.set(self._seen_key(event.id), b"1", ex=SEEN_TTL_S)
+        await msg.ack()
+        self.handled += 1
+        self._count("handled")
 
     def _count(self, outcome: str) -> None:
         metrics.EVENTS_CONSUMED.labels(self.spec.durable, outcome).inc()
+        tracing.annotate("alongside.outcome", outcome)
 
     async def _heartbeat(self, msg: Msg) -> None:
         while True:
@@ -215,7 +233,9 @@ class Consumer:
                 "alongside-dlq-attempts": str(msg.metadata.num_delivered or 1),
             }
         )
-        await self._js.publish(f"{self._ns}.dlq.{self.spec.durable}", msg.data, headers=headers)
+        attributes = {"messaging.system": "nats", "messaging.operation.type": "send", "alongside.event.type": "dlq"}
+        with tracing.span("publish dlq", SpanKind.PRODUCER, attributes):
+            await self._js.publish(f"{self._ns}.dlq.{self.spec.durable}", msg.data, headers=headers)
         await msg.term()
         self.dead_lettered += 1
         self._count("dead_lettered")

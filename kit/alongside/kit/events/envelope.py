@@ -4,6 +4,11 @@ The ``ce-*`` attributes travel as NATS headers, the body is the protobuf
 message, and ``Nats-Msg-Id`` is the event id so JetStream drops duplicates
 inside the stream's duplicate window. Subjects are
 ``<namespace>.<aggregate>.<event>``, e.g. ``alongside.match.accepted``.
+
+The trace context rides along as the CloudEvents distributed-tracing
+extension: ``traceparent`` and ``tracestate`` headers, taken from the span
+current when the event is made (inside the transaction that commits it to
+the outbox), so whoever consumes it continues the producer's trace.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import TypeVar
 
 from google.protobuf.message import Message
 
+from alongside.kit import tracing
 from alongside.kit.ids import new_id
 
 CONTENT_TYPE = "application/protobuf"
@@ -34,9 +40,13 @@ class Event:
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
     subject: str = ""  # the aggregate id the event is about, e.g. a match id
     correlation_id: str = ""
+    # W3C trace context (``alongside.kit.tracing``): empty when tracing is off.
+    traceparent: str = ""
+    tracestate: str = ""
 
     @classmethod
     def of(cls, type: str, source: str, message: Message, *, subject: str = "", correlation_id: str = "") -> Event:
+        trace = tracing.carrier()
         return cls(
             type=type,
             source=source,
@@ -44,6 +54,8 @@ class Event:
             schema=message.DESCRIPTOR.full_name,
             subject=subject,
             correlation_id=correlation_id,
+            traceparent=trace.get(tracing.TRACEPARENT, ""),
+            tracestate=trace.get(tracing.TRACESTATE, ""),
         )
 
     def nats_subject(self, namespace: str) -> str:
@@ -64,6 +76,10 @@ class Event:
             headers["ce-subject"] = self.subject
         if self.correlation_id:
             headers["ce-correlationid"] = self.correlation_id
+        if self.traceparent:
+            headers[tracing.TRACEPARENT] = self.traceparent
+            if self.tracestate:
+                headers[tracing.TRACESTATE] = self.tracestate
         return headers
 
     @classmethod
@@ -80,6 +96,9 @@ class Event:
             time=datetime.fromisoformat(headers["ce-time"]),
             subject=headers.get("ce-subject", ""),
             correlation_id=headers.get("ce-correlationid", ""),
+            # Written without a prefix, as the W3C headers; read with the ce- one too (another producer's).
+            traceparent=headers.get(tracing.TRACEPARENT) or headers.get(f"ce-{tracing.TRACEPARENT}", ""),
+            tracestate=headers.get(tracing.TRACESTATE) or headers.get(f"ce-{tracing.TRACESTATE}", ""),
         )
 
     def parse(self, message_type: builtins.type[M]) -> M:

@@ -9,6 +9,11 @@ as those a crashed replica left behind. The
 relay publishes each entry, waits for the PubAck, and only then deletes it;
 ``Nats-Msg-Id`` makes a re-publish after a crash a no-op inside the stream's
 duplicate window.
+
+Each entry keeps the trace context of the transaction that wrote it (the
+event's ``traceparent`` header). With tracing on, the relay's publish is a
+span in that trace, and the headers it publishes carry the publish span's
+context, so the consumer's span follows it.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from typing import Any
 import redis.asyncio as aioredis
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
+from opentelemetry.trace import SpanKind
 
-from alongside.kit import metrics
+from alongside.kit import metrics, tracing
 from alongside.kit.aio import wait_any
 from alongside.kit.events.envelope import Event
 from alongside.kit.functions import Function, fcall
@@ -151,8 +157,25 @@ class OutboxRelay:
 
     async def _publish(self, fields: Any) -> asyncio.Future[PubAck]:
         headers = json.loads(fields[b"headers"])
-        subject = f"{self._namespace}.{fields[b'type'].decode()}"
-        ack: asyncio.Future[PubAck] = await self._js.publish_async(subject, fields[b"body"], headers=headers)
+        event_type = fields[b"type"].decode()
+        subject = f"{self._namespace}.{event_type}"
+        if not tracing.enabled() or tracing.TRACEPARENT not in headers:
+            ack: asyncio.Future[PubAck] = await self._js.publish_async(subject, fields[b"body"], headers=headers)
+            return ack
+        # One span per publish, from the send to its PubAck, in the writer's trace
+        # (none in a trace that is not sampled: the headers carry the writer's context on).
+        span = tracing.start(f"publish {event_type}", headers, SpanKind.PRODUCER, _publish_attributes(event_type))
+        if not span.is_recording():
+            ack = await self._js.publish_async(subject, fields[b"body"], headers=headers)
+            return ack
+        tracing.inject(headers, span)
+        try:
+            ack = await self._js.publish_async(subject, fields[b"body"], headers=headers)
+        except BaseException as exc:
+            tracing.failed(span, exc)
+            span.end()
+            raise
+        ack.add_done_callback(lambda done: _acked(span, done))
         return ack
 
     @staticmethod
@@ -165,6 +188,19 @@ class OutboxRelay:
             raise TimeoutError(f"{len(late)} of {len(acks)} publishes were not acknowledged")
         for ack in acks:
             ack.result()  # a refused publish raises here
+
+
+def _publish_attributes(event_type: str) -> dict[str, str]:
+    return {"messaging.system": "nats", "messaging.operation.type": "send", "alongside.event.type": event_type}
+
+
+def _acked(span: Any, ack: asyncio.Future[PubAck]) -> None:
+    """End a publish span when its PubAck comes back (or does not)."""
+    if ack.cancelled():
+        tracing.failed(span, TimeoutError())
+    elif (error := ack.exception()) is not None:
+        tracing.failed(span, error)
+    span.end()
 
 
 def _text(value: bytes | str) -> str:

@@ -33,7 +33,7 @@ import signal
 import sys
 from typing import Any, BinaryIO
 
-from alongside.kit import logging, loop, metrics
+from alongside.kit import logging, loop, metrics, tracing
 from alongside.kit import nats as kit_nats
 from alongside.kit import redis as kit_redis
 from alongside.kit.aio import wait_any
@@ -215,7 +215,13 @@ def main() -> int:
         return 0
     config = json.loads(first)
     logging.configure(config["service_name"], config["log_level"], final=True)
-    loop.run(_main(config, stdin), config["event_loop"])
+    # The publish spans (the service's OTEL_* reach the child through its environment).
+    provider = tracing.configure(config["service_name"])
+    try:
+        loop.run(_main(config, stdin), config["event_loop"])
+    finally:
+        if provider is not None:
+            provider.shutdown()
     return 0
 
 

@@ -1,9 +1,12 @@
-"""Server interceptor: correlation id, request log, deadline, error mapping.
+"""Server interceptor: server span, correlation id, request log, deadline, error mapping.
 
 Handlers raise domain errors; this turns them into ``context.abort`` with the
 status from ``errors.STATUS`` and the error's (personal-data-free) message.
 Anything unexpected becomes INTERNAL with a generic message, so no handler
 answers UNKNOWN and no stack trace reaches a client.
+
+With tracing on, each call is a server span (``alongside.kit.tracing``)
+around all of it, so its log line and its latency's exemplar name it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeout
 
+from alongside.kit import tracing
 from alongside.kit.aio import Deadlines
 from alongside.kit.audit import Auditor, Pending
 from alongside.kit.auth.policy import Authorizer, reset
@@ -104,8 +108,9 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             log.warning("audit.record_late", code=code.name)
 
     def _done(self, method: str, code: grpc.StatusCode, started: float) -> None:
-        """The call's log line and metrics (method and status only)."""
+        """The call's log line, metrics and span status (method and status only)."""
         seconds = time.perf_counter() - started
+        tracing.answered(code.name, code.value[0])
         self._metrics.observe(method, code.name, seconds)
         log.info("rpc", method=method, code=code.name, ms=round(seconds * 1000, 2))
 
@@ -142,6 +147,10 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         return handler
 
     def _unary(self, method: str, behaviour: Any) -> Any:
+        async def traced(request: Any, context: aio.ServicerContext) -> Any:
+            with tracing.server(method, context.invocation_metadata() or ()):
+                return await wrapper(request, context)
+
         async def wrapper(request: Any, context: aio.ServicerContext) -> Any:
             started = time.perf_counter()
             metadata: Metadata = context.invocation_metadata() or ()
@@ -172,9 +181,14 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 self._done(method, code, started)
                 _unbind(binding)
 
-        return wrapper
+        return traced if tracing.enabled() else wrapper  # off, no span and no extra step
 
     def _stream(self, method: str, behaviour: Any) -> Any:
+        async def traced(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
+            with tracing.server(method, context.invocation_metadata() or ()):
+                async for item in wrapper(request, context):
+                    yield item
+
         async def wrapper(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
             started = time.perf_counter()
             metadata: Metadata = context.invocation_metadata() or ()
@@ -200,7 +214,7 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 self._done(method, code, started)
                 _unbind(binding)
 
-        return wrapper
+        return traced if tracing.enabled() else wrapper
 
 
 def _bind(metadata: Metadata, method: str) -> dict[str, Any]:

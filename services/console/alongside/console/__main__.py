@@ -17,7 +17,7 @@ import uvicorn
 from alongside.console.app import create_app
 from alongside.console.rpc import channel_credentials
 from alongside.console.settings import ConsoleSettings
-from alongside.kit import logging
+from alongside.kit import logging, tracing
 from alongside.kit.settings import ConfigError
 
 
@@ -50,6 +50,11 @@ def main() -> int:
         return 2
     logging.configure("console", settings.log_level, final=True)
     try:
+        provider = tracing.configure("console")  # off unless OTEL_* say (docs/tracing.md)
+    except ConfigError as exc:
+        print(f"alongside-console: configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
         sock = listening_socket(settings.host, settings.port)
     except OSError as exc:
         print(f"alongside-console: cannot listen on {settings.console_addr}: {exc}", file=sys.stderr)
@@ -68,7 +73,11 @@ def main() -> int:
     # handler it found: this one, so a drained stop exits 0, as the services do.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _stopped)
-    asyncio.run(server.serve(sockets=[sock]))
+    try:
+        asyncio.run(server.serve(sockets=[sock]))
+    finally:
+        if provider is not None:
+            provider.shutdown()
     return 0
 
 

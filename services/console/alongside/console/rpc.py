@@ -25,6 +25,7 @@ from alongside.api.notifier.v1 import notifier_pb2_grpc
 from alongside.api.scheduler.v1 import scheduler_pb2 as spb
 from alongside.api.scheduler.v1 import scheduler_pb2_grpc
 from alongside.console.settings import ConsoleSettings
+from alongside.kit import tracing
 from alongside.kit.grpc import tls
 
 CORRELATION_HEADER = "x-correlation-id"
@@ -52,10 +53,11 @@ class Backends:
         s = self.settings
         addresses = (s.matcher_addr, s.scheduler_addr, s.notifier_addr)
         credentials = channel_credentials(s)
+        traced = tracing.client_interceptors()  # a client span per call, with tracing on
         if credentials is None:
-            channels = [aio.insecure_channel(a) for a in addresses]
+            channels = [aio.insecure_channel(a, interceptors=traced) for a in addresses]
         else:
-            channels = [aio.secure_channel(a, credentials) for a in addresses]
+            channels = [aio.secure_channel(a, credentials, interceptors=traced) for a in addresses]
         self._channels = channels
         self.matcher = matcher_pb2_grpc.MatcherServiceStub(channels[0])
         self.audit = audit_pb2_grpc.AuditServiceStub(channels[0])  # the matcher serves the audit trail

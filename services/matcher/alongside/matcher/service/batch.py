@@ -31,6 +31,7 @@ import numpy as np
 import structlog
 
 from alongside.api.matcher.v1 import matcher_pb2 as pb
+from alongside.kit import tracing
 from alongside.kit.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
 from alongside.kit.ids import check_id, new_id
 from alongside.kit.uow import Tx
@@ -375,7 +376,9 @@ class Batch:
         if until is not None:
             left = until - time.monotonic() - RESERVE_S - RESERVE_PER_REQUEST_S * len(states)
             limit = max(min(limit, left), MIN_SOLVE_S)
-        result = await self._solvers.solve(prepared.problem, limit, report)
+        with tracing.solver("batch", len(states)) as span:
+            result = await self._solvers.solve(prepared.problem, limit, report)
+            tracing.solved(span, result.status, result.gap, result.seconds)
         return await asyncio.to_thread(self._proposals, batch_id, snap, domains, prepared, result)
 
     def _prepare(

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, time
 from typing import Any
 
+from alongside.kit import tracing
 from alongside.notifier.domain.delivery import DeliveryState, Status
 from alongside.notifier.domain.model import Channel, ContactPreferences, Kind, QuietHours, Urgency
 from alongside.notifier.domain.notification import Trigger
@@ -91,6 +92,8 @@ def encode_record(record: NotificationRecord) -> dict[str, str]:
         if instant is not None:
             fields[name] = str(ms(instant))
     fields.update({delivery_field(c): encode_delivery(s) for c, s in record.deliveries.items()})
+    if traceparent := record.trace or tracing.carrier().get(tracing.TRACEPARENT):
+        fields["tp"] = traceparent
     return fields
 
 
@@ -117,6 +120,7 @@ def decode_record(raw: Raw) -> NotificationRecord | None:
         entry=text.get("entry", ""),
         read=text.get("read") == "1",
         deliveries=deliveries,
+        trace=text.get("tp", ""),
     )
 
 

@@ -13,7 +13,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 import aiosmtplib
+from opentelemetry.trace import SpanKind
 
+from alongside.kit import tracing
 from alongside.notifier.domain.retry import smtp_code_is_retryable
 from alongside.notifier.service.model import Clock, Outgoing
 from alongside.notifier.service.ports import DeliveryFailed
@@ -45,6 +47,10 @@ class EmailSender:
         return email
 
     async def send(self, message: Outgoing) -> None:
+        with tracing.span("smtp send", SpanKind.CLIENT, {"alongside.channel": "email"}):
+            await self._send(message)
+
+    async def _send(self, message: Outgoing) -> None:
         email = self.compose(message)
         client = await self._pool.get()
         try:

@@ -11,7 +11,9 @@ import logging
 from datetime import UTC, datetime
 
 import httpx
+from opentelemetry.trace import SpanKind
 
+from alongside.kit import tracing
 from alongside.notifier.domain.retry import http_status_is_retryable
 from alongside.notifier.domain.webhook import webhook_body, webhook_headers
 from alongside.notifier.service.model import Outgoing
@@ -28,6 +30,10 @@ class WebhookSender:
         self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s), follow_redirects=False, trust_env=False)
 
     async def send(self, message: Outgoing) -> None:
+        with tracing.span("webhook send", SpanKind.CLIENT, {"alongside.channel": "webhook"}):
+            await self._send(message)
+
+    async def _send(self, message: Outgoing) -> None:
         body = webhook_body(message.rendered.webhook_payload)
         # Signed with the real time: the receiver checks freshness against its own clock.
         headers = webhook_headers(self._secret, datetime.now(UTC), body, message.event_id)

@@ -15,7 +15,9 @@ import random
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from alongside.kit import metrics
+from opentelemetry.trace import SpanKind
+
+from alongside.kit import metrics, tracing
 from alongside.kit.events.envelope import Event
 from alongside.kit.logging import get_logger
 from alongside.kit.uow import Tx, UnitOfWork
@@ -64,7 +66,14 @@ class Attempt:
         if view.due > now:
             await self._due.add({job: view.due})  # rescheduled meanwhile: back to its time
             return
-        await self._attempt(job, view, state, now)
+        # In the trace of the event that created the notification (its record keeps the context).
+        carrier = {tracing.TRACEPARENT: view.record.trace} if view.record.trace else {}
+        attributes = {
+            "alongside.channel": job.channel.value,
+            "alongside.notification.kind": view.record.trigger.kind.value,
+        }
+        with tracing.continued(carrier, f"deliver {job.channel.value}", SpanKind.INTERNAL, attributes):
+            await self._attempt(job, view, state, now)
 
     async def _attempt(self, job: Job, view: JobView, state: DeliveryState, now: datetime) -> None:
         prefs = view.prefs or default_preferences(job.peer_id)
@@ -168,3 +177,4 @@ class Attempt:
 
 def _count(job: Job, outcome: str) -> None:
     metrics.DELIVERIES.labels(job.channel.value, outcome).inc()
+    tracing.annotate("alongside.outcome", outcome)

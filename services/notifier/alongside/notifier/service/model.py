@@ -29,6 +29,9 @@ class NotificationRecord:
     entry: str = ""  # the inbox stream entry id; empty if the inbox was off
     read: bool = False
     deliveries: Mapping[Channel, DeliveryState] = field(default_factory=dict)
+    # The W3C traceparent of the work that created it (with tracing on): its
+    # deliveries continue that trace.
+    trace: str = ""
 
 
 @dataclass(frozen=True, slots=True)

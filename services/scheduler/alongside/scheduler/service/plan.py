@@ -13,6 +13,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from alongside.api.scheduler.v1 import scheduler_pb2 as pb
+from alongside.kit import tracing
 from alongside.kit.errors import FailedPrecondition, InvalidArgument
 from alongside.kit.uow import Idempotency, Tx
 from alongside.scheduler.adapters.keys import require_peer_id, require_ref
@@ -51,7 +52,9 @@ class Planner:
                 return parse(pb.PlanWeekResponse, stored[1])
         items = await self._items(req)
         requests, peers, unbookable = await self._instance(items, week_start)
-        result = await asyncio.to_thread(plan_week, requests, peers, week_start, self.ctx.policy, limit)
+        with tracing.solver("planner", len(requests)) as span:
+            result = await asyncio.to_thread(plan_week, requests, peers, week_start, self.ctx.policy, limit)
+            tracing.solved(span, result.status, result.gap, result.seconds)
         response = _response(result, items, unbookable)
         if idem is None:
             return response

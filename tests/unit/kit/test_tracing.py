@@ -1,0 +1,107 @@
+"""Tracing is off unless the standard OTEL_* variables turn it on; off, no
+exporter thread runs and nothing is built. Each case runs in a fresh
+interpreter: a process gets one tracer provider for good."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from alongside.kit import tracing
+from alongside.kit.settings import ConfigError
+
+PROBE = """
+import json, sys, threading
+from alongside.kit import tracing
+from alongside.kit.grpc.server import create_server
+env = json.loads(sys.argv[1])
+provider = tracing.configure("probe", env)
+server, _ = create_server("127.0.0.1:0")
+with tracing.span("work") as span:
+    ids = tracing.current_ids()
+threads = sorted(t.name for t in threading.enumerate())
+print("RESULT", json.dumps({"on": provider is not None, "threads": threads, "ids": ids,
+                  "sdk": "opentelemetry.sdk.trace" in sys.modules}))
+if provider is not None:
+    provider.shutdown()
+"""
+
+
+def probe(env: dict[str, str]) -> dict[str, object]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(env)], env=clean, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    (line,) = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    result: dict[str, object] = json.loads(line.removeprefix("RESULT "))
+    return result
+
+
+def test_off_by_default_no_exporter_thread_and_no_sdk() -> None:
+    result = probe({})
+    assert (result["on"], result["ids"], result["sdk"]) == (False, None, False)
+    # grpc.aio's own poller thread only.
+    assert result["threads"] == ["MainThread", "Thread-1 (_poll_wrapper)"]
+
+
+def test_on_with_the_console_exporter_one_batch_thread() -> None:
+    result = probe({"OTEL_TRACES_EXPORTER": "console"})
+    assert result["on"] is True
+    assert result["threads"] == ["MainThread", "OtelBatchSpanRecordProcessor", "Thread-1 (_poll_wrapper)"]
+    assert result["ids"] is not None
+
+
+@pytest.mark.parametrize(
+    ("env", "wanted"),
+    [
+        ({}, None),
+        ({"OTEL_TRACES_EXPORTER": "none"}, None),
+        ({"OTEL_TRACES_EXPORTER": "otlp"}, "otlp"),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317"}, "otlp"),
+        ({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4317"}, "otlp"),
+        ({"OTEL_TRACES_EXPORTER": "console"}, "console"),
+        ({"OTEL_TRACES_EXPORTER": "otlp", "OTEL_SDK_DISABLED": "true"}, None),
+    ],
+)
+def test_which_exporter_the_environment_asks_for(env: dict[str, str], wanted: str | None) -> None:
+    assert tracing.wanted(env) == wanted
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"OTEL_TRACES_EXPORTER": "zipkin"},
+        {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"},
+    ],
+)
+def test_an_exporter_we_do_not_ship_fails_at_start_up(env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match="OTEL_"):
+        tracing.wanted(env)
+
+
+def test_helpers_are_no_ops_when_off() -> None:
+    assert not tracing.enabled()
+    assert tracing.carrier() == {}
+    assert tracing.client_interceptors() == []
+    with tracing.span("x") as span, tracing.valkey("f"), tracing.solver("batch", 3), tracing.server("/a/B", ()):
+        assert not span.get_span_context().is_valid
+
+
+def test_the_context_an_event_carries_is_the_w3c_one_with_its_tracestate() -> None:
+    from opentelemetry.trace import SpanKind
+
+    from alongside.kit.testing.spans import recording
+
+    trace_id, caller = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    incoming = {"traceparent": f"00-{trace_id}-{caller}-01", "tracestate": "vendor=opaque"}
+    with recording(), tracing.continued(incoming, "process x", SpanKind.CONSUMER) as span:
+        made = tracing.carrier()
+    span_id = format(span.get_span_context().span_id, "016x")
+    assert made == {"traceparent": f"00-{trace_id}-{span_id}-01", "tracestate": "vendor=opaque"}
+    assert tracing._sampled_flag(made["traceparent"]) and not tracing._sampled_flag(f"00-{trace_id}-{caller}-00")
+    assert not tracing._sampled_flag("garbage")
