@@ -12,6 +12,7 @@ from alongside.cli import (
     caseload,
     console,
     demo,
+    group_sessions,
     intake,
     login,
     match,
@@ -92,6 +93,10 @@ app.add_typer(participant.app, name="participant")
 app.add_typer(batch.app, name="batch")
 app.add_typer(policy.app, name="policy")
 app.add_typer(sessions.app, name="sessions")
+# The ``groups`` command group: group sessions register their commands into it.
+groups_app = typer.Typer(help="Groups: peer-led group sessions.", no_args_is_help=True)
+group_sessions.register(groups_app)
+app.add_typer(groups_app, name="groups")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(notifications.app, name="notifications")
 app.add_typer(plan.app, name="plan")
