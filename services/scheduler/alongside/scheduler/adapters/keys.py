@@ -133,6 +133,10 @@ class SchedulerKeys:
     def group(self, peer_id: str, group_id: str, *rest: str) -> str:
         return self.peer(peer_id, "grp", group_id, *rest)
 
+    def group_facts(self, peer_id: str) -> str:
+        """The dashboard's attendance facts: "<group>|<meeting>|<enrolment>" -> "start_ms|A or N"."""
+        return self.peer(peer_id, "gatt")
+
     def cogroups(self, peer_id: str) -> str:
         return self.peer(peer_id, "cogroups")
 

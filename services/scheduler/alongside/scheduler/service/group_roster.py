@@ -135,6 +135,8 @@ class GroupRoster:
         change = Change(self.ctx, host, zone(group.series.tz), now)
         change.commit.expect(state, f"e:{ref}", entry.encode().encode())
         change.commit.hset(self.k.group(host, group.id, "att"), f"{occurrence.index}|{ref}", letter)
+        fact = f"{group.id}|{occurrence.index}|{entry.enrolment_id}"
+        change.commit.hset(self.k.group_facts(host), fact, f"{ms(occurrence.interval.start)}|{letter}")
         change.emit(group_events.attendance(group, entry.enrolment_id, occurrence.index, req.attendance))
         response = pb.RecordGroupAttendanceResponse(occurrence_index=occurrence.index, attendance=req.attendance)
         change.finish(idem, response)
