@@ -8,11 +8,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import grpc
+import redis.asyncio as aioredis
 
+from alongside.api.matcher.v1 import events_pb2 as matcher_ev
 from alongside.api.scheduler.v1 import events_pb2 as ev
 from alongside.api.scheduler.v1 import scheduler_pb2 as pb
 from alongside.api.scheduler.v1 import scheduler_pb2_grpc
 from alongside.kit.testing.auth import channel
+from alongside.kit.testing.wait import eventually
 
 from .conftest import EVERY_DAY, Scheduler, rpc_error, ts, utc
 
@@ -40,9 +43,9 @@ async def create(s: Scheduler, key: str = "g1", **extra: Any) -> pb.GroupSession
     return (await s.stub.CreateGroupSession(create_request(key, **extra))).group
 
 
-async def enrol(s: Scheduler, group_id: str, ref: str) -> pb.GroupEnrolment:
+async def enrol(s: Scheduler, group_id: str, ref: str, key: str = "") -> pb.GroupEnrolment:
     reply = await s.stub.EnrolParticipant(
-        pb.EnrolParticipantRequest(idempotency_key=f"enrol-{ref}", group_id=group_id, participant_ref=ref)
+        pb.EnrolParticipantRequest(idempotency_key=key or f"enrol-{ref}", group_id=group_id, participant_ref=ref)
     )
     return reply.enrolment
 
@@ -284,3 +287,60 @@ async def test_roles(scheduler: Scheduler) -> None:
         ].group_id == group.group_id
         err = await rpc_error(as_co.ListGroupSessions(pb.ListGroupSessionsRequest(peer_id="host")))
         assert err.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_an_erased_participant_leaves_no_reference_in_any_roster(
+    scheduler: Scheduler, redis_admin_url: str
+) -> None:
+    await scheduler.peer("host", windows=EVERY_DAY)
+    await scheduler.peer("own", windows=EVERY_DAY)
+    # The participant's one-to-one session tells the erasure which reference is theirs.
+    await scheduler.book("x", "own", utc(2027, 3, 3, 15), match_id="m-x")  # for ref-x
+    group = await create(scheduler, capacity=1)
+    await enrol(scheduler, group.group_id, "ref-x", "k1")  # keys are the caller's: these name no one
+    await enrol(scheduler, group.group_id, "ref-y", "k2")
+    scheduler.clock.advance(timedelta(days=2))
+    await scheduler.stub.RecordGroupAttendance(
+        pb.RecordGroupAttendanceRequest(
+            idempotency_key="a",
+            group_id=group.group_id,
+            occurrence_index=0,
+            participant_ref="ref-x",
+            attendance=pb.ATTENDANCE_ATTENDED,
+        )
+    )
+    withdraw = pb.WithdrawParticipantRequest(idempotency_key="w", group_id=group.group_id, participant_ref="ref-x")
+    await scheduler.stub.WithdrawParticipant(withdraw)
+    await scheduler.drained()  # its session.booked must be relayed before the erasure can scrub it
+
+    erased = matcher_ev.ParticipantErased(
+        erasure_id="er-1", matches=[matcher_ev.ErasedMatch(match_id="m-x", peer_id="own")]
+    )
+    await scheduler.publish("match.participant_erased", erased, "er-1")
+
+    async def confirmed() -> bool:
+        return any(e.type == "session.erasure_confirmed" for e in await scheduler.events())
+
+    await eventually(confirmed, timeout=15, what="erasure confirmed")
+    roster = await scheduler.stub.ListGroupEnrolments(pb.ListGroupEnrolmentsRequest(group_id=group.group_id))
+    assert [(e.participant_ref, e.status) for e in roster.enrolments] == [
+        ("ref-y", pb.ENROLMENT_STATUS_ENROLLED),
+        ("", pb.ENROLMENT_STATUS_WITHDRAWN),
+    ]
+    assert [(a.participant_ref, a.attendance) for a in roster.attendance] == [("", pb.ATTENDANCE_ATTENDED)]
+    deps = scheduler.runtime.deps
+    assert deps is not None
+    admin = aioredis.from_url(redis_admin_url)
+    async for key in admin.scan_iter(match=deps.keys.pattern("*")):
+        kind = (await admin.type(key)).decode()
+        if kind == "hash":
+            content = repr(await admin.hgetall(key))
+        elif kind == "zset":
+            content = repr(await admin.zrange(key, 0, -1))
+        else:
+            continue
+        assert b"ref-x" not in key and "ref-x" not in content, key
+    await admin.aclose()
+    # A replay of the withdrawal that named the participant is not answered from a record that holds it.
+    err = await rpc_error(scheduler.stub.WithdrawParticipant(withdraw))
+    assert err.code() == grpc.StatusCode.NOT_FOUND

@@ -18,6 +18,8 @@ from .recurrence import Occurrence, Series, SeriesStatus
 MAX_CAPACITY = 50
 MIN_MINUTES = 15
 GROUP_SESSION_TYPE = "group"
+# An erased participant's place: never a valid reference (an id starts with a letter or digit).
+ERASED = "~erased:"
 
 
 class Modality(enum.StrEnum):

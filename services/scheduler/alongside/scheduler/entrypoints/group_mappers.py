@@ -9,7 +9,7 @@ from alongside.api.scheduler.v1 import scheduler_pb2 as pb
 from alongside.kit.errors import InvalidArgument
 from alongside.kit.ids import check_id
 from alongside.scheduler.adapters.codec import from_ms
-from alongside.scheduler.domain.groups import MAX_CAPACITY, MIN_MINUTES, Enrolment, Group, Modality, RosterEntry
+from alongside.scheduler.domain.groups import ERASED, MAX_CAPACITY, MIN_MINUTES, Enrolment, Group, Modality, RosterEntry
 from alongside.scheduler.domain.validation import MAX_SESSION
 from alongside.scheduler.entrypoints.mappers import local_iso, ts_opt, ts_out
 
@@ -99,7 +99,7 @@ def group_out(group: Group, enrolled: int, waiting: int) -> pb.GroupSession:
 def enrolment_out(entry: RosterEntry, position: int = 0) -> pb.GroupEnrolment:
     return pb.GroupEnrolment(
         enrolment_id=entry.enrolment_id,
-        participant_ref=entry.participant_ref,
+        participant_ref="" if entry.participant_ref.startswith(ERASED) else entry.participant_ref,
         status=_ENROLMENT_OUT[entry.status],
         position=position if entry.status is Enrolment.WAITING else 0,
         enrolled_at=ts_out(from_ms(entry.at_ms)),

@@ -17,7 +17,7 @@ from alongside.kit.uow import IDEMPOTENCY_TTL_S
 from alongside.scheduler.adapters.codec import ms
 from alongside.scheduler.adapters.enrolling import EnrolKeys, Enrolling
 from alongside.scheduler.adapters.keys import peer_tag, require_ref
-from alongside.scheduler.domain.groups import Enrolment, Group, RosterEntry, roster_order
+from alongside.scheduler.domain.groups import ERASED, Enrolment, Group, RosterEntry, roster_order
 from alongside.scheduler.domain.validation import zone
 from alongside.scheduler.entrypoints import group_mappers as gm
 from alongside.scheduler.service import group_events
@@ -154,6 +154,7 @@ class GroupRoster:
         for entry in roster_order(list(roster.entries.values())):
             response.enrolments.append(gm.enrolment_out(entry, roster.position(entry.participant_ref)))
         for (index, ref), letter in sorted(roster.attendance.items()):
+            ref = "" if ref.startswith(ERASED) else ref
             response.attendance.append(
                 pb.ParticipantAttendance(
                     participant_ref=ref, occurrence_index=index, attendance=gm.ATTENDANCE_OUT[letter]
