@@ -344,3 +344,26 @@ async def test_an_erased_participant_leaves_no_reference_in_any_roster(
     # A replay of the withdrawal that named the participant is not answered from a record that holds it.
     err = await rpc_error(scheduler.stub.WithdrawParticipant(withdraw))
     assert err.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_a_group_over_the_co_facilitators_session_is_refused_and_holds_nothing(scheduler: Scheduler) -> None:
+    await scheduler.peer("host", windows=EVERY_DAY)
+    await scheduler.peer("co", windows=EVERY_DAY)
+    await scheduler.book("co-busy", "co", utc(2027, 3, 16, 22, 30))  # overlaps the third meeting (18:00 EDT)
+    err = await rpc_error(scheduler.stub.CreateGroupSession(create_request("g", co_facilitator_peer_id="co")))
+    assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert (
+        err.details()
+        == "co-facilitator: occurrence 2 is not bookable: it overlaps another session of the peer, buffers included"
+    )
+    for peer in ("host", "co"):
+        assert not (await scheduler.stub.ListGroupSessions(pb.ListGroupSessionsRequest(peer_id=peer))).groups
+    await scheduler.book("host-free", "host", TUESDAY_18)  # the host's calendar was never touched
+    # Time off of the host refuses too, naming it.
+    await scheduler.stub.AddTimeOff(
+        pb.AddTimeOffRequest(
+            idempotency_key="off", peer_id="host", start=ts(utc(2027, 3, 23)), end=ts(utc(2027, 3, 25))
+        )
+    )
+    err = await rpc_error(scheduler.stub.CreateGroupSession(create_request("g2", start=utc(2027, 3, 3, 23))))
+    assert err.code() == grpc.StatusCode.FAILED_PRECONDITION and "time off" in err.details()
