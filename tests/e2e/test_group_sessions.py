@@ -26,8 +26,12 @@ async def test_the_host_is_told_once_of_each_enrolment_and_promotion(
     cohort = Cohort()
     host, co = cohort.peer(1), cohort.peer(2)
     await api.enrol(cohort, host, co)
-    for peer in (host, co):
-        await eventually(lambda p=peer.peer_id: api.knows_calendar(p), timeout=20, what="calendar known")
+    for peer_id in (host.peer_id, co.peer_id):
+
+        async def known(p: str = peer_id) -> bool:
+            return await api.knows_calendar(p)
+
+        await eventually(known, timeout=20, what="calendar known")
     start = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
     create = spb.CreateGroupSessionRequest(
         idempotency_key=key(),

@@ -19,7 +19,17 @@ async def test_host_enrol_withdraw_roster_and_cancel(full_stack: Stack, tmp_path
     assert (await full_stack.run("roster", "import", str(write(tmp_path / "roster.csv", ROSTER)))).exit_code == 0
     first = (datetime.now(NEW_YORK) + timedelta(days=7)).strftime("%Y-%m-%d 18:00")
     host = ("groups", "host", "--peer", "p-es", "--capacity", "1", "--modality", "video", "--start", first)
-    command = (*host, "--tz", "America/New_York", "--weekly", "4", "--co-facilitator", "p-en", "--idempotency-key", "g-1")
+    command = (
+        *host,
+        "--tz",
+        "America/New_York",
+        "--weekly",
+        "4",
+        "--co-facilitator",
+        "p-en",
+        "--idempotency-key",
+        "g-1",
+    )
     created: list[dict[str, object]] = []
 
     async def hosted() -> bool:  # once the scheduler has both calendars from the roster

@@ -211,7 +211,7 @@ async def test_cancelling_a_group_frees_the_calendars_and_closes_enrolment(sched
 
 async def test_bad_input_names_the_field(scheduler: Scheduler) -> None:
     await scheduler.peer("host", windows=EVERY_DAY)
-    bad = {
+    bad: dict[str, dict[str, Any]] = {
         "host_peer_id": {"host_peer_id": "not an id"},
         "co_facilitator_peer_id": {"co_facilitator_peer_id": "host"},
         "capacity": {"capacity": 0},
@@ -221,10 +221,8 @@ async def test_bad_input_names_the_field(scheduler: Scheduler) -> None:
         "idempotency_key": {"idempotency_key": ""},
     }
     for field, extra in bad.items():
-        fields = {"key": "bad", **extra}
-        key = fields.pop("key")
-        if "idempotency_key" in fields:
-            key = fields.pop("idempotency_key")
+        fields = dict(extra)
+        key = fields.pop("idempotency_key", "bad")
         err = await rpc_error(scheduler.stub.CreateGroupSession(create_request(key, **fields)))
         assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and field in err.details(), (field, err.details())
     err = await rpc_error(scheduler.stub.CreateGroupSession(create_request("past", start=utc(2027, 2, 1))))
@@ -332,7 +330,7 @@ async def test_an_erased_participant_leaves_no_reference_in_any_roster(
     assert deps is not None
     admin = aioredis.from_url(redis_admin_url)
     async for key in admin.scan_iter(match=deps.keys.pattern("*")):
-        kind = (await admin.type(key)).decode()
+        kind = (await admin.type(key)).decode()  # type: ignore[union-attr]
         if kind == "hash":
             content = repr(await admin.hgetall(key))
         elif kind == "zset":
