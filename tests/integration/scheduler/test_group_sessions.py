@@ -16,6 +16,8 @@ from alongside.api.scheduler.v1 import scheduler_pb2 as pb
 from alongside.api.scheduler.v1 import scheduler_pb2_grpc
 from alongside.kit.testing.auth import channel
 from alongside.kit.testing.wait import eventually
+from alongside.scheduler.service.context import Idem
+from alongside.scheduler.service.groups import CO_SCOPE
 
 from .conftest import EVERY_DAY, Scheduler, rpc_error, ts, utc
 
@@ -365,3 +367,26 @@ async def test_a_group_over_the_co_facilitators_session_is_refused_and_holds_not
     )
     err = await rpc_error(scheduler.stub.CreateGroupSession(create_request("g2", start=utc(2027, 3, 3, 23))))
     assert err.code() == grpc.StatusCode.FAILED_PRECONDITION and "time off" in err.details()
+
+
+async def test_a_retry_after_a_crash_between_the_two_calendars_finishes_the_same_group(
+    scheduler: Scheduler, redis_admin_url: str
+) -> None:
+    """The co-facilitator's calendar is written first, under its own record of the key; a retry
+    of the same request reuses that group id, and another request under the key is refused."""
+    await scheduler.peer("host", windows=EVERY_DAY)
+    await scheduler.peer("co", windows=EVERY_DAY)
+    deps = scheduler.runtime.deps
+    assert deps is not None
+    request = create_request("crashy", co_facilitator_peer_id="co")
+    fingerprint = Idem.of("host", "CreateGroupSession", "crashy", request).fingerprint
+    admin = aioredis.from_url(redis_admin_url)
+    record = deps.keys.key("peer:co", "idem", CO_SCOPE, "crashy")
+    # As a process that held the co-facilitator's calendar and died before the host's commit left it:
+    await admin.hset(record, mapping={"fp": fingerprint, "response": b"host~gcrashed1"})
+    other = create_request("crashy", co_facilitator_peer_id="co", capacity=5)
+    err = await rpc_error(scheduler.stub.CreateGroupSession(other))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "idempotency_key" in err.details()
+    group = (await scheduler.stub.CreateGroupSession(request)).group
+    assert group.group_id == "host~gcrashed1"
+    await admin.aclose()

@@ -133,6 +133,9 @@ class GroupSessions:
         outcome = await change.run()
         if outcome.kind in REFUSED:
             raise FailedPrecondition("co-facilitator: " + refusal(outcome.kind, outcome.index, True))
+        if outcome.kind == "replay" and outcome.fingerprint != idem.fingerprint:
+            # The key held the co-facilitator's calendar for another request that never finished.
+            raise InvalidArgument("idempotency_key", "was already used for a different request")
         return outcome.kind in ("ok", "replay")
 
     async def _release_co(self, group: Group, calendar: PeerCalendar, idem: Idem, now: datetime) -> None:
