@@ -21,6 +21,8 @@ SUBJECTS: dict[int, str] = {
     npb.KIND_SESSION_REMINDER: "Reminder: you have a session coming up",
     npb.KIND_MATCH_CLOSED: "An assignment has been closed",
     npb.KIND_CASELOAD_IMPORTED: "Your caseload was added to Alongside",
+    npb.KIND_GROUP_ENROLMENT: "Someone has joined your group",
+    npb.KIND_GROUP_PROMOTED: "A place in your group has been filled",
 }
 
 

@@ -13,6 +13,7 @@ from alongside.cli import (
     console,
     demo,
     group_directory,
+    group_sessions,
     intake,
     login,
     match,
@@ -93,9 +94,13 @@ app.add_typer(participant.app, name="participant")
 app.add_typer(batch.app, name="batch")
 app.add_typer(policy.app, name="policy")
 app.add_typer(sessions.app, name="sessions")
-# The ``groups`` command group: the community-group directory registers its commands into it.
-groups_app = typer.Typer(help="Groups: the community-group directory.", no_args_is_help=True)
+# The ``groups`` command group: the community-group directory (matcher) and
+# peer-led group sessions (scheduler) register their commands into it.
+groups_app = typer.Typer(
+    help="Groups: the community-group directory and peer-led group sessions.", no_args_is_help=True
+)
 group_directory.register(groups_app)
+group_sessions.register(groups_app)
 app.add_typer(groups_app, name="groups")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(notifications.app, name="notifications")

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from alongside.cli import demo_followup as later
+from alongside.cli import demo_groups
 from alongside.cli.demo_data import generate, write_files
 from alongside.cli.demo_journey import Journey
 from alongside.cli.errors import CliError, ExitCode, handled
@@ -45,6 +46,7 @@ def demo(
     later.notifications(journey)
     later.close(journey)
     later.batch(journey, time_limit)
+    demo_groups.group_session(journey)
     summary(s.out, journey)
 
 
@@ -72,6 +74,7 @@ def summary(out: Output, j: Journey) -> None:
             ("batch: still waiting", f.get("still_waiting", 0)),
             ("batch: objective / gap", f"{f.get('objective', 0)} / {float(str(f.get('gap', 0))):.2%}"),
             ("batch: solver", f"{f.get('solver', '')} in {f.get('solver_seconds', 0)} s"),
+            ("group session: enrolled / waiting", f"{f.get('group_enrolled', 0)} / {f.get('group_waiting', 0)}"),
         ],
     )
     out.text(
@@ -105,5 +108,7 @@ def demo_data(
         s.out.emit({"written": [str(p) for p in written]})
         return
     s.out.text(f"wrote {written[0]}, {written[1]} and {len(written) - 2} intakes in {out_dir / 'intakes'}")
-    s.out.hint(f"Next: alongside roster import {written[0]}   and: alongside groups import {written[1]}"
-               f"   then: alongside intake submit {written[-1]}")
+    s.out.hint(
+        f"Next: alongside roster import {written[0]}   and: alongside groups import {written[1]}"
+        f"   then: alongside intake submit {written[-1]}"
+    )

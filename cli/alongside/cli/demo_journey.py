@@ -90,8 +90,11 @@ class Journey:
         shortlisted = [x for x in self.submitted if x.request.status == pb.REQUEST_STATUS_SHORTLISTED]
         waiting = [x for x in self.submitted if x.request.status == pb.REQUEST_STATUS_WAITLISTED]
         if shortlisted:
-            self.s.out.text("One shortlist in full: the participant chooses from it, and from the community"
-                            " groups offered beside it (different pathways, none pushed).", style="bold")
+            self.s.out.text(
+                "One shortlist in full: the participant chooses from it, and from the community"
+                " groups offered beside it (different pathways, none pushed).",
+                style="bold",
+            )
             first = next((x for x in shortlisted if len(x.request.group_offers) > 1), shortlisted[0])
             names = peer_names(matcher, [c.peer_id for c in first.request.candidates])
             show_request(self.s.out, first.request, names, first.intake.ref)

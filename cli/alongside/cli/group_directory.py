@@ -45,11 +45,14 @@ def import_groups(
         s.out.emit({"file": str(file), "imported": reply.imported, "dry_run": dry_run, "errors": errors})
     else:
         verb = "would import" if dry_run else "imported"
-        s.out.text(f"{file.name}: {verb} {reply.imported} groups" + (" (dry run: nothing changed)" if dry_run else ""),
-                   style="bold")
+        s.out.text(
+            f"{file.name}: {verb} {reply.imported} groups" + (" (dry run: nothing changed)" if dry_run else ""),
+            style="bold",
+        )
         if reply.errors:
-            s.out.table("Rows not imported", ("line", "field", "problem"),
-                        [(e.line, e.field, e.reason) for e in reply.errors])
+            s.out.table(
+                "Rows not imported", ("line", "field", "problem"), [(e.line, e.field, e.reason) for e in reply.errors]
+            )
             s.out.hint("Fix those lines and import the file again; groups already imported are updated, not doubled.")
     if reply.errors:
         raise typer.Exit(int(ExitCode.BAD_INPUT))
@@ -67,8 +70,9 @@ def list_groups(
 ) -> None:
     """List the directory's groups in id order."""
     s = session(ctx)
-    request = pb.ListGroupsRequest(language=language or "", area=area or "", include_retired=retired,
-                                   page_token=page_token)
+    request = pb.ListGroupsRequest(
+        language=language or "", area=area or "", include_retired=retired, page_token=page_token
+    )
     if pathway:
         request.pathway = enum_value("--pathway", pb.GroupPathway, pathway)
     listing = s.clients.matcher.page("ListGroups", request, "groups", max(limit, 0))
@@ -88,8 +92,11 @@ def list_groups(
         )
         for g in listing.items
     ]
-    s.out.table(listing.title("Community groups"),
-                ("group", "name", "pathway", "languages", "meets", "area", "meetings", ""), rows)
+    s.out.table(
+        listing.title("Community groups"),
+        ("group", "name", "pathway", "languages", "meets", "area", "meetings", ""),
+        rows,
+    )
     if listing.hint():
         s.out.hint(listing.hint())
 

@@ -9,8 +9,9 @@ from alongside.cli.errors import handled
 from alongside.cli.output import Output, label, labels, to_dict
 from alongside.cli.state import session
 
-app = typer.Typer(help="The programme policy: who may serve which ages, certification strengths, weights.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The programme policy: who may serve which ages, certification strengths, weights.", no_args_is_help=True
+)
 
 
 @app.command("show")
@@ -42,5 +43,8 @@ def print_policy(out: Output, policy: pb.ProgrammePolicy) -> None:
         for r in policy.age_rules
     ]
     out.table("Who may serve which age bands", ("peer type", "age bands", "only holding"), rows)
-    out.table("Soft weights (points for a full match)", ("criterion", "weight"),
-              [(w.criterion, f"{w.weight:g}") for w in policy.weights])
+    out.table(
+        "Soft weights (points for a full match)",
+        ("criterion", "weight"),
+        [(w.criterion, f"{w.weight:g}") for w in policy.weights],
+    )

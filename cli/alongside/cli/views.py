@@ -64,8 +64,11 @@ def show_offers(out: Output, request: pb.MatchRequest) -> None:
         (i, o.group_id, o.name, label(pb.GroupPathway, o.pathway), why(o))
         for i, o in enumerate(request.group_offers, start=1)
     ]
-    out.table("Community groups offered: the participant may choose any, or none",
-              ("#", "group", "name", "pathway", "why this group"), rows)
+    out.table(
+        "Community groups offered: the participant may choose any, or none",
+        ("#", "group", "name", "pathway", "why this group"),
+        rows,
+    )
 
 
 def show_matches(out: Output, title: str, matches: Sequence[pb.Match], names: Mapping[str, str]) -> None:

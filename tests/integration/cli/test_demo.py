@@ -32,6 +32,7 @@ async def test_the_demo_runs_the_whole_journey(full_stack: Stack) -> None:
     assert facts["inbox_pending_deliveries"] == 0  # the inbox table shows the settled state, as the emails do
     assert facts["batch_matched"] >= 1 and facts["batch_failures"] == 0 and facts["still_waiting"] >= 1
     assert facts["solver"] in ("OPTIMAL", "FEASIBLE")
+    assert (facts["group_enrolled"], facts["group_waiting"]) == (1, 1)  # a group session, one seat, one waiting
     mails = [p.read_text(errors="replace") for p in sink.glob("*.eml")]
     assert any("@example.org" in m for m in mails)
     assert not any("Demo Peer" in m or "demo-p-" in m for m in mails)  # no names or participant refs by email

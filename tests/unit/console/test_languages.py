@@ -9,7 +9,7 @@ from babel.messages.pofile import read_po
 
 import alongside.console
 from alongside.console import i18n, intake_form, views
-from alongside.console.routes import preferences, roster, roster_edit
+from alongside.console.routes import group_sessions, preferences, roster, roster_edit
 
 ROOT = Path(alongside.console.__file__).parent
 
@@ -20,7 +20,9 @@ def messages() -> set[str]:
     for _, _, message, _, _ in extract_from_dir(str(ROOT), [("templates/**.html", "jinja2")], options_map=options):
         found.add(message[0] if isinstance(message, tuple) else message)
     for table in (intake_form.LABELS, intake_form.CHOICES, intake_form.DAY_NAMES, intake_form.DAY_SHORT,
-                  views.STATUS_WORDS, preferences.KINDS, roster.STATUS_WORDS, roster_edit.LABELS):
+                  views.STATUS_WORDS, preferences.KINDS, roster.STATUS_WORDS, roster_edit.LABELS,
+                  group_sessions.MODALITIES, group_sessions.STATUSES, group_sessions.ATTENDANCE,
+                  group_sessions.REFUSALS):
         found.update(table.values())
     return found
 

@@ -27,6 +27,8 @@ from alongside.notifier.domain.model import (
         ("alongside.session.reminder_due", Kind.SESSION_REMINDER),
         ("alongside.match.closed", Kind.MATCH_CLOSED),
         ("alongside.match.caseload_imported", Kind.CASELOAD_IMPORTED),
+        ("alongside.session.group.enrolled", Kind.GROUP_ENROLMENT),
+        ("alongside.session.group.promoted", Kind.GROUP_PROMOTED),
     ],
 )
 def test_each_notified_event_maps_to_its_kind(event_type: str, kind: Kind) -> None:
@@ -40,7 +42,8 @@ def test_other_events_are_not_notified(event_type: str) -> None:
 
 def test_every_kind_has_an_event() -> None:
     kinds = {kind_for_event(e) for e in ("match.accepted", "match.closed", "match.caseload_imported")} | {
-        kind_for_event(f"session.{e}") for e in ("booked", "rescheduled", "cancelled", "reminder_due")
+        kind_for_event(f"session.{e}")
+        for e in ("booked", "rescheduled", "cancelled", "reminder_due", "group.enrolled", "group.promoted")
     }
     assert kinds == ALL_KINDS
 

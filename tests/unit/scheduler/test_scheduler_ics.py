@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import icalendar
@@ -99,8 +100,15 @@ def test_feed_carries_no_name_and_the_function_accepts_none() -> None:
     text = render([single(datetime(2027, 3, 15, 14, tzinfo=UTC))], [weekly()])
     assert CANARY not in text and "PR-7F3A" in text
     params = set(inspect.signature(render_ics).parameters)
-    assert params == {"peer_tz", "sessions", "series", "calendar_name", "dtstamp"}
+    assert params == {"peer_tz", "sessions", "series", "calendar_name", "dtstamp", "groups"}
     assert not {"name", "participant_name", "title", "summary"} & set(Session.__dataclass_fields__)
+
+
+def test_a_group_is_one_rrule_with_the_group_title_and_no_participant() -> None:
+    group = replace(weekly(), id="p-1~g1", participant_ref="", session_type="group")
+    (master,) = events(render_ics(NY, [], [], "My sessions", STAMP, [group]))
+    assert str(master["summary"]) == "Peer support group" and "description" not in master
+    assert master["rrule"]["COUNT"] == [4] and master.decoded("dtstart").hour == 10
 
 
 def test_series_is_an_rrule_that_stays_at_10_local() -> None:

@@ -27,6 +27,7 @@ from alongside.console.routes import (
     auth,
     batch,
     dashboard,
+    group_sessions,
     intake,
     participants,
     peer,
@@ -117,6 +118,7 @@ def create_app(settings: ConsoleSettings, backends: Backends | None = None) -> S
         *batch.routes(),
         *audit.routes(),
         *dashboard.routes(),
+        *group_sessions.routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(

@@ -47,6 +47,7 @@ WORDS = {
     "no_show": "No-show",
     "cancelled": "Cancelled",
     "booked": "Booked",
+    "absent": "Absent",
     "share": "Required preferences met (%)",
     "requests": "Stated it",
     "required": "Required it",
@@ -205,6 +206,7 @@ def build(programme: mpb.GetProgrammeStatsResponse, sessions: spb.GetSessionStat
         _by_urgency("time-to-match", programme.time_to_match, k, "matches_count"),
         _caseload(programme, k),
         _sessions(sessions, sessions.min_cell_size or k, week),
+        _group_attendance(sessions, sessions.min_cell_size or k, week),
         _equity_met(programme, k),
         _equity_wait(programme, k),
     ]
@@ -290,6 +292,16 @@ def _sessions(s: spb.GetSessionStatsResponse, k: int, week: bool) -> Chart:
         _counts(_("booked"), [b.booked for b in s.sessions]),
     ]
     return Chart("sessions", "time", header, labels, xs, series, k)
+
+
+def _group_attendance(s: spb.GetSessionStatsResponse, k: int, week: bool) -> Chart:
+    """Group session attendance records (one per participant per meeting) per bucket."""
+    header, labels, xs = _bucket_axis([b.bucket_start for b in s.group_attendance], week)
+    series = [
+        _counts(_("attended"), [b.attended for b in s.group_attendance]),
+        _counts(_("absent"), [b.absent for b in s.group_attendance]),
+    ]
+    return Chart("group-attendance", "time", header, labels, xs, series, k)
 
 
 def _group_label(g: mpb.EquityGroup) -> str:

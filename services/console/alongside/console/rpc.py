@@ -236,6 +236,26 @@ class Calls:
         reply = await self._unary(self._b.scheduler, "MarkNoShow", req)
         return reply.session  # type: ignore[no-any-return]
 
+    # Group sessions.
+
+    async def group_sessions(self, peer_id: str) -> list[spb.GroupSession]:
+        req = spb.ListGroupSessionsRequest(peer_id=peer_id)
+        return list((await self._unary(self._b.scheduler, "ListGroupSessions", req)).groups)
+
+    async def group_session(self, group_id: str) -> spb.GroupSession:
+        req = spb.GetGroupSessionRequest(group_id=group_id)
+        return (await self._unary(self._b.scheduler, "GetGroupSession", req)).group  # type: ignore[no-any-return]
+
+    async def group_enrolments(self, group_id: str) -> spb.ListGroupEnrolmentsResponse:
+        req = spb.ListGroupEnrolmentsRequest(group_id=group_id)
+        return await self._unary(self._b.scheduler, "ListGroupEnrolments", req)  # type: ignore[no-any-return]
+
+    async def enrol(self, group_id: str, participant_ref: str, idempotency_key: str) -> spb.GroupEnrolment:
+        req = spb.EnrolParticipantRequest(
+            idempotency_key=idempotency_key, group_id=group_id, participant_ref=participant_ref
+        )
+        return (await self._unary(self._b.scheduler, "EnrolParticipant", req)).enrolment  # type: ignore[no-any-return]
+
     async def calendar_feed(self, peer_id: str) -> str:
         req = spb.GetCalendarFeedRequest(peer_id=peer_id)
         return str((await self._unary(self._b.scheduler, "GetCalendarFeed", req)).ics)

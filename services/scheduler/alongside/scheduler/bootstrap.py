@@ -15,6 +15,7 @@ from alongside.kit.events.consumer import Consumer
 from alongside.kit.events.streams import CATALOGUE, stream_name
 from alongside.kit.runtime import Deps, Runtime
 from alongside.scheduler.adapters.commit import Committer
+from alongside.scheduler.adapters.enrolling import Enrolling
 from alongside.scheduler.adapters.firing import Firing
 from alongside.scheduler.adapters.functions import LIBRARY
 from alongside.scheduler.adapters.store import SchedulerStore
@@ -28,6 +29,8 @@ from alongside.scheduler.service.calendar import Calendar
 from alongside.scheduler.service.changes import Changes
 from alongside.scheduler.service.context import Context
 from alongside.scheduler.service.erasure import Erasures, ScrubStream
+from alongside.scheduler.service.group_roster import GroupRoster
+from alongside.scheduler.service.groups import GroupSessions
 from alongside.scheduler.service.plan import Planner
 from alongside.scheduler.service.queries import Queries
 from alongside.scheduler.service.reminders import ReminderLoop
@@ -80,8 +83,16 @@ def build(settings: SchedulerSettings, clock: Callable[[], datetime] = utc_now) 
         booking = Booking(ctx)
         deps.tasks.append(ReminderLoop(ctx, Firing(deps.redis)).run)
         deps.tasks.append(StatsBackfill(ctx.store).run)
+        groups = GroupSessions(ctx)
         servicer = SchedulerServicer(
-            Calendar(ctx), booking, Changes(ctx), Queries(ctx), Planner(ctx, booking), SessionStatsQuery(ctx)
+            Calendar(ctx),
+            booking,
+            Changes(ctx),
+            Queries(ctx),
+            Planner(ctx, booking),
+            SessionStatsQuery(ctx),
+            groups,
+            GroupRoster(ctx, groups, Enrolling(deps.redis)),
         )
         scheduler_pb2_grpc.add_SchedulerServiceServicer_to_server(servicer, server)
         return (SERVICE_NAME,)

@@ -28,6 +28,8 @@ KINDS = {
     "SESSION_REMINDER": "Reminders",
     "MATCH_CLOSED": "Assignments closed",
     "CASELOAD_IMPORTED": "Existing caseload added",
+    "GROUP_ENROLMENT": "Someone joined your group",
+    "GROUP_PROMOTED": "Group places filled from the waiting list",
 }
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 # The notifier's field (after "preferences.") -> the form's.

@@ -22,6 +22,8 @@ class Kind(StrEnum):
     SESSION_REMINDER = "session_reminder"
     MATCH_CLOSED = "match_closed"
     CASELOAD_IMPORTED = "caseload_imported"
+    GROUP_ENROLMENT = "group_enrolment"
+    GROUP_PROMOTED = "group_promoted"
 
 
 class Channel(StrEnum):
@@ -63,6 +65,10 @@ EVENT_KINDS: Mapping[str, Kind] = {
     "match.closed": Kind.MATCH_CLOSED,
     # One summary per peer and caseload import; match.imported itself tells nobody.
     "match.caseload_imported": Kind.CASELOAD_IMPORTED,
+    # Group sessions: the host hears of an enrolment and of a promotion from
+    # the waiting list; the events carry no participant reference.
+    "session.group.enrolled": Kind.GROUP_ENROLMENT,
+    "session.group.promoted": Kind.GROUP_PROMOTED,
 }
 
 

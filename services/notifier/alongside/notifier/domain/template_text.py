@@ -106,6 +106,14 @@ TEMPLATES: Mapping[tuple[str, Kind], TemplateText] = {
         subject="Your caseload was added to Alongside",
         line="Participants you already support were added to your caseload in Alongside.",
     ),
+    ("en", Kind.GROUP_ENROLMENT): TemplateText(
+        subject="Someone has joined your group",
+        line="A participant has joined a group you host in Alongside.",
+    ),
+    ("en", Kind.GROUP_PROMOTED): TemplateText(
+        subject="A place in your group has been filled",
+        line="A place in a group you host was filled from the waiting list.",
+    ),
     ("es", Kind.ASSIGNMENT_NEW): TemplateText(
         subject="Tienes una nueva asignación en Alongside",
         line="Tienes una nueva asignación en Alongside.",
@@ -137,5 +145,13 @@ TEMPLATES: Mapping[tuple[str, Kind], TemplateText] = {
     ("es", Kind.CASELOAD_IMPORTED): TemplateText(
         subject="Tus casos se han añadido a Alongside",
         line="Las personas a las que ya acompañas se han añadido a tus casos en Alongside.",
+    ),
+    ("es", Kind.GROUP_ENROLMENT): TemplateText(
+        subject="Alguien se ha unido a tu grupo",
+        line="Una persona se ha unido a un grupo que facilitas en Alongside.",
+    ),
+    ("es", Kind.GROUP_PROMOTED): TemplateText(
+        subject="Se ha ocupado una plaza de tu grupo",
+        line="Una plaza de un grupo que facilitas se ha ocupado desde la lista de espera.",
     ),
 }

@@ -28,7 +28,8 @@ CONSENT_REVOKED = "match.consent_revoked"
 PARTICIPANT_ERASED = "match.participant_erased"
 CASELOAD_IMPORTED = "match.caseload_imported"
 MATCH_EVENTS = ("match.accepted", "match.closed", CONSENT_REVOKED, PARTICIPANT_ERASED, CASELOAD_IMPORTED)
-SESSION_EVENTS = ("session.booked", "session.rescheduled", "session.cancelled", "session.reminder_due")
+GROUP_EVENTS = ("session.group.enrolled", "session.group.promoted")
+SESSION_EVENTS = ("session.booked", "session.rescheduled", "session.cancelled", "session.reminder_due", *GROUP_EVENTS)
 
 BODIES: dict[str, type[Message]] = {
     "match.accepted": match_events.MatchAccepted,
@@ -38,6 +39,8 @@ BODIES: dict[str, type[Message]] = {
     "session.rescheduled": session_events.SessionRescheduled,
     "session.cancelled": session_events.SessionCancelled,
     "session.reminder_due": session_events.SessionReminderDue,
+    "session.group.enrolled": session_events.GroupEnrolmentChanged,
+    "session.group.promoted": session_events.GroupEnrolmentChanged,
 }
 
 

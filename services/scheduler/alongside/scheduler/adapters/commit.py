@@ -110,6 +110,9 @@ class Commit:
     def sadd(self, key: str, member: str) -> None:
         self._op("sadd", self.key(key), member)
 
+    def srem(self, key: str, member: str) -> None:
+        self._op("srem", self.key(key), member)
+
     def emit(self, tag: str, outbox_key: str, event: Event) -> None:
         """Append to the tag's outbox stream in the kit's entry format."""
         headers = json.dumps(event.headers())

@@ -16,6 +16,12 @@ slot (also on Redis Cluster):
 ``rem``            zset  pending reminder ids, score due_ms
 ``intake``         hash  match id -> "requested_ms|URGENCY" (dashboard)
 ``facts``          hash  session id -> "start_ms|status letter|match id" (dashboard)
+``groups``         hash  group id -> stored group session (JSON), on the host's tag
+``grp:<id>``       hash  a group's roster state: cap, st, seq, v, e:<ref> -> entry
+``grp:<id>:in``    zset  enrolled refs, score arrival seq
+``grp:<id>:wait``  zset  the waiting list, score arrival seq
+``grp:<id>:att``   hash  "<occurrence>|<ref>" -> A (attended) or N (absent)
+``cogroups``       set   groups this peer co-facilitates (their meetings are in ``booked``)
 ``outbox``         stream  the kit's transactional outbox
 ``idem:*``         hash  idempotency records (the kit's layout)
 =================  ====  ==================================================
@@ -63,6 +69,10 @@ def occurrence_of(session_id: str) -> tuple[str, int] | None:
     if not dot or not tail.isdigit() or SEP not in head:
         return None
     return head, int(tail)
+
+
+def new_group_id(peer_id: str) -> str:
+    return scoped_id(peer_id, new_id("g"))
 
 
 def peer_tag(peer_id: str) -> str:
@@ -115,6 +125,20 @@ class SchedulerKeys:
     def intake(self, peer_id: str) -> str:
         """When each of the peer's matches was requested, from ``match.accepted``."""
         return self.peer(peer_id, "intake")
+
+    # Group sessions (docs/scheduler.md, "Group sessions"), on the host's tag.
+    def groups(self, peer_id: str) -> str:
+        return self.peer(peer_id, "groups")
+
+    def group(self, peer_id: str, group_id: str, *rest: str) -> str:
+        return self.peer(peer_id, "grp", group_id, *rest)
+
+    def group_facts(self, peer_id: str) -> str:
+        """The dashboard's attendance facts: "<group>|<meeting>|<enrolment>" -> "start_ms|A or N"."""
+        return self.peer(peer_id, "gatt")
+
+    def cogroups(self, peer_id: str) -> str:
+        return self.peer(peer_id, "cogroups")
 
     def idem(self, tag: str, scope: str, key: str) -> str:
         """The kit's ``UnitOfWork`` idempotency layout, so both can share records."""

@@ -35,3 +35,15 @@ class StatsReader:
                 facts.extend(values)
                 intakes.update(found)
         return facts, intakes
+
+    async def group_attendance(self, peer_ids: Sequence[str]) -> list[bytes]:
+        """Every attendance fact of the groups the peers host: ``start_ms|A or N``."""
+        found: list[bytes] = []
+        for n in range(0, len(peer_ids), CHUNK):
+            async with self.store.r.pipeline(transaction=False) as pipe:
+                for peer_id in peer_ids[n : n + CHUNK]:
+                    pipe.hvals(self.store.k.group_facts(peer_id))
+                rows: list[Any] = await pipe.execute()
+            for values in rows:
+                found.extend(values)
+        return found

@@ -24,6 +24,7 @@ from .model import Session, SessionStatus
 from .recurrence import Series, SeriesStatus
 
 TITLE = "Peer support session"
+GROUP_TITLE = "Peer support group"
 PRODID = "-//Alongside//Scheduler//EN"
 UID_DOMAIN = "alongside"
 
@@ -34,8 +35,11 @@ def render_ics(
     series: Sequence[Series],
     calendar_name: str,
     dtstamp: datetime,
+    groups: Sequence[Series] = (),
 ) -> str:
-    """The feed text. Sessions that belong to a series are shown by the series."""
+    """The feed text. Sessions that belong to a series are shown by the series;
+    ``groups`` are the weekly series of the group sessions the peer facilitates
+    (a neutral title, no participant)."""
     zone = v.zone(peer_tz, "peer.time_zone")
     v.require_aware(dtstamp, "dtstamp")
     cal = icalendar.Calendar()
@@ -49,6 +53,9 @@ def render_ics(
             cal.add_component(_session_event(session, zone, stamp))
     for item in sorted(series, key=lambda s: s.id):
         for event in _series_events(item, stamp):
+            cal.add_component(event)
+    for item in sorted(groups, key=lambda s: s.id):
+        for event in _series_events(item, stamp, GROUP_TITLE):
             cal.add_component(event)
     cal.add_missing_timezones()
     return str(cal.to_ical().decode("utf-8"))
@@ -66,13 +73,14 @@ def wall_time(instant: datetime, zone: ZoneInfo) -> datetime:
     return instant.astimezone(UTC)
 
 
-def _base_event(uid: str, participant_ref: str, sequence: int, stamp: datetime) -> icalendar.Event:
+def _base_event(uid: str, participant_ref: str, sequence: int, stamp: datetime, title: str = TITLE) -> icalendar.Event:
     event = icalendar.Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp)
     event.add("sequence", sequence)
-    event.add("summary", TITLE)
-    event.add("description", f"Participant reference: {participant_ref}")
+    event.add("summary", title)
+    if participant_ref:
+        event.add("description", f"Participant reference: {participant_ref}")
     return event
 
 
@@ -85,14 +93,14 @@ def _session_event(session: Session, zone: ZoneInfo, stamp: datetime) -> icalend
     return event
 
 
-def _series_events(series: Series, stamp: datetime) -> list[icalendar.Event]:
+def _series_events(series: Series, stamp: datetime, title: str = TITLE) -> list[icalendar.Event]:
     """The master (RRULE, EXDATE) plus one RECURRENCE-ID override per moved occurrence.
 
     The master's DTSTART uses the series' own zone (normally the peer's):
     that zone is what keeps a feed reader's expansion at the same wall time.
     """
     zone = v.zone(series.tz)
-    master = _base_event(uid_for(series.id), series.participant_ref, series.sequence, stamp)
+    master = _base_event(uid_for(series.id), series.participant_ref, series.sequence, stamp, title)
     master.add("dtstart", series.first_start_local.replace(tzinfo=zone))
     master.add("duration", series.duration)
     master.add("rrule", _rule(series))
@@ -103,7 +111,7 @@ def _series_events(series: Series, stamp: datetime) -> list[icalendar.Event]:
     master.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     events = [master]
     for override in sorted(series.overrides, key=lambda o: o.index):
-        event = _base_event(uid_for(series.id), series.participant_ref, series.sequence, stamp)
+        event = _base_event(uid_for(series.id), series.participant_ref, series.sequence, stamp, title)
         event.add("recurrence-id", wall_time(raw[override.index].original_start, zone))
         event.add("dtstart", wall_time(override.interval.start, zone))
         event.add("dtend", wall_time(override.interval.end, zone))

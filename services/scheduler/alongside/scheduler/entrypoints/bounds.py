@@ -21,5 +21,18 @@ BOUNDS = Bounds(
         f"{S}PlanWeekRequest.items": Limit(items=200),
         f"{S}BookSessionRequest.session_type": Limit(size=64),
         f"{S}FindSlotsRequest.session_type": Limit(size=64),
+        # Group sessions: ids follow the kit's id rule (at most 64 characters).
+        f"{S}CreateGroupSessionRequest.host_peer_id": Limit(size=64),
+        f"{S}CreateGroupSessionRequest.co_facilitator_peer_id": Limit(size=64),
+        f"{S}GetGroupSessionRequest.group_id": Limit(size=160),
+        f"{S}ListGroupSessionsRequest.peer_id": Limit(size=64),
+        f"{S}CancelGroupSessionRequest.group_id": Limit(size=160),
+        f"{S}EnrolParticipantRequest.group_id": Limit(size=160),
+        f"{S}EnrolParticipantRequest.participant_ref": Limit(size=64),
+        f"{S}WithdrawParticipantRequest.group_id": Limit(size=160),
+        f"{S}WithdrawParticipantRequest.participant_ref": Limit(size=64),
+        f"{S}RecordGroupAttendanceRequest.group_id": Limit(size=160),
+        f"{S}RecordGroupAttendanceRequest.participant_ref": Limit(size=64),
+        f"{S}ListGroupEnrolmentsRequest.group_id": Limit(size=160),
     }
 )

@@ -10,12 +10,14 @@ from typing import Any
 
 from alongside.api.scheduler.v1 import scheduler_pb2 as pb
 from alongside.api.scheduler.v1 import scheduler_pb2_grpc
-from alongside.kit.auth.policy import is_staff, require_own
+from alongside.kit.auth.policy import is_staff, optional_identity, require_own
 from alongside.kit.errors import PermissionDenied
 from alongside.scheduler.adapters.keys import peer_of
 from alongside.scheduler.service.booking import Booking
 from alongside.scheduler.service.calendar import Calendar
 from alongside.scheduler.service.changes import Changes
+from alongside.scheduler.service.group_roster import GroupRoster
+from alongside.scheduler.service.groups import GroupSessions, group_host
 from alongside.scheduler.service.plan import Planner
 from alongside.scheduler.service.queries import Queries
 from alongside.scheduler.service.stats import SessionStatsQuery
@@ -32,9 +34,12 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         queries: Queries,
         planner: Planner,
         stats: SessionStatsQuery,
+        groups: GroupSessions,
+        roster: GroupRoster,
     ) -> None:
         self.calendar, self.booking, self.changes = calendar, booking, changes
         self.queries, self.planner, self.stats = queries, planner, stats
+        self.groups, self.roster = groups, roster
 
     async def AddTimeOff(self, request: pb.AddTimeOffRequest, context: Ctx) -> pb.AddTimeOffResponse:
         require_own(request.peer_id, CALENDAR)
@@ -89,8 +94,61 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
     async def GetSessionStats(self, request: pb.GetSessionStatsRequest, context: Ctx) -> pb.GetSessionStatsResponse:
         return await self.stats.get(request)
 
+    # Group sessions: a peer reaches the groups they host or co-facilitate.
+    async def CreateGroupSession(
+        self, request: pb.CreateGroupSessionRequest, context: Ctx
+    ) -> pb.CreateGroupSessionResponse:
+        require_own(request.host_peer_id, GROUPS)
+        return await self.groups.create(request)
+
+    async def GetGroupSession(self, request: pb.GetGroupSessionRequest, context: Ctx) -> pb.GetGroupSessionResponse:
+        await self._facilitator(request.group_id)
+        return await self.groups.get(request)
+
+    async def ListGroupSessions(
+        self, request: pb.ListGroupSessionsRequest, context: Ctx
+    ) -> pb.ListGroupSessionsResponse:
+        require_own(request.peer_id, GROUPS)
+        return await self.groups.list(request)
+
+    async def CancelGroupSession(
+        self, request: pb.CancelGroupSessionRequest, context: Ctx
+    ) -> pb.CancelGroupSessionResponse:
+        require_own(group_host(request.group_id), GROUPS)
+        return await self.groups.cancel(request)
+
+    async def EnrolParticipant(self, request: pb.EnrolParticipantRequest, context: Ctx) -> pb.EnrolParticipantResponse:
+        return await self.roster.enrol(request)
+
+    async def WithdrawParticipant(
+        self, request: pb.WithdrawParticipantRequest, context: Ctx
+    ) -> pb.WithdrawParticipantResponse:
+        return await self.roster.withdraw(request)
+
+    async def RecordGroupAttendance(
+        self, request: pb.RecordGroupAttendanceRequest, context: Ctx
+    ) -> pb.RecordGroupAttendanceResponse:
+        await self._facilitator(request.group_id)
+        return await self.roster.record_attendance(request)
+
+    async def ListGroupEnrolments(
+        self, request: pb.ListGroupEnrolmentsRequest, context: Ctx
+    ) -> pb.ListGroupEnrolmentsResponse:
+        await self._facilitator(request.group_id)
+        return await self.roster.enrolments(request)
+
+    async def _facilitator(self, group_id: str) -> None:
+        """A peer must host or co-facilitate the group; staff reach every group."""
+        identity = optional_identity()
+        if identity is None or identity.role != "peer":
+            return
+        group = await self.groups.load(group_id)
+        if identity.subject not in group.facilitators:
+            raise PermissionDenied("a peer may reach only the groups they facilitate")
+
 
 CALENDAR = "calendar"
+GROUPS = "group sessions"
 SESSIONS = "sessions"
 
 

@@ -25,6 +25,15 @@ TABLE: dict[str, set[str]] = {
     "PlanWeek": MANAGERS,
     # Aggregates only (docs/dashboard.md), but over participant data: audited.
     "GetSessionStats": MANAGERS,
+    # Group sessions: a peer hosts (and cancels) their own; intake staff enrol.
+    "CreateGroupSession": MANAGERS | {"peer"},
+    "GetGroupSession": STAFF | {"peer"},
+    "ListGroupSessions": STAFF | {"peer"},
+    "CancelGroupSession": MANAGERS | {"peer"},
+    "EnrolParticipant": STAFF,
+    "WithdrawParticipant": STAFF,
+    "RecordGroupAttendance": STAFF | {"peer"},
+    "ListGroupEnrolments": STAFF | {"peer"},
 }
 
 SERVICE = scheduler_pb2.DESCRIPTOR.services_by_name["SchedulerService"]
@@ -44,5 +53,10 @@ AUDITED = POLICY.methods(
         "GetCalendarFeed",
         "PlanWeek",
         "GetSessionStats",
+        # Rosters and attendance name participants (by reference).
+        "EnrolParticipant",
+        "WithdrawParticipant",
+        "RecordGroupAttendance",
+        "ListGroupEnrolments",
     )
 )

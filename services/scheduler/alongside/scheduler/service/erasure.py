@@ -11,7 +11,9 @@ for that reference by hand, with any peer, are found through each peer's
 2. per peer, one transaction clears the reference and the participant's zone
    from each session and series, deletes the ``byp:<ref>`` index and the
    idempotency records whose stored replies carry the sessions;
-3. one transaction drops the matches from the planner's queue (it holds the
+3. every group session roster renames the participant's place
+   (``group_erasure.py``);
+4. one transaction drops the matches from the planner's queue (it holds the
    participant's windows) and emits ``session.erasure_confirmed``, once per
    erasure (an idempotency record keyed by the erasure id).
 
@@ -38,6 +40,7 @@ from alongside.scheduler.domain.model import Session
 from alongside.scheduler.service.auto import PLAN_TAG
 from alongside.scheduler.service.context import Context
 from alongside.scheduler.service.events import event
+from alongside.scheduler.service.group_erasure import GroupErasure
 
 log = get_logger(__name__)
 ScrubStream = Callable[[set[str]], Awaitable[int]]
@@ -61,6 +64,7 @@ class Erasures:
         await self._scrub_stream({sid for ids in by_peer.values() for sid in ids})
         for peer_id, ids in by_peer.items():
             await self._scrub_peer(peer_id, ids, refs)
+        await GroupErasure(self.ctx).scrub(refs)
         scrubbed = sum(len(ids) for ids in by_peer.values())
         await self._confirm(erasure_id, [m.match_id for m in msg.matches], scrubbed)
         log.info("erasure.scrubbed", erasure_id=erasure_id, sessions=scrubbed)

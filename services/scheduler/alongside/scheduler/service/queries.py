@@ -16,6 +16,7 @@ import heapq
 from alongside.api.scheduler.v1 import scheduler_pb2 as pb
 from alongside.kit.errors import InvalidArgument, NotFound
 from alongside.scheduler.adapters.codec import decode_series, decode_session, ms
+from alongside.scheduler.adapters.group_store import GroupStore
 from alongside.scheduler.adapters.keys import peer_of, require_peer_id, require_ref
 from alongside.scheduler.domain.booking import EXPLANATIONS, Blocker, diagnose
 from alongside.scheduler.domain.ics import render_ics
@@ -112,7 +113,8 @@ class Queries:
             raise NotFound("peer calendar not found")
         sessions = [decode_session(raw) for raw in await self.ctx.store.all_sessions_raw(peer_id)]
         series = [decode_series(raw) for raw in await self.ctx.store.all_series_raw(peer_id)]
-        text = render_ics(calendar.tz, sessions, series, FEED_NAME, self.ctx.clock())
+        groups = [g.series for g in await GroupStore(self.ctx.store).facilitated(peer_id)]
+        text = render_ics(calendar.tz, sessions, series, FEED_NAME, self.ctx.clock(), groups)
         return pb.GetCalendarFeedResponse(ics=text)
 
 
