@@ -58,6 +58,7 @@ class Fault:
     kind: str  # valkey-failover, nats-kill, nats-stop, service-kill, nats-outage
 
 
+RECOVERY_LIMIT_S = 120.0  # a fault after which no call succeeds for this long is a failure
 OUTAGE_S = 130.0  # "a NATS outage longer than 2 minutes"
 SHORT = [Fault(8, "valkey-failover"), Fault(20, "nats-kill"), Fault(30, "service-kill")]
 KINDS = ("valkey-failover", "nats-kill", "service-kill", "nats-stop")
@@ -319,8 +320,12 @@ async def _fault_at(topo: Topology, tally: Tally, fault: Fault, started: float, 
     # Recovery: from the fault until a call succeeds again (one that ends more than
     # half a second after it, so not a call that was already answered), while the
     # fault may still last (a stopped NATS node does not stop intake: the outbox holds).
-    await _until(lambda: tally.last_ok > began + 0.5, 120)
-    tally.recoveries.append(tally.last_ok - began)
+    try:
+        await _until(lambda: tally.last_ok > began + 0.5, RECOVERY_LIMIT_S)
+        tally.recoveries.append(tally.last_ok - began)
+    except TimeoutError:  # reported in the line, not raised: the reconciliation still runs
+        tally.recoveries.append(RECOVERY_LIMIT_S)
+        tally.errors.append(f"no call succeeded within {RECOVERY_LIMIT_S:.0f} s of {fault.kind} at {fault.at_s:.0f} s")
     await injected
     tally.faults[fault.kind] += 1
 
