@@ -71,8 +71,10 @@ def _schedule(f: Fit) -> Contribution:
     if total == 1:
         phrase = Phrase("Its weekly meeting is at a time the participant is free")
     else:
-        phrase = Phrase("Meets at a time the participant is free: {count} of its {total} weekly meetings",
-                        (Arg.number("count", f.meetings_fit), Arg.number("total", total)))
+        phrase = Phrase(
+            "Meets at a time the participant is free: {count} of its {total} weekly meetings",
+            (Arg.number("count", f.meetings_fit), Arg.number("total", total)),
+        )
     return _said("schedule", points, go.SCHEDULE_POINTS, phrase)
 
 
@@ -80,12 +82,17 @@ def _language(f: Fit, request: MatchRequest) -> Contribution:
     pref = request.preferences.languages
     if f.language:
         spoken = Arg("languages", tuple(sorted(f.language)), "language", "and")
-        return _said("language", go.LANGUAGE_POINTS, go.LANGUAGE_POINTS,
-                     Phrase("Meets in {languages} (preferred language)", (spoken,)))
+        return _said(
+            "language",
+            go.LANGUAGE_POINTS,
+            go.LANGUAGE_POINTS,
+            Phrase("Meets in {languages} (preferred language)", (spoken,)),
+        )
     if pref is not None and pref.preferred:
         return _said("language", 0.0, go.LANGUAGE_POINTS, Phrase("Does not meet in a preferred language"))
-    held = Arg("languages", tuple(sorted(f.group.languages & pref.values if pref else f.group.languages)),
-               "language", "and")
+    held = Arg(
+        "languages", tuple(sorted(f.group.languages & pref.values if pref else f.group.languages)), "language", "and"
+    )
     return _said("language", 0.0, 0.0, Phrase("Meets in {languages}", (held,)))
 
 

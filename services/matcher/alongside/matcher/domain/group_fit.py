@@ -64,8 +64,14 @@ def fit(
     if not meetings:
         return None
     preferred = ways & wanted if prefs.modalities is not None and prefs.modalities.preferred else frozenset()
-    return Fit(group, meetings, shared if langs is not None and langs.preferred else frozenset(), frozenset(ways),
-               preferred, nearby)
+    return Fit(
+        group,
+        meetings,
+        shared if langs is not None and langs.preferred else frozenset(),
+        frozenset(ways),
+        preferred,
+        nearby,
+    )
 
 
 def _covered(meeting: WeeklyWindow, time_zone: str, free: int, week: datetime) -> bool:

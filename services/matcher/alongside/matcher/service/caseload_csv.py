@@ -10,8 +10,6 @@ number; ``acuity`` is in the units of the peers' capacity (1-100);
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 
 from alongside.api.matcher.v1 import matcher_pb2 as pb
@@ -19,6 +17,7 @@ from alongside.kit.errors import InvalidArgument
 from alongside.matcher.domain.caseload import CaseloadRow
 from alongside.matcher.domain.validation import MAX_ACUITY
 from alongside.matcher.domain.validation_rules import check_id
+from alongside.matcher.service.csv_table import read_table
 
 COLUMNS = ("peer_id", "participant_ref", "acuity", "start_date")
 MAX_ROWS = 10_000
@@ -27,47 +26,16 @@ OLDEST = timedelta(days=366 * 30)  # a start date further back is a typo
 
 
 def parse_caseload(data: bytes, today: date) -> tuple[list[CaseloadRow], list[pb.RowError]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidArgument("csv", "must be UTF-8 text") from None
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip() for h in next(reader, [])]
-    _check_header(header)
-    rows: list[CaseloadRow] = []
-    errors: list[pb.RowError] = []
-    seen: set[str] = set()
-    for number, cells in enumerate(reader, start=2):
-        if number - 1 > MAX_ROWS:
-            raise InvalidArgument("csv", f"must hold at most {MAX_ROWS} rows")
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) != len(header):
-            reason = f"has {len(cells)} fields, the header has {len(header)}"
-            errors.append(pb.RowError(line=number, field="row", reason=reason))
-            continue
-        try:
-            row = _row(number, dict(zip(header, (c.strip() for c in cells), strict=True)), today)
-        except InvalidArgument as exc:
-            errors.append(pb.RowError(line=number, field=exc.field, reason=exc.message.split(": ", 1)[-1]))
-            continue
-        if row.pair in seen:
-            errors.append(pb.RowError(line=number, field="participant_ref", reason=DUPLICATE))
-            continue
-        seen.add(row.pair)
-        rows.append(row)
-    return rows, errors
-
-
-def _check_header(header: list[str]) -> None:
-    if len(header) == 1 and any(mark in header[0] for mark in ";\t"):
-        raise InvalidArgument("csv", "the header is one column: save the file with commas between columns")
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise InvalidArgument("csv", f"the header lacks the column(s): {', '.join(missing)}")
-    unknown = [c for c in header if c not in COLUMNS]
-    if unknown:
-        raise InvalidArgument("csv", f"unknown column(s): {', '.join(unknown)}; known: {', '.join(COLUMNS)}")
+    return read_table(
+        data,
+        columns=COLUMNS,
+        required=COLUMNS,
+        max_rows=MAX_ROWS,
+        make=lambda cells, line: _row(line, cells, today),
+        key=lambda row: row.pair,
+        key_field="participant_ref",
+        duplicate=DUPLICATE,
+    )
 
 
 def _row(line: int, c: dict[str, str], today: date) -> CaseloadRow:

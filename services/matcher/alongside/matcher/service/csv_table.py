@@ -1,7 +1,7 @@
-"""The CSV machinery the directory imports share (roster, community groups).
+"""The CSV machinery the imports share (roster, community groups, caseloads).
 
 A header row names the columns (any order; unknown ones are refused); each
-later row becomes one record through ``make``. A bad row is reported with
+later row becomes one record through ``make`` (its cells and its line). A bad row is reported with
 its line, field and reason and left out; the good rows are kept. A record
 whose key appeared on an earlier row is reported too. List cells hold items
 separated by ``;``; weekly windows read ``mon 09:00-12:00; thu 13:30-17:00``.
@@ -32,9 +32,10 @@ def read_table(
     columns: Sequence[str],
     required: Sequence[str],
     max_rows: int,
-    make: Callable[[dict[str, str]], R],
+    make: Callable[[dict[str, str], int], R],
     key: Callable[[R], str],
     key_field: str,
+    duplicate: str = "appears on an earlier row",
 ) -> tuple[list[R], list[pb.RowError]]:
     """The good records of a CSV and the row errors of the others."""
     try:
@@ -58,12 +59,12 @@ def read_table(
             continue
         cells = {name: value.strip() for name, value in zip(header, row, strict=True)}
         try:
-            record = make(cells)
+            record = make(cells, number)
         except InvalidArgument as exc:
             errors.append(pb.RowError(line=number, field=exc.field, reason=exc.message.split(": ", 1)[-1]))
             continue
         if key(record) in seen:
-            errors.append(pb.RowError(line=number, field=key_field, reason="appears on an earlier row"))
+            errors.append(pb.RowError(line=number, field=key_field, reason=duplicate))
             continue
         seen.add(key(record))
         records.append(record)

@@ -35,7 +35,7 @@ def parse_groups(data: bytes) -> tuple[list[CommunityGroup], list[pb.RowError]]:
         columns=COLUMNS,
         required=REQUIRED,
         max_rows=MAX_ROWS,
-        make=lambda cells: validate_group(_group(cells)),
+        make=lambda cells, _line: validate_group(_group(cells)),
         key=lambda group: group.group_id,
         key_field="group_id",
     )

@@ -31,7 +31,7 @@ def parse_roster(data: bytes) -> tuple[list[m.Peer], list[pb.RowError]]:
         columns=COLUMNS,
         required=REQUIRED,
         max_rows=MAX_ROWS,
-        make=lambda cells: validate_peer(_peer(cells)),
+        make=lambda cells, _line: validate_peer(_peer(cells)),
         key=lambda peer: peer.peer_id,
         key_field="peer_id",
     )
