@@ -14,12 +14,14 @@ import pytest
 
 from alongside.matcher.domain.solver import BatchProblem, solve
 from alongside.matcher.domain.solver.arcs import Arcs, arcs_from_mask, limits_of
+from alongside.matcher.domain.solver.fill import fill
 from alongside.matcher.domain.solver.gains import prepare
+from alongside.matcher.domain.solver.greedy import greedy_in_order
 from alongside.matcher.domain.solver.kbound import evaluate, fixable, proven
 from alongside.matcher.domain.solver.knapsack import pack, reduce_items, solve_knapsacks
 from alongside.matcher.domain.solver.knapsack_lagrange import gain_of, knapsack_lagrangian
 from bench.realistic import realistic_instance
-from tests.unit.matcher.test_solver_bruteforce import is_feasible, objective
+from tests.unit.matcher.test_solver_bruteforce import is_feasible, objective, random_problem
 
 
 def best_subset(profit: list[float], weight: list[int], capacity: int) -> float:
@@ -145,3 +147,24 @@ def test_the_realistic_generator_is_deterministic_per_seed() -> None:
     assert not np.array_equal(a.profit, c.profit)
     assert a.load.min() >= 1 and a.load.max() <= 3
     assert (a.capacity >= 0).all()
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_fill_respects_every_limit_and_leaves_no_room_unused(seed: int) -> None:
+    rng = np.random.default_rng(seed + 3000)
+    problem = random_problem(rng, pair_load=seed % 2 == 0, side=True)
+    gains = prepare(problem)
+    arcs = arcs_from_mask(gains, gains.usable)
+    limits = limits_of(problem)
+    start = np.full(problem.n, -1, dtype=np.int64)
+    if arcs.size:
+        start = greedy_in_order(arcs, [arcs.rows[:1] * 0], limits)  # one arc in, the rest left to fill
+    out = fill(arcs, arcs.gain, limits, start)
+    assert is_feasible(problem, out)
+    assert (out[start >= 0] == start[start >= 0]).all()
+    for k in range(arcs.size):  # maximal: nobody left out fits anywhere still
+        i, j = int(arcs.rows[k]), int(arcs.cols[k])
+        if out[i] < 0:
+            trial = out.copy()
+            trial[i] = j
+            assert not is_feasible(problem, trial)
