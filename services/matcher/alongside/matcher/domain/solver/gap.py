@@ -44,6 +44,7 @@ LAGRANGE_ROUNDS = 40
 SMALL_SHARE = 0.05
 SMALL_ROUNDS = 4
 KNAPSACK_SHARE = 0.35  # of what is left after the LP Lagrangian
+KNAPSACK_SMALL_SHARE = 0.15  # when every arc fits in CP-SAT, which then proves small models fast
 CORE_SHARE = 0.6  # of what is left after the knapsack Lagrangian, for cores (cores.py)
 MINMAX_SHARE = 0.4
 RESERVE_S = 0.15  # time kept back for reading the solution and reporting
@@ -76,7 +77,8 @@ def solve_gap(
     if relaxation == "knapsack":
         now = time.perf_counter()
         on_bound = _knapsack_report(report, gains, penalty)
-        kept = tighten.by_knapsack(lag, gains, limits, now + KNAPSACK_SHARE * (deadline - now), on_bound)
+        until = now + (KNAPSACK_SMALL_SHARE if small else KNAPSACK_SHARE) * (deadline - now)
+        kept = tighten.by_knapsack(lag, gains, limits, until, on_bound)
     else:
         kept = tighten.by_lp(lag, gains)
     if relaxation == "knapsack" and not kept.closed:

@@ -25,7 +25,7 @@ from alongside.matcher.domain.solver.kbound import Evaluation, evaluate, proven,
 
 START_THETA = 2.0
 PATIENCE = 20
-MIN_THETA = 1e-3
+MIN_THETA = 1e-2
 OVERSHOOT = 0.25  # of the gap: an evaluation this far above the best restarts from it with half the step
 HEURISTIC_EVERY = 4
 REPORT_EVERY_S = 0.2
