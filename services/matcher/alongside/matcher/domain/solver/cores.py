@@ -18,9 +18,9 @@ import numpy as np
 from alongside.matcher.domain.solver.arcs import Limits
 from alongside.matcher.domain.solver.cpsat import OnSolution, build_model, run
 from alongside.matcher.domain.solver.gains import Gains
-from alongside.matcher.domain.solver.tighten import Tightened, refix
+from alongside.matcher.domain.solver.tighten import Tightened, cut, refix
 
-CORE_ARCS = 4000
+CORE_PER_ROW = 2  # arcs per participant in the first core, by knapsack reach; doubles
 MIN_SLICE_S = 0.5
 
 
@@ -28,21 +28,21 @@ def narrow(
     kept: Tightened, gains: Gains, limits: Limits, until: float, seed: int, on_solution: OnSolution
 ) -> Tightened:
     """Improve ``kept``'s incumbent on growing cores until ``until`` (perf_counter) or until all kept arcs fit one."""
-    size = CORE_ARCS
-    while kept.reach is not None and not kept.closed and kept.arcs.size > size:
+    k = CORE_PER_ROW
+    n = kept.assignment.size
+    while kept.reach is not None and not kept.closed:
         left = until - time.perf_counter()
         if left < MIN_SLICE_S:
             break
-        cut_at = kept.arcs.size - size
-        threshold = np.partition(kept.reach, cut_at)[cut_at]
-        inside = (kept.reach >= threshold) | (kept.assignment[kept.arcs.rows] == kept.arcs.cols)
-        core = kept.arcs.take(inside)
+        core = cut(kept.arcs, kept.score, kept.assignment, n, k)
+        if core.size >= kept.arcs.size:
+            break  # the core is every kept arc: the final solve takes it from here
         cp = run(build_model(core, limits), core, kept.assignment, max(MIN_SLICE_S, left / 2), seed, on_solution)
         if cp.assignment is not None and _cost(gains, cp.assignment) > _cost(gains, kept.assignment):
             kept = refix(kept, cp.assignment, gains)
             if cp.status != "OPTIMAL":
                 continue
-        size *= 2
+        k *= 2
     return kept
 
 
