@@ -2,11 +2,12 @@
 
 On large or tied rosters the arcs left after fixing are still many (each
 participant has several near-equal peers), and CP-SAT on all of them
-spends its time in presolve. A core is the ``CORE_ARCS`` kept arcs whose
-solutions may gain most (by the knapsack bound, ``kbound.reach``) plus the
+spends its time in presolve. A core is each participant's ``k`` kept arcs
+that may gain most (by the knapsack bound, ``kbound.reach``) plus the
 incumbent's: CP-SAT solves it quickly, and a better incumbent fixes more
-arcs (``tighten.refix``). The core doubles when it stops paying. A core's
-own bound says nothing about the full problem and is never reported.
+arcs (``tighten.refix``). ``k`` doubles when a core is solved or stops
+paying. A core's own bound says nothing about the full problem and is
+never reported.
 """
 
 from __future__ import annotations

@@ -1,16 +1,22 @@
 """The GAP engine: pair-dependent or mixed loads, where flow is not exact.
 
-1. Lagrangian heuristic (``lagrange.py``): a bound valid for the full
-   problem, prices for every peer, and a greedy incumbent.
-2. Reduced-cost fixing: with the best multipliers, a solution that uses arc
-   ``(i, j)`` gains at most ``L - best[i] + r[i, j]``. Arcs where that is
-   not above the incumbent's gain cannot be in a better solution, so
-   dropping them keeps ``OPT <= max(incumbent, OPT on kept arcs)`` and
-   CP-SAT's bound on the kept arcs stays a bound for the full problem.
-   When too many arcs survive, the model is cut further to each
-   participant's best few by reduced gain; CP-SAT's bound then says nothing
-   about the full problem and only the Lagrangian bound is reported.
+1. LP Lagrangian (``lagrange.py``, capacity relaxed): the LP bound, prices
+   for every peer, a greedy incumbent, and reduced-cost fixing by it: a
+   solution that uses arc ``(i, j)`` gains at most ``L - best[i] + r[i, j]``;
+   arcs where that is not above the incumbent's gain cannot be in a better
+   solution, so dropping them keeps ``OPT <= max(incumbent, OPT on kept
+   arcs)`` and CP-SAT's bound on the kept arcs stays a bound for the full
+   problem.
+2. Knapsack Lagrangian (``relaxation="knapsack"``, the default;
+   ``tighten.py``): assignment rows relaxed, one exact knapsack per peer,
+   from the LP duals; a bound never weaker than the LP's, a better
+   incumbent, and a second, stronger fixing. Then CP-SAT on cores of the
+   kept arcs (``cores.py``) for the incumbent. ``relaxation="lp"`` skips
+   this step (the earlier engine, kept for comparison).
 3. CP-SAT on the kept arcs, hinted with the incumbent, until the deadline.
+   When too many arcs survive, the model is cut to each participant's best
+   few; CP-SAT's bound then says nothing about the full problem and only
+   the Lagrangian bound is reported.
 """
 
 from __future__ import annotations
