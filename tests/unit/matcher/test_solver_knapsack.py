@@ -12,14 +12,16 @@ import itertools
 import numpy as np
 import pytest
 
-from alongside.matcher.domain.solver import BatchProblem, solve
+from alongside.matcher.domain.solver import BatchProblem, solve, tighten
 from alongside.matcher.domain.solver.arcs import Arcs, arcs_from_mask, limits_of
+from alongside.matcher.domain.solver.bounds import DenseGap
 from alongside.matcher.domain.solver.fill import fill
 from alongside.matcher.domain.solver.gains import prepare
 from alongside.matcher.domain.solver.greedy import greedy_in_order
 from alongside.matcher.domain.solver.kbound import evaluate, fixable, proven
 from alongside.matcher.domain.solver.knapsack import pack, reduce_items, solve_knapsacks
 from alongside.matcher.domain.solver.knapsack_lagrange import gain_of, knapsack_lagrangian
+from alongside.matcher.domain.solver.lagrange import lagrangian
 from bench.realistic import realistic_instance
 from tests.unit.matcher.test_solver_bruteforce import is_feasible, objective, random_problem
 
@@ -168,3 +170,16 @@ def test_fill_respects_every_limit_and_leaves_no_room_unused(seed: int) -> None:
             trial = out.copy()
             trial[i] = j
             assert not is_feasible(problem, trial)
+
+
+def test_on_a_clustered_roster_the_knapsack_bound_is_tighter_than_the_lp_bound() -> None:
+    problem = realistic_instance(60, 100, seed=5)
+    gains, limits = prepare(problem), limits_of(problem)
+    lag = lagrangian(gains, DenseGap.of(gains), limits, gains.usable, float("inf"), 40)
+    reports: list[tuple[int, int]] = []
+    kept = tighten.by_knapsack(lag, gains, limits, float("inf"), lambda *report: reports.append(report))
+    assert kept.bound < lag.full.value  # strictly tighter here, where the LP leaves a gap
+    assert kept.bound >= kept.gain
+    assert is_feasible(problem, kept.assignment)
+    assert kept.arcs.size < int(gains.usable.sum())  # its fixing dropped pairs
+    assert reports and all(bound >= gain for gain, bound in reports)

@@ -10,7 +10,9 @@
 2. Knapsack Lagrangian (``relaxation="knapsack"``, the default;
    ``tighten.py``): assignment rows relaxed, one exact knapsack per peer,
    from the LP duals; a bound never weaker than the LP's, a better
-   incumbent, and a second, stronger fixing. Then CP-SAT on cores of the
+   incumbent, and a second, stronger fixing. It runs only when the LP phase
+   leaves a gap above ``KNAPSACK_ABOVE`` (on uniform random pairs the LP
+   bound is nearly tight and CP-SAT's time is worth more). Then CP-SAT on cores of the
    kept arcs (``cores.py``) for the incumbent. ``relaxation="lp"`` skips
    this step (the earlier engine, kept for comparison).
 3. CP-SAT on the kept arcs, hinted with the incumbent, until the deadline.
@@ -37,7 +39,7 @@ from alongside.matcher.domain.solver.gains import Gains, total_penalty
 from alongside.matcher.domain.solver.knapsack_lagrange import OnBound
 from alongside.matcher.domain.solver.lagrange import Lagrangian, lagrangian
 from alongside.matcher.domain.solver.outcome import Outcome
-from alongside.matcher.domain.solver.problem import BatchProblem
+from alongside.matcher.domain.solver.problem import BatchProblem, relative_gap
 from alongside.matcher.domain.solver.progress import CP_SAT, FAIRNESS, LAGRANGIAN, Progress, Report, silent
 from alongside.matcher.domain.solver.prune import start_mask
 from alongside.matcher.domain.solver.tighten import Relaxation, Tightened
@@ -50,6 +52,7 @@ LAGRANGE_ROUNDS = 40
 SMALL_SHARE = 0.05
 SMALL_ROUNDS = 4
 KNAPSACK_SHARE = 0.35  # of what is left after the LP Lagrangian
+KNAPSACK_ABOVE = 0.005  # the knapsack phase runs when the LP phase leaves a larger gap
 KNAPSACK_SMALL_SHARE = 0.15  # when every arc fits in CP-SAT, which then proves small models fast
 CORE_SHARE = 0.6  # of what is left after the knapsack Lagrangian, for cores (cores.py)
 MINMAX_SHARE = 0.4
@@ -80,14 +83,16 @@ def solve_gap(
     share, rounds = (SMALL_SHARE, SMALL_ROUNDS) if small else (LAGRANGE_SHARE, LAGRANGE_ROUNDS)
     lag = lagrangian(gains, DenseGap.of(gains), limits, candidate, now + share * (deadline - now), rounds)
     penalty = total_penalty(problem)
-    if relaxation == "knapsack":
+    # Where the LP bound is already nearly tight (uniform random pairs), CP-SAT's time is worth more.
+    knapsack = relaxation == "knapsack" and relative_gap(lag.gain - penalty, lag.full.value - penalty) > KNAPSACK_ABOVE
+    if knapsack:
         now = time.perf_counter()
         on_bound = _knapsack_report(report, gains, penalty)
         until = now + (KNAPSACK_SMALL_SHARE if small else KNAPSACK_SHARE) * (deadline - now)
         kept = tighten.by_knapsack(lag, gains, limits, until, on_bound)
     else:
         kept = tighten.by_lp(lag, gains)
-    if relaxation == "knapsack" and not kept.closed:
+    if knapsack and not kept.closed:
         on_core = _cp_report(report, gains, kept, penalty, safe=False)
         now = time.perf_counter()
         kept = narrow(kept, gains, limits, now + CORE_SHARE * (deadline - now), seed, on_core)
