@@ -93,9 +93,10 @@ def knapsack_lagrangian(
             on_bound(state.gain, state.bound)
             told = time.perf_counter()
     best_sub = _subset(arcs, state.best)
-    _improve(
-        state, best_sub, state.best if best_sub is arcs else evaluate(best_sub, state.best.u, limits.capacity), limits
-    )
+    if best_sub is arcs:
+        _improve(state, arcs, state.best, limits)
+    elif time.perf_counter() < deadline:  # on large problems the extra evaluation costs: only within time
+        _improve(state, best_sub, evaluate(best_sub, state.best.u, limits.capacity), limits)
     return state
 
 
