@@ -12,7 +12,9 @@
    from the LP duals; a bound never weaker than the LP's, a better
    incumbent, and a second, stronger fixing. It runs only when the LP phase
    leaves a gap above ``KNAPSACK_ABOVE`` (on uniform random pairs the LP
-   bound is nearly tight and CP-SAT's time is worth more). Then CP-SAT on cores of the
+   bound is nearly tight and CP-SAT's time is worth more) and the model
+   has more than ``KNAPSACK_PAIRS`` usable pairs (CP-SAT alone proves
+   smaller ones, such as OR-Library's, faster). Then CP-SAT on cores of the
    kept arcs (``cores.py``) for the incumbent. ``relaxation="lp"`` skips
    this step (the earlier engine, kept for comparison).
 3. CP-SAT on the kept arcs, hinted with the incumbent, until the deadline.
@@ -53,6 +55,7 @@ SMALL_SHARE = 0.05
 SMALL_ROUNDS = 4
 KNAPSACK_SHARE = 0.35  # of what is left after the LP Lagrangian
 KNAPSACK_ABOVE = 0.005  # the knapsack phase runs when the LP phase leaves a larger gap
+KNAPSACK_PAIRS = 5_000  # and on more usable pairs than this: CP-SAT proves smaller models faster alone
 KNAPSACK_SMALL_SHARE = 0.15  # when every arc fits in CP-SAT, which then proves small models fast
 CORE_SHARE = 0.6  # of what is left after the knapsack Lagrangian, for cores (cores.py)
 MINMAX_SHARE = 0.4
@@ -79,12 +82,14 @@ def solve_gap(
     limits = limits_of(problem)
     now = time.perf_counter()
     candidate = start_mask(gains.cost, gains.usable, GAP_K)
-    small = int(gains.usable.sum()) <= tighten.MAX_CP_ARCS
+    pairs = int(gains.usable.sum())
+    small = pairs <= tighten.MAX_CP_ARCS
     share, rounds = (SMALL_SHARE, SMALL_ROUNDS) if small else (LAGRANGE_SHARE, LAGRANGE_ROUNDS)
     lag = lagrangian(gains, DenseGap.of(gains), limits, candidate, now + share * (deadline - now), rounds)
     penalty = total_penalty(problem)
     # Where the LP bound is already nearly tight (uniform random pairs), CP-SAT's time is worth more.
-    knapsack = relaxation == "knapsack" and relative_gap(lag.gain - penalty, lag.full.value - penalty) > KNAPSACK_ABOVE
+    lp_gap = relative_gap(lag.gain - penalty, lag.full.value - penalty)
+    knapsack = relaxation == "knapsack" and pairs > KNAPSACK_PAIRS and lp_gap > KNAPSACK_ABOVE
     if knapsack:
         now = time.perf_counter()
         on_bound = _knapsack_report(report, gains, penalty)
