@@ -3,11 +3,16 @@
 Starts from the LP duals of the capacity relaxation (so the first bound is
 already no worse than the LP bound) and takes projected Polyak steps
 towards the incumbent's gain, halving the step factor when ``L`` stops
-falling. Every few steps the knapsacks' packing, repaired greedily (a
-participant packed by several peers keeps its best, then the rest are
-filled by reduced gain), may give a better incumbent. Stops at the
-deadline, when the step factor has shrunk away, or when the bound proves
-the incumbent optimal. Everything is in integer gain units.
+falling, and going back to the best multipliers with half the step when a
+step overshoots far above it (early on, while the incumbent is poor). On
+large problems the steps run on each participant's best arcs by reduced
+gain (``SUBSET_PER_ROW``), which is several times faster; only an
+evaluation over every arc, every ``FULL_EVERY`` steps, counts as a bound.
+Every few steps the knapsacks' packing, repaired (a participant packed by
+several peers keeps its best, then ``fill.py`` fills the room left by
+reduced gain), may give a better incumbent. Stops at the deadline, when
+the step factor has shrunk away, or when the bound proves the incumbent
+optimal. Everything is in integer gain units.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ REPORT_EVERY_S = 0.2
 FULL_EVERY = 6  # steps on the subset between evaluations on every arc (the only ones that bound)
 SUBSET_PER_ROW = 16
 
-# Told (incumbent gain, bound) in integer units whenever either improves, at most every REPORT_EVERY_S.
+# Told (incumbent gain, bound) in integer units, at most every REPORT_EVERY_S.
 OnBound = Callable[[int, int], None]
 
 

@@ -7,14 +7,15 @@ Two relaxations (``Relaxation``):
 - ``"knapsack"`` (the default): that first, then the knapsack Lagrangian
   (``kbound.py``, ``knapsack_lagrange.py``) on the arcs the LP fixing kept,
   started from the LP duals; its bound is at least as tight, it usually
-  finds a better incumbent, and its fixing drops far more arcs. Both fixings
-  are safe, so applying one after the other is too: whatever is dropped is
-  in no solution better than the incumbent.
+  finds a better incumbent, and its fixing drops arcs the LP's keeps (how
+  many depends on the gap left: few on tied rosters). Both fixings are
+  safe, so applying one after the other is too: whatever is dropped is in
+  no solution better than the incumbent. ``gap.py`` runs it only where it
+  pays (large models with an LP gap).
 
-When the kept arcs are too many for CP-SAT, they are cut to each
-participant's best few by reduced gain; CP-SAT's bound then says nothing
-about the full problem (``safe`` is false) and only the Lagrangian bound
-is reported.
+When the kept arcs are too many for CP-SAT, ``Tightened.model`` cuts them
+to each participant's best few; CP-SAT's bound then says nothing about the
+full problem and only the Lagrangian bound is reported.
 """
 
 from __future__ import annotations
