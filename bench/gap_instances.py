@@ -7,7 +7,10 @@ maximisation problems with known optima; large ones (types C and D) are
 minimisation problems, converted with ``profit = max(c) - c``, and compared
 with the best known value and lower bound.
 
-    python bench/gap_instances.py [--data DIR] [--time-limit S] [--quick]
+With ``--compare`` every instance runs with the earlier LP engine and with
+the knapsack Lagrangian engine in the same run (column ``engine``).
+
+    python bench/gap_instances.py [--data DIR] [--time-limit S] [--quick] [--compare]
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alongside.matcher.domain.solver import BatchProblem, BatchResult, solve
+from alongside.matcher.domain.solver.tighten import Relaxation
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,41 +72,53 @@ def check(problem: BatchProblem, result: BatchResult) -> str:
     return "ok" if (load <= problem.capacity).all() else "over capacity"
 
 
-def run_small(data: Path, limit: float, quick: bool) -> list[str]:
+def run_small(data: Path, limit: float, quick: bool, relaxations: tuple[Relaxation, ...]) -> list[str]:
     optima = json.loads((data / "small" / "optima.json").read_text())
     names = [k for k in sorted(optima, key=_natural) if not quick or k in QUICK_SMALL]
-    lines = [f"{'instance':<9} {'n x m':>7} {'optimum':>8} {'found':>8} {'bound':>9} {'status':<9} {'s':>6} check"]
-    reached = 0
+    lines = [
+        f"{'instance':<9} {'engine':<8} {'n x m':>7} {'optimum':>8} {'found':>8} {'bound':>9}"
+        f" {'status':<9} {'s':>6} check"
+    ]
+    reached = dict.fromkeys(relaxations, 0)
+    proven = dict.fromkeys(relaxations, 0)
     for name in names:
         problem, _ = as_problem(read_gap(data / "small" / f"{name}.txt"), maximise=True)
-        result = solve(problem, time_limit_s=limit)
-        best = int(optima[name]["optimum"])
-        reached += round(result.objective) == best
+        for relaxation in relaxations:
+            result = solve(problem, time_limit_s=limit, relaxation=relaxation)
+            best = int(optima[name]["optimum"])
+            reached[relaxation] += round(result.objective) == best
+            proven[relaxation] += result.status == "OPTIMAL"
+            lines.append(
+                f"{name:<9} {relaxation:<8} {problem.n:>3}x{problem.m:<3} {best:>8} {result.objective:>8.0f}"
+                f" {result.bound:>9.1f} {result.status:<9} {result.seconds:>6.2f} {check(problem, result)}"
+            )
+    for relaxation in relaxations:
         lines.append(
-            f"{name:<9} {problem.n:>3}x{problem.m:<3} {best:>8} {result.objective:>8.0f} {result.bound:>9.1f}"
-            f" {result.status:<9} {result.seconds:>6.2f} {check(problem, result)}"
+            f"{relaxation}: reached the known optimum on {reached[relaxation]} of {len(names)},"
+            f" proven optimal on {proven[relaxation]}"
         )
-    lines.append(f"reached the known optimum on {reached} of {len(names)}")
     return lines
 
 
-def run_large(data: Path, limit: float, quick: bool) -> list[str]:
+def run_large(data: Path, limit: float, quick: bool, relaxations: tuple[Relaxation, ...]) -> list[str]:
     known = json.loads((data / "large" / "best_known.json").read_text())["instances"]
     names = [k for k in sorted(known) if not quick or k in QUICK_LARGE]
     lines = [
-        f"{'instance':<8} {'n x m':>7} {'best':>6} {'lb':>6} {'found':>6} {'our lb':>8} {'vs best':>8}"
+        f"{'instance':<8} {'engine':<8} {'n x m':>7} {'best':>6} {'lb':>6} {'found':>6} {'our lb':>8} {'vs best':>8}"
         f" {'gap':>7} {'status':<9} {'s':>6} check"
     ]
     for name in names:
         problem, k = as_problem(read_gap(data / "large" / known[name]["file"]), maximise=False)
-        result = solve(problem, time_limit_s=limit)
-        found, lower = k - result.objective, k - result.bound
-        best = int(known[name]["best_known"])
-        lines.append(
-            f"{name:<8} {problem.n:>3}x{problem.m:<3} {best:>6} {known[name]['lower_bound']:>6} {found:>6.0f}"
-            f" {lower:>8.1f} {100 * (found - best) / best:>7.2f}% {100 * (found - lower) / found:>6.2f}%"
-            f" {result.status:<9} {result.seconds:>6.2f} {check(problem, result)}"
-        )
+        for relaxation in relaxations:
+            result = solve(problem, time_limit_s=limit, relaxation=relaxation)
+            found, lower = k - result.objective, k - result.bound
+            best = int(known[name]["best_known"])
+            lines.append(
+                f"{name:<8} {relaxation:<8} {problem.n:>3}x{problem.m:<3} {best:>6} {known[name]['lower_bound']:>6}"
+                f" {found:>6.0f} {lower:>8.1f} {100 * (found - best) / best:>7.2f}%"
+                f" {100 * (found - lower) / found:>6.2f}% {result.status:<9} {result.seconds:>6.2f}"
+                f" {check(problem, result)}"
+            )
     return lines
 
 
@@ -116,13 +132,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "benchmarks" / "gap")
     parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per instance")
     parser.add_argument("--quick", action="store_true", help="a few instances, 2 s each")
+    parser.add_argument("--compare", action="store_true", help="the LP engine and the knapsack engine, side by side")
     args = parser.parse_args()
+    relaxations: tuple[Relaxation, ...] = ("lp", "knapsack") if args.compare else ("knapsack",)
     limit = min(args.time_limit, 2.0) if args.quick else args.time_limit
     print(f"OR-Library GAP, solve() with time_limit_s={limit}")
     print("\nsmall (maximise, known optima)")
-    print("\n".join(run_small(args.data, limit, args.quick)))
+    print("\n".join(run_small(args.data, limit, args.quick, relaxations)))
     print("\nlarge (minimise; 'vs best' = found over best known, 'gap' = found over our lower bound)")
-    print("\n".join(run_large(args.data, limit, args.quick)))
+    print("\n".join(run_large(args.data, limit, args.quick, relaxations)))
 
 
 if __name__ == "__main__":

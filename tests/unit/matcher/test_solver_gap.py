@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alongside.matcher.domain.solver import BatchProblem, SideConstraints, gap, solve
+from alongside.matcher.domain.solver import BatchProblem, SideConstraints, gap, solve, tighten
 from alongside.matcher.domain.solver.arcs import arcs_from_mask, limits_of
 from alongside.matcher.domain.solver.bounds import DenseGap, Multipliers, full_bound
 from alongside.matcher.domain.solver.gains import prepare
@@ -97,7 +97,7 @@ def test_greedy_respects_every_limit() -> None:
 
 
 def test_cut_model_reports_the_lagrangian_bound(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gap, "MAX_CP_ARCS", 5)
+    monkeypatch.setattr(tighten, "MAX_CP_ARCS", 5)
     rng = np.random.default_rng(12)
     n, m = 40, 8
     problem = BatchProblem(

@@ -20,13 +20,23 @@ from alongside.matcher.domain.solver.gap import solve_gap
 from alongside.matcher.domain.solver.outcome import Outcome
 from alongside.matcher.domain.solver.problem import BatchProblem, BatchResult, relative_gap
 from alongside.matcher.domain.solver.progress import FLOW, Progress, Report, silent
+from alongside.matcher.domain.solver.tighten import Relaxation
 from alongside.matcher.domain.solver.validate import validate
 
 
-def solve(problem: BatchProblem, *, time_limit_s: float = 10.0, seed: int = 0, report: Report = silent) -> BatchResult:
+def solve(
+    problem: BatchProblem,
+    *,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    report: Report = silent,
+    relaxation: Relaxation = "knapsack",
+) -> BatchResult:
     """The best assignment found within ``time_limit_s`` (flow cases ignore it: they are fast and exact).
 
     ``report`` hears each phase and each CP-SAT solution, from this thread (``progress.py``).
+    ``relaxation`` chooses the GAP engine's bound (``tighten.py``); ``"lp"`` is the earlier
+    engine, kept for comparison.
     """
     # A solver's own elapsed time is not business time: it is measured here, not passed in.
     start = time.perf_counter()
@@ -41,7 +51,8 @@ def solve(problem: BatchProblem, *, time_limit_s: float = 10.0, seed: int = 0, r
         report(Progress(FLOW))
         outcome = _solve_flow(problem, gains, unit)
     else:
-        outcome = solve_gap(problem, gains, deadline=start + time_limit_s, seed=seed, report=report)
+        deadline = start + time_limit_s
+        outcome = solve_gap(problem, gains, deadline=deadline, seed=seed, report=report, relaxation=relaxation)
     return _result(problem, outcome, time.perf_counter() - start)
 
 

@@ -1,16 +1,26 @@
 """The GAP engine: pair-dependent or mixed loads, where flow is not exact.
 
-1. Lagrangian heuristic (``lagrange.py``): a bound valid for the full
-   problem, prices for every peer, and a greedy incumbent.
-2. Reduced-cost fixing: with the best multipliers, a solution that uses arc
-   ``(i, j)`` gains at most ``L - best[i] + r[i, j]``. Arcs where that is
-   not above the incumbent's gain cannot be in a better solution, so
-   dropping them keeps ``OPT <= max(incumbent, OPT on kept arcs)`` and
-   CP-SAT's bound on the kept arcs stays a bound for the full problem.
-   When too many arcs survive, the model is cut further to each
-   participant's best few by reduced gain; CP-SAT's bound then says nothing
-   about the full problem and only the Lagrangian bound is reported.
+1. LP Lagrangian (``lagrange.py``, capacity relaxed): the LP bound, prices
+   for every peer, a greedy incumbent, and reduced-cost fixing by it: a
+   solution that uses arc ``(i, j)`` gains at most ``L - best[i] + r[i, j]``;
+   arcs where that is not above the incumbent's gain cannot be in a better
+   solution, so dropping them keeps ``OPT <= max(incumbent, OPT on kept
+   arcs)`` and CP-SAT's bound on the kept arcs stays a bound for the full
+   problem.
+2. Knapsack Lagrangian (``relaxation="knapsack"``, the default;
+   ``tighten.py``): assignment rows relaxed, one exact knapsack per peer,
+   from the LP duals; a bound never weaker than the LP's, a better
+   incumbent, and a second, stronger fixing. It runs only when the LP phase
+   leaves a gap above ``KNAPSACK_ABOVE`` (on uniform random pairs the LP
+   bound is nearly tight and CP-SAT's time is worth more) and the model
+   has more than ``KNAPSACK_PAIRS`` usable pairs (CP-SAT alone proves
+   smaller ones, such as OR-Library's, faster). Then CP-SAT on cores of the
+   kept arcs (``cores.py``) for the incumbent. ``relaxation="lp"`` skips
+   this step (the earlier engine, kept for comparison).
 3. CP-SAT on the kept arcs, hinted with the incumbent, until the deadline.
+   When too many arcs survive, the model is cut to each participant's best
+   few; CP-SAT's bound then says nothing about the full problem and only
+   the Lagrangian bound is reported.
 """
 
 from __future__ import annotations
@@ -22,15 +32,19 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from alongside.matcher.domain.solver.arcs import IntArray, Limits, arcs_from_mask, limits_of
+from alongside.matcher.domain.solver import tighten
+from alongside.matcher.domain.solver.arcs import Arcs, IntArray, Limits, arcs_from_mask, limits_of
 from alongside.matcher.domain.solver.bounds import DenseGap
-from alongside.matcher.domain.solver.cpsat import CpResult, OnSolution, add_minmax, build_model, run
+from alongside.matcher.domain.solver.cores import narrow
+from alongside.matcher.domain.solver.cpsat import OnSolution, add_minmax, build_model, run
 from alongside.matcher.domain.solver.gains import Gains, total_penalty
+from alongside.matcher.domain.solver.knapsack_lagrange import OnBound
 from alongside.matcher.domain.solver.lagrange import Lagrangian, lagrangian
 from alongside.matcher.domain.solver.outcome import Outcome
-from alongside.matcher.domain.solver.problem import BatchProblem
+from alongside.matcher.domain.solver.problem import BatchProblem, relative_gap
 from alongside.matcher.domain.solver.progress import CP_SAT, FAIRNESS, LAGRANGIAN, Progress, Report, silent
 from alongside.matcher.domain.solver.prune import start_mask
+from alongside.matcher.domain.solver.tighten import Relaxation, Tightened
 
 GAP_K = 8  # start set of the Lagrangian iterations (see prune.start_mask)
 LAGRANGE_SHARE = 0.3
@@ -39,8 +53,11 @@ LAGRANGE_ROUNDS = 40
 # problem, so the Lagrangian is only needed for a hint and gets a short run.
 SMALL_SHARE = 0.05
 SMALL_ROUNDS = 4
-MAX_CP_ARCS = 40_000
-CP_K = 3
+KNAPSACK_SHARE = 0.35  # of what is left after the LP Lagrangian
+KNAPSACK_ABOVE = 0.005  # the knapsack phase runs when the LP phase leaves a larger gap
+KNAPSACK_PAIRS = 5_000  # and on more usable pairs than this: CP-SAT proves smaller models faster alone
+KNAPSACK_SMALL_SHARE = 0.15  # when every arc fits in CP-SAT, which then proves small models fast
+CORE_SHARE = 0.6  # of what is left after the knapsack Lagrangian, for cores (cores.py)
 MINMAX_SHARE = 0.4
 RESERVE_S = 0.15  # time kept back for reading the solution and reporting
 
@@ -51,43 +68,105 @@ class Kept:
     safe: bool
 
 
-def solve_gap(problem: BatchProblem, gains: Gains, *, deadline: float, seed: int, report: Report = silent) -> Outcome:
+def solve_gap(
+    problem: BatchProblem,
+    gains: Gains,
+    *,
+    deadline: float,
+    seed: int,
+    report: Report = silent,
+    relaxation: Relaxation = "knapsack",
+) -> Outcome:
     """Best assignment found by the deadline, with a bound valid for the full problem."""
     report(Progress(LAGRANGIAN))
     limits = limits_of(problem)
     now = time.perf_counter()
     candidate = start_mask(gains.cost, gains.usable, GAP_K)
-    small = int(gains.usable.sum()) <= MAX_CP_ARCS
+    pairs = int(gains.usable.sum())
+    small = pairs <= tighten.MAX_CP_ARCS
     share, rounds = (SMALL_SHARE, SMALL_ROUNDS) if small else (LAGRANGE_SHARE, LAGRANGE_ROUNDS)
     lag = lagrangian(gains, DenseGap.of(gains), limits, candidate, now + share * (deadline - now), rounds)
-    kept = _fix(lag, gains, lag.gain)
-    arcs = arcs_from_mask(gains, kept.mask)
-    model = build_model(arcs, limits)
-    budget = deadline - RESERVE_S - time.perf_counter()
-    share = 1.0 - MINMAX_SHARE if problem.side.fairness == "minmax" else 1.0
     penalty = total_penalty(problem)
-    report(Progress(CP_SAT, 0, lag.gain - penalty, lag.full.value - penalty))
-    cp = run(model, arcs, lag.assignment, share * budget, seed, _cp_report(report, gains, lag, kept.safe, penalty))
-    best, best_gain = _better(gains, lag, cp)
-    bound_gain, source = _bound(lag, cp, kept, gains, best_gain)
-    optimal = kept.safe and cp.status == "OPTIMAL" and cp.assignment is best
-    engine = "cpsat" if kept.safe else "cpsat+pruned"
+    # Where the LP bound is already nearly tight (uniform random pairs), CP-SAT's time is worth more.
+    lp_gap = relative_gap(lag.gain - penalty, lag.full.value - penalty)
+    knapsack = relaxation == "knapsack" and pairs > KNAPSACK_PAIRS and lp_gap > KNAPSACK_ABOVE
+    if knapsack:
+        now = time.perf_counter()
+        on_bound = _knapsack_report(report, gains, penalty)
+        until = now + (KNAPSACK_SMALL_SHARE if small else KNAPSACK_SHARE) * (deadline - now)
+        kept = tighten.by_knapsack(lag, gains, limits, until, on_bound)
+    else:
+        kept = tighten.by_lp(lag, gains)
+    if knapsack and not kept.closed:
+        on_core = _cp_report(report, gains, kept, penalty, safe=False)
+        now = time.perf_counter()
+        kept = narrow(kept, gains, limits, now + CORE_SHARE * (deadline - now), seed, on_core)
+    cp_arcs, safe = kept.model(problem.n)
+    if kept.closed:
+        best, best_gain, bound_gain, optimal = kept.assignment, kept.gain, kept.gain, True
+    else:
+        report(Progress(CP_SAT, 0, kept.gain - penalty, kept.bound - penalty))
+        best, best_gain, bound_gain, optimal = _cp_sat(
+            problem, gains, limits, kept, cp_arcs, safe, deadline, seed, report
+        )
+    engine = "cpsat" if safe else "cpsat+pruned"
     if problem.side.fairness == "minmax":
         report(Progress(FAIRNESS, 0, best_gain - penalty, bound_gain - penalty))
         best = _minmax(problem, lag, limits, best, gains, deadline, seed)
         optimal, engine = False, engine + "+minmax"
     bound = bound_gain - penalty
     status = "OPTIMAL" if optimal else "FEASIBLE"
-    return Outcome(best, None if optimal else bound, status, engine, source)
+    return Outcome(
+        best, None if optimal else bound, status, engine, "lagrangian" if bound_gain == kept.bound else "cpsat"
+    )
 
 
-def _cp_report(report: Report, gains: Gains, lag: Lagrangian, safe: bool, penalty: float) -> OnSolution:
+def _cp_sat(
+    problem: BatchProblem,
+    gains: Gains,
+    limits: Limits,
+    kept: Tightened,
+    arcs: Arcs,
+    safe: bool,
+    deadline: float,
+    seed: int,
+    report: Report,
+) -> tuple[IntArray, float, float, bool]:
+    """CP-SAT on ``arcs`` from the incumbent: best assignment, its gain, the bound, and whether proven."""
+    model = build_model(arcs, limits)
+    budget = deadline - RESERVE_S - time.perf_counter()
+    share = 1.0 - MINMAX_SHARE if problem.side.fairness == "minmax" else 1.0
+    on_solution = _cp_report(report, gains, kept, total_penalty(problem), safe=safe)
+    cp = run(model, arcs, kept.assignment, share * budget, seed, on_solution)
+    best, best_gain = (kept.assignment, kept.gain)
+    if cp.assignment is not None and _gain(gains, cp.assignment) >= kept.gain:
+        best, best_gain = cp.assignment, _gain(gains, cp.assignment)
+    bound = kept.bound
+    if safe and cp.assignment is not None:
+        n = gains.gain.shape[0]
+        bound = min(bound, max(kept.gain, cp.bound / gains.scale + n * gains.rounding))
+    optimal = safe and cp.status == "OPTIMAL" and best is cp.assignment
+    return best, best_gain, max(bound, best_gain), optimal
+
+
+def _knapsack_report(report: Report, gains: Gains, penalty: float) -> OnBound:
+    n = gains.gain.shape[0]
+
+    def on_bound(gain: int, bound: int) -> None:
+        report(
+            Progress(LAGRANGIAN, 0, gain / gains.scale - penalty, bound / gains.scale + n * gains.rounding - penalty)
+        )
+
+    return on_bound
+
+
+def _cp_report(report: Report, gains: Gains, kept: Tightened, penalty: float, *, safe: bool) -> OnSolution:
     """CP-SAT's solutions in objective units; its bound only where it holds for the full problem."""
     n = gains.gain.shape[0]
 
     def on_solution(count: int, objective: float, bound: float) -> None:
-        value = max(objective / gains.scale, lag.gain)
-        full = min(lag.full.value, bound / gains.scale + n * gains.rounding) if safe else lag.full.value
+        value = max(objective / gains.scale, kept.gain)
+        full = min(kept.bound, bound / gains.scale + n * gains.rounding) if safe else kept.bound
         report(Progress(CP_SAT, count, value - penalty, max(full, value) - penalty))
 
     return on_solution
@@ -95,15 +174,12 @@ def _cp_report(report: Report, gains: Gains, lag: Lagrangian, safe: bool, penalt
 
 def _fix(lag: Lagrangian, gains: Gains, threshold: float) -> Kept:
     """Keep the arcs of solutions that may gain more than ``threshold``; cut to ``CP_K`` per row if too many."""
-    slack = lag.full.value - threshold + 1e-9 * max(1.0, abs(lag.full.value))
-    reach = lag.full.reduced >= (lag.full.best - slack)[:, None]
-    mask = gains.usable & reach
-    mask[_incumbent_rows(lag.assignment), lag.assignment[lag.assignment >= 0]] = True
-    if int(mask.sum()) <= MAX_CP_ARCS:
+    mask = tighten.reach(lag, gains, threshold)
+    if int(mask.sum()) <= tighten.MAX_CP_ARCS:
         return Kept(mask, True)
     ranked = np.where(mask, lag.full.reduced, -np.inf)
     m = ranked.shape[1]
-    k = min(CP_K, m)
+    k = min(tighten.CP_K, m)
     kth = np.partition(ranked, m - k, axis=1)[:, m - k]
     cut = mask & (ranked >= kth[:, None])
     cut[_incumbent_rows(lag.assignment), lag.assignment[lag.assignment >= 0]] = True
@@ -117,23 +193,6 @@ def _incumbent_rows(assignment: IntArray) -> IntArray:
 def _gain(gains: Gains, assignment: IntArray) -> float:
     rows = _incumbent_rows(assignment)
     return float(gains.gain[rows, assignment[rows]].sum())
-
-
-def _better(gains: Gains, lag: Lagrangian, cp: CpResult) -> tuple[IntArray, float]:
-    if cp.assignment is not None and _gain(gains, cp.assignment) >= lag.gain:
-        return cp.assignment, _gain(gains, cp.assignment)
-    return lag.assignment, lag.gain
-
-
-def _bound(lag: Lagrangian, cp: CpResult, kept: Kept, gains: Gains, best_gain: float) -> tuple[float, str]:
-    """Tighter of the Lagrangian bound and, if fixing was safe, CP-SAT's bound on the kept arcs."""
-    bound, source = lag.full.value, "lagrangian"
-    if kept.safe and cp.assignment is not None:
-        n = gains.gain.shape[0]
-        kept_opt = max(lag.gain, cp.bound / gains.scale + n * gains.rounding)
-        if kept_opt < bound:
-            bound, source = kept_opt, "cpsat"
-    return max(bound, best_gain), source
 
 
 def _minmax(

@@ -25,6 +25,15 @@ def greedy(arcs: Arcs, reduced: FloatArray, limits: Limits) -> IntArray:
     return assignment
 
 
+def greedy_in_order(arcs: Arcs, orders: list[IntArray], limits: Limits) -> IntArray:
+    """Feasible assignment taking the arcs of each order in turn, wherever they still fit."""
+    state = _Room(limits)
+    assignment = np.full(limits.category.size, -1, dtype=np.int64)
+    for order in orders:
+        _fill(arcs, order, state, assignment)
+    return assignment
+
+
 class _Room:
     """What each peer has left under each limit."""
 

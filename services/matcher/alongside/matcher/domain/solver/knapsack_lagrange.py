@@ -1,0 +1,130 @@
+"""Subgradient search on the knapsack Lagrangian (``kbound.py``), with a Lagrangian heuristic.
+
+Starts from the LP duals of the capacity relaxation (so the first bound is
+already no worse than the LP bound) and takes projected Polyak steps
+towards the incumbent's gain, halving the step factor when ``L`` stops
+falling, and going back to the best multipliers with half the step when a
+step overshoots far above it (early on, while the incumbent is poor). On
+large problems the steps run on each participant's best arcs by reduced
+gain (``SUBSET_PER_ROW``), which is several times faster; only an
+evaluation over every arc, every ``FULL_EVERY`` steps, counts as a bound.
+Every few steps the knapsacks' packing, repaired (a participant packed by
+several peers keeps its best, then ``fill.py`` fills the room left by
+reduced gain), may give a better incumbent. Stops at the deadline, when
+the step factor has shrunk away, or when the bound proves the incumbent
+optimal. Everything is in integer gain units.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from alongside.matcher.domain.solver.arcs import Arcs, FloatArray, IntArray, Limits
+from alongside.matcher.domain.solver.fill import fill
+from alongside.matcher.domain.solver.greedy import greedy_in_order
+from alongside.matcher.domain.solver.kbound import Evaluation, evaluate, proven, step
+
+START_THETA = 2.0
+PATIENCE = 20
+MIN_THETA = 1e-2
+OVERSHOOT = 0.25  # of the gap: an evaluation this far above the best restarts from it with half the step
+HEURISTIC_EVERY = 4
+REPORT_EVERY_S = 0.2
+FULL_EVERY = 6  # steps on the subset between evaluations on every arc (the only ones that bound)
+SUBSET_PER_ROW = 16
+
+# Told (incumbent gain, bound) in integer units, at most every REPORT_EVERY_S.
+OnBound = Callable[[int, int], None]
+
+
+@dataclass
+class KnapsackSearch:
+    """Best (lowest) evaluation, the best assignment and its integer gain."""
+
+    best: Evaluation
+    assignment: IntArray
+    gain: int
+
+    @property
+    def bound(self) -> int:
+        return max(proven(self.best.value), self.gain)
+
+    @property
+    def closed(self) -> bool:
+        return proven(self.best.value) <= self.gain
+
+
+def knapsack_lagrangian(
+    arcs: Arcs,
+    limits: Limits,
+    u: FloatArray,
+    assignment: IntArray,
+    deadline: float,
+    on_bound: OnBound | None = None,
+) -> KnapsackSearch:
+    """Search from multipliers ``u`` and a feasible ``assignment`` until ``deadline`` (perf_counter)."""
+    full = evaluate(arcs, u, limits.capacity)
+    state = KnapsackSearch(full, assignment, gain_of(arcs, assignment))
+    sub = _subset(arcs, full)
+    ev = full if sub is arcs else evaluate(sub, u, limits.capacity)
+    low, theta, stall, told, rounds = ev.value, START_THETA, 0, 0.0, 0
+    while not state.closed and theta >= MIN_THETA and time.perf_counter() < deadline:
+        rounds += 1
+        ev = evaluate(sub, step(ev, state.gain, theta), limits.capacity)
+        if ev.value < low - 1e-9 * abs(low):
+            low, stall = ev.value, 0
+        elif ev.value > low + OVERSHOOT * (low - state.gain):
+            # Far above the best: the step overshot (the incumbent is still far from the bound). Go back.
+            ev, theta, stall = evaluate(sub, state.best.u, limits.capacity), theta / 2, 0
+        else:
+            stall += 1
+            if stall >= PATIENCE:
+                theta, stall = theta / 2, 0
+        if sub is arcs:
+            full = ev
+        elif rounds % FULL_EVERY == 0:
+            full = evaluate(arcs, ev.u, limits.capacity)
+            sub = _subset(arcs, full)
+            ev = evaluate(sub, full.u, limits.capacity)
+        if full.value < state.best.value:
+            state.best = full
+        if rounds % HEURISTIC_EVERY == 0:
+            _improve(state, sub, ev, limits)
+        if on_bound is not None and time.perf_counter() - told >= REPORT_EVERY_S:
+            on_bound(state.gain, state.bound)
+            told = time.perf_counter()
+    best_sub = _subset(arcs, state.best)
+    if best_sub is arcs:
+        _improve(state, arcs, state.best, limits)
+    elif time.perf_counter() < deadline:  # on large problems the extra evaluation costs: only within time
+        _improve(state, best_sub, evaluate(best_sub, state.best.u, limits.capacity), limits)
+    return state
+
+
+def _subset(arcs: Arcs, full: Evaluation) -> Arcs:
+    """All arcs when they are few; else those whose reduced gain is highest (about ``SUBSET_PER_ROW`` a row)."""
+    size = SUBSET_PER_ROW * full.u.size
+    if arcs.size <= 2 * size:
+        return arcs
+    threshold = np.partition(full.reduced, arcs.size - size)[arcs.size - size]
+    return arcs.take(full.reduced >= threshold)
+
+
+def _improve(state: KnapsackSearch, arcs: Arcs, ev: Evaluation, limits: Limits) -> None:
+    """Repair the knapsacks' packing into an assignment; keep it if it gains more."""
+    taken = ev.knapsacks.taken
+    first = taken[np.lexsort((-arcs.cost[taken], arcs.rows[taken]))]
+    found = fill(arcs, ev.reduced, limits, greedy_in_order(arcs, [first], limits))
+    gain = gain_of(arcs, found)
+    if gain > state.gain:
+        state.assignment, state.gain = found, gain
+
+
+def gain_of(arcs: Arcs, assignment: IntArray) -> int:
+    """Integer gain of ``assignment`` over ``arcs`` (pairs outside ``arcs`` count 0; callers keep them in)."""
+    picked = assignment[arcs.rows] == arcs.cols
+    return int(arcs.cost[picked].sum())
