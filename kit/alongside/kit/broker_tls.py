@@ -128,6 +128,24 @@ def check_urls(nats_url: str, nats: BrokerTls, redis_url: str, redis: BrokerTls)
     redis.check_complete()
 
 
+def verify_failure(exc: BaseException | None) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification failure behind ``exc`` (a client library's wrapper), if any."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return exc
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
+
+
+def does_not_verify(broker: str, prefix: str, url_variable: str, exc: ssl.SSLCertVerificationError) -> str:
+    """What a broker certificate that does not verify means, for an operator."""
+    return (
+        f"{broker}'s certificate does not verify ({exc.verify_message}): it must chain to "
+        f"{prefix}_CA_FILE (or a system CA) and name the host in {url_variable}"
+    )
+
+
 def redis_uses_tls(url: str, tls: BrokerTls) -> bool:
     """Whether ``url`` asks for TLS (``rediss://``, ``rediss+sentinel://``);
     ``TlsConfigError`` when ``tls`` has files beside a plain-text URL."""

@@ -20,7 +20,7 @@ import ssl
 
 from nats.aio.client import Client
 
-from alongside.kit.broker_tls import NATS_PREFIX, BrokerTls, nats_options
+from alongside.kit.broker_tls import NATS_PREFIX, BrokerTls, does_not_verify, nats_options
 from alongside.kit.logging import get_logger
 
 log = get_logger(__name__)
@@ -85,10 +85,7 @@ async def connect(url: str, name: str, *, tls: BrokerTls | None = None, startup_
 def tls_failure(exc: ssl.SSLError) -> str:
     """What a failed TLS handshake with NATS means, for an operator."""
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return (
-            f"NATS's certificate does not verify ({exc.verify_message}): it must chain to "
-            f"{NATS_PREFIX}_CA_FILE (or a system CA) and name the host in NATS_URL"
-        )
+        return does_not_verify("NATS", NATS_PREFIX, "NATS_URL", exc)
     reason = exc.reason or type(exc).__name__
     if "CERTIFICATE_REQUIRED" in reason or "BAD_CERTIFICATE" in reason or "UNKNOWN_CA" in reason:
         return (

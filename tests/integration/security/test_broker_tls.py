@@ -28,11 +28,13 @@ from alongside.kit import redis as kit_redis
 from alongside.kit.broker_tls import NATS_PREFIX, REDIS_PREFIX, BrokerTls
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.streams import CATALOGUE, stream_name
-from alongside.kit.testing.auth import AUTH_ENV, channel
+from alongside.kit.testing.auth import AUTH_ENV, TEST_AUTH, channel
 from alongside.kit.testing.processes import Child, is_relay
 from alongside.kit.testing.processes import children as child_pids
 from alongside.kit.testing.tls_servers import TlsNatsServer, TlsTerminator
 from alongside.kit.testing.wait import eventually
+from alongside.matcher.bootstrap import build
+from alongside.matcher.settings import MatcherSettings
 from tests.integration.matcher.conftest import peer
 from tests.integration.security.conftest import Pki
 
@@ -178,6 +180,23 @@ async def test_valkey_over_tls_with_the_private_ca_and_a_client_certificate(
         assert await r.ping()
     finally:
         await r.aclose()
+
+
+async def test_a_service_stops_at_once_when_valkey_certificate_is_from_another_ca(
+    pki: Pki, nats_url: str, mtls_valkey: tuple[TlsTerminator, str], namespace: str
+) -> None:
+    _, url = mtls_valkey
+    env = {
+        "REDIS_TLS_CA_FILE": str(pki.rogue_ca),
+        "REDIS_TLS_CERT_FILE": str(pki.client_cert),
+        "REDIS_TLS_KEY_FILE": str(pki.client_key),
+    }
+    settings = MatcherSettings.from_env(env, **TEST_AUTH, nats_url=nats_url, redis_url=url, namespace=namespace)
+    runtime = build(settings)
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(ConnectionError, match=r"Valkey's certificate does not verify.*REDIS_TLS_CA_FILE"):
+        await runtime.start()
+    assert asyncio.get_running_loop().time() - started < 5  # not the 30 s a Valkey that is not up yet gets
 
 
 async def test_valkey_refuses_or_is_refused_without_the_right_certificates(
