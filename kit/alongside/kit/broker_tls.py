@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 MIN_VERSION = ssl.TLSVersion.TLSv1_2
+NATS_PREFIX, REDIS_PREFIX = "NATS_TLS", "REDIS_TLS"  # the settings' names: NATS_TLS_CA_FILE, ...
 
 
 class TlsConfigError(ValueError):
@@ -97,32 +98,26 @@ class BrokerTls:
         return options
 
 
-NATS_PREFIX, REDIS_PREFIX = "NATS_TLS", "REDIS_TLS"
-
-
-def nats_uses_tls(url: str) -> bool:
-    """Whether ``url`` (a comma-separated list) asks for TLS; ``TlsConfigError`` when it mixes."""
+def nats_uses_tls(url: str, tls: BrokerTls) -> bool:
+    """Whether ``url`` (a comma-separated list) asks for TLS; ``TlsConfigError`` when it
+    mixes ``tls://`` and ``nats://``, or when ``tls`` has files beside a plain-text URL."""
     schemes = {part.strip().partition("://")[0] for part in url.split(",")}
     if "tls" in schemes and schemes != {"tls"}:
         raise TlsConfigError("NATS_URL: use tls:// for every server or for none")
+    if tls.configured and schemes != {"tls"}:
+        raise TlsConfigError(f"{tls.prefix}_* files are set but NATS_URL is not tls://")
     return schemes == {"tls"}
 
 
 def nats_options(url: str, tls: BrokerTls) -> dict[str, Any]:
-    """nats.connect's TLS options for ``url``: none for ``nats://`` (refused when
-    ``tls`` has files: they would be ignored), TLS-first for ``tls://``."""
-    if not nats_uses_tls(url):
-        if tls.configured:
-            raise TlsConfigError(f"{tls.prefix}_* files are set but NATS_URL is not tls://")
-        return {}
-    return {"tls": tls.context(), "tls_handshake_first": True}
+    """nats.connect's TLS options for ``url``: none for ``nats://``, TLS-first for ``tls://``."""
+    return {"tls": tls.context(), "tls_handshake_first": True} if nats_uses_tls(url, tls) else {}
 
 
 def check_urls(nats_url: str, nats: BrokerTls, redis_url: str, redis: BrokerTls) -> None:
     """``TlsConfigError`` unless each broker's files are complete and its URL asks for TLS
     where they are set: what settings can check before the files are mounted."""
-    if not nats_uses_tls(nats_url) and nats.configured:
-        raise TlsConfigError(f"{nats.prefix}_* files are set but NATS_URL is not tls://")
+    nats_uses_tls(nats_url, nats)
     redis_uses_tls(redis_url, redis)
     nats.check_complete()
     redis.check_complete()
