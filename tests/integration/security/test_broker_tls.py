@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import nats
@@ -29,6 +30,7 @@ from alongside.kit.broker_tls import NATS_PREFIX, REDIS_PREFIX, BrokerTls
 from alongside.kit.events.envelope import Event
 from alongside.kit.events.streams import CATALOGUE, stream_name
 from alongside.kit.testing.auth import AUTH_ENV, TEST_AUTH, channel
+from alongside.kit.testing.certs import Authority
 from alongside.kit.testing.processes import Child, is_relay
 from alongside.kit.testing.processes import children as child_pids
 from alongside.kit.testing.tls_servers import TlsNatsServer, TlsTerminator
@@ -130,6 +132,18 @@ async def test_a_server_certificate_from_another_ca_is_refused_at_once(pki: Pki,
     with pytest.raises(ConnectionError, match=r"certificate does not verify.*NATS_TLS_CA_FILE"):
         await kit_nats.connect(rogue_nats.url, "test", tls=nats_tls(pki))
     assert asyncio.get_running_loop().time() - started < 5  # no 30 s of retries for what no retry mends
+
+
+async def test_a_server_certificate_for_another_host_is_refused(tmp_path: Path) -> None:
+    ca = Authority("Programme CA")
+    cert, key = ca.issue("nats", client=False, hosts=("nats.example.org",)).write(tmp_path, "nats")
+    server = TlsNatsServer(cert, key)  # from the trusted CA, but for another name than 127.0.0.1
+    server.start()
+    try:
+        with pytest.raises(ConnectionError, match=r"does not verify \(IP address mismatch.*host in NATS_URL"):
+            await kit_nats.connect(server.url, "test", tls=BrokerTls(NATS_PREFIX, str(ca.write(tmp_path))))
+    finally:
+        server.close()
 
 
 async def test_a_matcher_process_refuses_a_rogue_nats_with_a_clear_error(
