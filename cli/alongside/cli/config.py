@@ -5,7 +5,9 @@ Each address comes from, first that is set: ``ALONGSIDE_MATCHER``,
 file found (``alongside.cli.discovery``); the ``endpoints.json`` of the stack
 it names (``make run`` writes the ports it chose); the ports ``make run``
 prefers. ``NATS_URL`` and ``REDIS_URL`` the same way; they are only read by
-``status`` and the operators' ``streams provision`` and ``valkey provision``.
+``status`` and the operators' ``streams`` and ``valkey`` commands, as are the
+brokers' TLS files, from the services' variables only (``NATS_TLS_CA_FILE``,
+``REDIS_TLS_CA_FILE``, ...: ``alongside.kit.broker_tls``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from alongside.cli.credentials import Credentials, credentials_from
 from alongside.cli.discovery import ENDPOINTS_FILE, Found, discover
 from alongside.cli.errors import CliError, ExitCode
+from alongside.kit.broker_tls import NATS_PREFIX, REDIS_PREFIX, BrokerTls
 
 DEFAULT_ADDRESSES = {"matcher": "127.0.0.1:50051", "scheduler": "127.0.0.1:50052", "notifier": "127.0.0.1:50053"}
 DEFAULT_NATS_URL = "nats://127.0.0.1:14222"
@@ -29,6 +32,8 @@ class Config:
     addresses: Mapping[str, str]
     nats_url: str = DEFAULT_NATS_URL
     redis_url: str = DEFAULT_REDIS_URL
+    nats_tls: BrokerTls = field(default_factory=lambda: BrokerTls(NATS_PREFIX))
+    redis_tls: BrokerTls = field(default_factory=lambda: BrokerTls(REDIS_PREFIX))
     timeout_s: float = DEFAULT_TIMEOUT_S
     json: bool = False
     token: str = ""
@@ -84,6 +89,8 @@ class Config:
             addresses=addresses,
             nats_url=pick("NATS_URL", "nats_url", DEFAULT_NATS_URL)[1],
             redis_url=pick("REDIS_URL", "redis_url", DEFAULT_REDIS_URL)[1],
+            nats_tls=BrokerTls.from_env(source, NATS_PREFIX),
+            redis_tls=BrokerTls.from_env(source, REDIS_PREFIX),
             timeout_s=timeout_s,
             json=json,
             token=credentials.token,

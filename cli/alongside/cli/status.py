@@ -15,7 +15,8 @@ from redis.sentinel import Sentinel
 from alongside.cli.clients import Service
 from alongside.cli.errors import CliError, ExitCode, handled
 from alongside.cli.state import Session, session
-from alongside.kit.durable import SENTINEL_SCHEME, parse_sentinel_url
+from alongside.kit.broker_tls import NATS_PREFIX, REDIS_PREFIX, BrokerTls, TlsConfigError, nats_options
+from alongside.kit.durable import is_sentinel_url, parse_sentinel_url, tls_options
 
 CHECK_TIMEOUT_S = 3.0
 
@@ -67,15 +68,20 @@ def stack_line(s: Session) -> tuple[dict[str, str], str]:
     return info, f"Stack in {stack.data_dir} (stack {stack.stack_id}), found through {found.source}."
 
 
-def check_nats(url: str, timeout_s: float) -> Check:
-    """Read the server's INFO line: enough to know it is there, its version and JetStream."""
+def check_nats(url: str, timeout_s: float, tls: BrokerTls | None = None) -> Check:
+    """Read the server's INFO line (after a TLS handshake for ``tls://``): enough to
+    know it is there, its version and JetStream."""
     first = url.split(",")[0].strip()
     parts = urlsplit(first)
     host, port = parts.hostname or "127.0.0.1", parts.port or 4222
     address = f"{host}:{port}"
     try:
-        with socket.create_connection((host, port), timeout=timeout_s) as sock:
+        context = nats_options(url, tls or BrokerTls(NATS_PREFIX)).get("tls")
+        with socket.create_connection((host, port), timeout=timeout_s) as raw:
+            sock = context.wrap_socket(raw, server_hostname=host) if context else raw
             line = sock.makefile("rb").readline(65536).decode("utf-8", "replace")
+    except TlsConfigError as exc:
+        return Check("nats", address, False, "down", str(exc))
     except OSError as exc:
         return Check("nats", address, False, "down", f"cannot connect ({type(exc).__name__}) — is `make run` running?")
     if not line.startswith("INFO "):
@@ -90,17 +96,22 @@ def check_nats(url: str, timeout_s: float) -> Check:
     )
 
 
-def check_redis(url: str, timeout_s: float) -> Check:
-    if url.startswith(SENTINEL_SCHEME + ":"):  # the Sentinels say where the primary is
+def check_redis(url: str, timeout_s: float, tls: BrokerTls | None = None) -> Check:
+    try:
+        secure = tls_options(url, tls or BrokerTls(REDIS_PREFIX))
+    except TlsConfigError as exc:
+        return Check("redis", url.partition("@")[2] or "?", False, "down", str(exc))
+    if is_sentinel_url(url):  # the Sentinels say where the primary is
         found = parse_sentinel_url(url)
         address = ",".join(f"{host}:{port}" for host, port in found.sentinels)
-        sentinels = Sentinel(list(found.sentinels), socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
-        options = {"username": found.username, "password": found.password, "db": found.db}
+        timeouts = {"socket_timeout": timeout_s, "socket_connect_timeout": timeout_s}
+        sentinels = Sentinel(list(found.sentinels), sentinel_kwargs={**timeouts, **secure})
+        options = {"username": found.username, "password": found.password, "db": found.db, **secure}
         client = sentinels.master_for(found.master, socket_timeout=timeout_s, **options)
     else:
         parts = urlsplit(url)
         address = f"{parts.hostname or '127.0.0.1'}:{parts.port or 6379}"
-        client = redis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+        client = redis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s, **secure)
     try:
         info = client.info("server")
     except redis.exceptions.NoPermissionError:  # a service's login: it may PING, not read INFO
@@ -131,7 +142,10 @@ def status(ctx: typer.Context) -> None:
         # Our stack is not running: whoever answers at the default ports is someone else's.
         defaults = {name for name, where in s.config.address_sources.items() if where == "default"}
         checks = [_not_ours(c, stack_folder.data_dir) if c.up and c.component in defaults else c for c in checks]
-    checks += [check_nats(s.config.nats_url, timeout_s), check_redis(s.config.redis_url, timeout_s)]
+    checks += [
+        check_nats(s.config.nats_url, timeout_s, s.config.nats_tls),
+        check_redis(s.config.redis_url, timeout_s, s.config.redis_tls),
+    ]
     stack, line = stack_line(s)
     if s.out.json:
         s.out.emit({"ok": all(c.up for c in checks), "stack": stack, "components": [asdict(c) for c in checks]})

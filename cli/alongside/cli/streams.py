@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -26,8 +27,10 @@ from nats.errors import Error as NatsError
 from alongside.cli.errors import CliError, ExitCode, handled
 from alongside.cli.output import Output
 from alongside.cli.state import session
+from alongside.kit.broker_tls import BrokerTls, TlsConfigError, nats_options
 from alongside.kit.events.snapshots import META_FILE, Copied, SnapshotError, backup, restore
 from alongside.kit.events.streams import CATALOGUE, provision, stream_name
+from alongside.kit.nats import tls_failure
 
 T = TypeVar("T")
 
@@ -43,17 +46,23 @@ async def _quiet(_: Exception) -> None:
     """nats-py's own error report (a traceback per failed attempt); the CLI says it once."""
 
 
-async def _connect(url: str, timeout_s: float) -> Client:
+async def _connect(url: str, tls: BrokerTls, timeout_s: float) -> Client:
+    try:
+        secure = nats_options(url, tls)
+    except TlsConfigError as exc:
+        raise CliError(str(exc), ExitCode.BAD_INPUT) from None
     try:
         # nats-py keeps retrying a refused first connection, so the deadline is ours.
         async with asyncio.timeout(timeout_s):
-            return await nats.connect(servers=url.split(","), allow_reconnect=False, error_cb=_quiet)
+            return await nats.connect(servers=url.split(","), allow_reconnect=False, error_cb=_quiet, **secure)
+    except ssl.SSLError as exc:
+        raise CliError(f"at {_where(url)}: {tls_failure(exc)}", ExitCode.UNREACHABLE) from None
     except (NatsError, OSError, TimeoutError) as exc:
         raise CliError(f"cannot reach NATS at {_where(url)} ({type(exc).__name__})", ExitCode.UNREACHABLE) from None
 
 
-async def _provision(url: str, namespace: str, replicas: int, timeout_s: float) -> None:
-    nc = await _connect(url, timeout_s)
+async def _provision(url: str, tls: BrokerTls, namespace: str, replicas: int, timeout_s: float) -> None:
+    nc = await _connect(url, tls, timeout_s)
     try:
         await provision(nc.jetstream(timeout=timeout_s), namespace, replicas)
     except (NatsError, OSError) as exc:
@@ -82,7 +91,7 @@ def provision_command(
     if not 1 <= replicas <= 5:
         raise CliError("--replicas must be between 1 and 5", ExitCode.BAD_INPUT)
     _check_namespace(namespace)
-    asyncio.run(_provision(s.config.nats_url, namespace, replicas, s.config.timeout_s))
+    asyncio.run(_provision(s.config.nats_url, s.config.nats_tls, namespace, replicas, s.config.timeout_s))
     names = [stream_name(namespace, spec) for spec in CATALOGUE]
     if s.out.json:
         s.out.emit({"streams": names, "replicas": replicas})
@@ -90,9 +99,11 @@ def provision_command(
         s.out.table("Streams provisioned", ("stream", "replicas"), [(name, str(replicas)) for name in names])
 
 
-async def _each(url: str, timeout_s: float, names: list[str], step: Callable[[Client, str], Awaitable[T]]) -> list[T]:
+async def _each(
+    url: str, tls: BrokerTls, timeout_s: float, names: list[str], step: Callable[[Client, str], Awaitable[T]]
+) -> list[T]:
     """``step`` for each of ``names`` in turn, on one connection; the first failure stops."""
-    nc = await _connect(url, timeout_s)
+    nc = await _connect(url, tls, timeout_s)
     done: list[T] = []
     try:
         for name in names:
@@ -141,7 +152,11 @@ def backup_command(
     async def one(nc: Client, name: str) -> Copied:
         return await backup(nc, name, to / name, s.config.timeout_s)
 
-    _report(s.out, "Streams backed up", asyncio.run(_each(s.config.nats_url, s.config.timeout_s, names, one)))
+    _report(
+        s.out,
+        "Streams backed up",
+        asyncio.run(_each(s.config.nats_url, s.config.nats_tls, s.config.timeout_s, names, one)),
+    )
 
 
 @app.command("restore")
@@ -171,4 +186,8 @@ def restore_command(
     async def one(nc: Client, name: str) -> Copied:
         return await restore(nc, source / name, replicas, s.config.timeout_s)
 
-    _report(s.out, "Streams restored", asyncio.run(_each(s.config.nats_url, s.config.timeout_s, names, one)))
+    _report(
+        s.out,
+        "Streams restored",
+        asyncio.run(_each(s.config.nats_url, s.config.nats_tls, s.config.timeout_s, names, one)),
+    )

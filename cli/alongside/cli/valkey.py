@@ -21,6 +21,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from alongside.cli.errors import CliError, ExitCode, handled
 from alongside.cli.state import session
+from alongside.kit.broker_tls import BrokerTls, TlsConfigError
 from alongside.kit.durable import connect
 from alongside.kit.functions import Library, provision
 from alongside.kit.libraries import catalogue
@@ -34,8 +35,11 @@ def _where(url: str) -> str:
     return f"{parts.hostname}:{parts.port or 6379}"
 
 
-async def _provision(url: str, libraries: tuple[Library, ...], timeout_s: float) -> set[str]:
-    r = connect(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)  # a server or Sentinels
+async def _provision(url: str, tls: BrokerTls, libraries: tuple[Library, ...], timeout_s: float) -> set[str]:
+    try:  # a server or Sentinels
+        r = connect(url, tls=tls, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+    except TlsConfigError as exc:
+        raise CliError(str(exc), ExitCode.BAD_INPUT) from None
     try:
         return {state.library.name for state in await provision(r, libraries)}
     except AuthenticationError:
@@ -65,7 +69,7 @@ def provision_command(
     if show:
         typer.echo("\n".join(library.source for library in libraries))
         return
-    loaded = asyncio.run(_provision(s.config.redis_url, libraries, s.config.timeout_s))
+    loaded = asyncio.run(_provision(s.config.redis_url, s.config.redis_tls, libraries, s.config.timeout_s))
     rows = [(lib.name, lib.version, "loaded" if lib.name in loaded else "already loaded") for lib in libraries]
     if s.out.json:
         s.out.emit({"libraries": [{"name": n, "version": v, "outcome": o.replace(" ", "_")} for n, v, o in rows]})

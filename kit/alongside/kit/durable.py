@@ -6,7 +6,8 @@ The client asks them where the primary is and, when a write fails because
 the primary died or was demoted, asks again: a service follows a failover by
 itself. (The login applies to the primary; the Sentinels are asked without
 one, so their default user needs only ``SENTINEL MASTERS``: see
-``deploy/valkey/sentinel.conf``.)
+``deploy/valkey/sentinel.conf``.) ``rediss+sentinel://`` is the same over TLS,
+to the Sentinels and to the primary alike (``alongside.kit.broker_tls``).
 
 With ``REDIS_MIN_REPLICAS`` > 0, every write a service makes is followed, on
 the same connection, by ``WAIT`` (or ``WAITAOF`` with ``REDIS_WAIT_AOF``): the
@@ -28,9 +29,11 @@ import redis.asyncio as aioredis
 from redis.asyncio.connection import Connection
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 
+from alongside.kit.broker_tls import REDIS_PREFIX, BrokerTls, redis_uses_tls
 from alongside.kit.errors import Unavailable
 
 SENTINEL_SCHEME = "redis+sentinel"
+SENTINEL_TLS_SCHEME = "rediss+sentinel"
 SENTINEL_TIMEOUT_S = 1.0  # one Sentinel's answer; the next is asked after it
 
 # Commands that change nothing: no WAIT after them. Anything else counts as a write.
@@ -139,13 +142,18 @@ class SentinelUrl:
     db: int
     username: str | None
     password: str | None
+    tls: bool = False
+
+
+def is_sentinel_url(url: str) -> bool:
+    return url.startswith((SENTINEL_SCHEME + ":", SENTINEL_TLS_SCHEME + ":"))
 
 
 def parse_sentinel_url(url: str) -> SentinelUrl:
-    """``redis+sentinel://[user:password@]host:port,host:port/master/db``; ``ValueError`` when malformed."""
+    """``redis[s]+sentinel://[user:password@]host:port,host:port/master/db``; ``ValueError`` when malformed."""
     parts = urlsplit(url)
-    if parts.scheme != SENTINEL_SCHEME:
-        raise ValueError(f"not a {SENTINEL_SCHEME} URL")
+    if parts.scheme not in (SENTINEL_SCHEME, SENTINEL_TLS_SCHEME):
+        raise ValueError(f"not a {SENTINEL_SCHEME} or {SENTINEL_TLS_SCHEME} URL")
     credentials, _, hosts = parts.netloc.rpartition("@")
     sentinels = []
     for host_port in hosts.split(","):
@@ -163,22 +171,37 @@ def parse_sentinel_url(url: str) -> SentinelUrl:
         int(path[1]) if len(path) == 2 else 0,
         unquote(user) or None,
         unquote(password) or None,
+        parts.scheme == SENTINEL_TLS_SCHEME,
     )
 
 
-def connect(url: str, d: Durability = NONE, **kwargs: Any) -> Client:
-    """A client for a server URL or a Sentinel URL; connects lazily."""
-    if url.startswith(SENTINEL_SCHEME + ":"):
+def tls_options(url: str, tls: BrokerTls | None) -> dict[str, Any]:
+    """redis-py's TLS options for ``url``: none for plain text, else verified against
+    ``tls``'s CA; for Sentinels, with ``ssl`` (which their clients need to use TLS at all)."""
+    tls = tls or BrokerTls(REDIS_PREFIX)
+    if not redis_uses_tls(url, tls):
+        return {}
+    return {"ssl": True, **tls.redis_options()} if is_sentinel_url(url) else tls.redis_options()
+
+
+def sentinel_manager(found: SentinelUrl, tls_kwargs: dict[str, Any]) -> Sentinel:
+    """The Sentinels of ``found``, asked over TLS when ``tls_kwargs`` (``tls_options``) say so."""
+    timeouts = {"socket_timeout": SENTINEL_TIMEOUT_S, "socket_connect_timeout": SENTINEL_TIMEOUT_S}
+    return Sentinel(list(found.sentinels), sentinel_kwargs={**timeouts, **tls_kwargs})
+
+
+def connect(url: str, d: Durability = NONE, tls: BrokerTls | None = None, **kwargs: Any) -> Client:
+    """A client for a server URL or a Sentinel URL; connects lazily. ``tls``: the
+    CA (and client certificate) for a ``rediss`` URL; without it, the system's CAs."""
+    secure = tls_options(url, tls)
+    if is_sentinel_url(url):
         found = parse_sentinel_url(url)
-        manager = Sentinel(
-            list(found.sentinels),
-            sentinel_kwargs={"socket_timeout": SENTINEL_TIMEOUT_S, "socket_connect_timeout": SENTINEL_TIMEOUT_S},
-        )
-        options = {"db": found.db, "username": found.username, "password": found.password, **kwargs}
+        manager = sentinel_manager(found, secure)
+        options = {"db": found.db, "username": found.username, "password": found.password, **secure, **kwargs}
         r = manager.master_for(found.master, redis_class=Client, **options)
         assert isinstance(r, Client)
     else:
-        r = Client.from_url(url, **kwargs)
+        r = Client.from_url(url, **secure, **kwargs)
         assert isinstance(r, Client)
     r.durability = d
     return r
@@ -188,9 +211,12 @@ class _BlockingSentinelPool(SentinelConnectionPool, aioredis.BlockingConnectionP
     """A Sentinel-managed pool whose callers wait for a free connection."""
 
 
-def connect_blocking(url: str, max_connections: int) -> Client:
+def connect_blocking(url: str, max_connections: int, tls: BrokerTls | None = None) -> Client:
     """A client whose callers wait (rather than fail) past ``max_connections``."""
-    if url.startswith(SENTINEL_SCHEME + ":"):
-        return connect(url, connection_pool_class=_BlockingSentinelPool, max_connections=max_connections, timeout=None)
-    pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=None)
+    if is_sentinel_url(url):
+        return connect(
+            url, tls=tls, connection_pool_class=_BlockingSentinelPool, max_connections=max_connections, timeout=None
+        )
+    secure = tls_options(url, tls)
+    pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=None, **secure)
     return Client(connection_pool=pool)

@@ -30,6 +30,7 @@ from redis.exceptions import NoPermissionError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from alongside.kit import tracing
+from alongside.kit.broker_tls import REDIS_PREFIX, does_not_verify, verify_failure
 from alongside.kit.errors import Unavailable
 from alongside.kit.logging import get_logger
 
@@ -181,7 +182,8 @@ async def require(
     """Raise ``MissingFunctions`` unless every library is loaded at this
     build's version; with ``may_provision``, load those that are not.
     Waits up to ``startup_timeout_s`` for Valkey to answer (it may start
-    after the service), then raises ``ConnectionError``."""
+    after the service), then raises ``ConnectionError``; at once when its TLS
+    certificate does not verify."""
     libraries = list(libraries)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + startup_timeout_s
@@ -190,6 +192,8 @@ async def require(
             changed = await stale(r, libraries)
             break
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            if failed := verify_failure(exc):  # no retry will mend it
+                raise ConnectionError(does_not_verify("Valkey", REDIS_PREFIX, "REDIS_URL", failed)) from exc
             if loop.time() >= deadline:
                 raise ConnectionError(f"cannot reach Valkey at start-up ({type(exc).__name__})") from exc
             await asyncio.sleep(0.5)

@@ -20,6 +20,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from alongside.kit import tracing
 from alongside.kit.batching import GroupCommit
+from alongside.kit.broker_tls import BrokerTls
 from alongside.kit.durable import NONE, Durability, connect, durability
 from alongside.kit.errors import Unavailable
 from alongside.kit.functions import missing
@@ -28,10 +29,11 @@ MAX_BATCH = 256  # function calls in one pipeline at most
 SOCKET_TIMEOUT_S = 5.0  # redis-py's own default, for a client configured without one
 
 
-def client(url: str, durable: Durability = NONE) -> aioredis.Redis:
+def client(url: str, durable: Durability = NONE, tls: BrokerTls | None = None) -> aioredis.Redis:
     """A client for ``url`` (a server, or Sentinels: ``alongside.kit.durable``);
-    connects lazily, on first command. With ``durable``, writes wait for replicas."""
-    return connect(url, durable, decode_responses=False, health_check_interval=10)
+    connects lazily, on first command. With ``durable``, writes wait for replicas;
+    ``tls``: the CA (and client certificate) for a ``rediss`` URL."""
+    return connect(url, durable, tls, decode_responses=False, health_check_interval=10)
 
 
 @dataclass(frozen=True)

@@ -106,8 +106,8 @@ class Runtime:
     async def start(self) -> int:
         s = self.settings
         credentials = server_credentials(s)  # a bad TLS_* file fails before anything connects
-        r = kit_redis.client(s.redis_url, s.durability())
-        nc = await kit_nats.connect(s.nats_url, s.service_name)
+        r = kit_redis.client(s.redis_url, s.durability(), s.redis_tls())
+        nc = await kit_nats.connect(s.nats_url, s.service_name, tls=s.nats_tls())
         js = nc.jetstream()
         try:
             if s.provision_streams:

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-from alongside.kit.durable import SENTINEL_SCHEME, Durability, parse_sentinel_url
+from alongside.kit.broker_tls import NATS_PREFIX, REDIS_PREFIX, BrokerTls, TlsConfigError, check_urls
+from alongside.kit.durable import SENTINEL_SCHEME, Durability, is_sentinel_url, parse_sentinel_url
 
 
 class ConfigError(Exception):
@@ -127,6 +128,16 @@ class Settings:
     tls_cert_file: str = ""
     tls_key_file: str = ""
     tls_client_ca_file: str = ""
+    # TLS to the brokers (alongside.kit.broker_tls), on with a tls:// NATS_URL
+    # and a rediss:// or rediss+sentinel:// REDIS_URL: the CA their
+    # certificates chain to (empty: the system's), and a client certificate
+    # and key for brokers that require one.
+    nats_tls_ca_file: str = ""
+    nats_tls_cert_file: str = ""
+    nats_tls_key_file: str = ""
+    redis_tls_ca_file: str = ""
+    redis_tls_cert_file: str = ""
+    redis_tls_key_file: str = ""
     # Set by `make run`: health answers for "alongside.stack.<id>", so a CLI
     # can check it talks to the stack whose token it holds before sending it.
     stack_id: str = ""
@@ -140,6 +151,7 @@ class Settings:
     def validate(self) -> None:
         _check_url("NATS_URL", self.nats_url, ("nats", "tls"))
         self._validate_redis()
+        self._validate_broker_tls()
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
         addrs = [("LISTEN_ADDR", self.listen_addr)]
@@ -170,8 +182,22 @@ class Settings:
         if self.auth_hs256_secret and len(self.auth_hs256_secret) < 32:
             raise ConfigError("AUTH_HS256_SECRET must be at least 32 characters")
 
+    def nats_tls(self) -> BrokerTls:
+        return BrokerTls(NATS_PREFIX, self.nats_tls_ca_file, self.nats_tls_cert_file, self.nats_tls_key_file)
+
+    def redis_tls(self) -> BrokerTls:
+        return BrokerTls(REDIS_PREFIX, self.redis_tls_ca_file, self.redis_tls_cert_file, self.redis_tls_key_file)
+
+    def _validate_broker_tls(self) -> None:
+        """A certificate with its key, and files only beside a URL that asks for TLS (never
+        silently unused); the files themselves are read as the clients are made, at start."""
+        try:
+            check_urls(self.nats_url, self.nats_tls(), self.redis_url, self.redis_tls())
+        except TlsConfigError as exc:
+            raise ConfigError(str(exc)) from None
+
     def _validate_redis(self) -> None:
-        if self.redis_url.startswith(SENTINEL_SCHEME + ":"):
+        if is_sentinel_url(self.redis_url):
             try:
                 parse_sentinel_url(self.redis_url)
             except ValueError as exc:

@@ -168,11 +168,21 @@ def _container_env(docs: tuple[Doc, ...], container: dict[str, Any]) -> dict[str
         else:
             key = item["valueFrom"]["configMapKeyRef"]
             env[item["name"]] = config_map(docs, key["name"].rsplit("-", 1)[0])["data"][key["key"]]
-    return env
+    return _with_tls_urls(env)
 
 
 def _placeholder(variable: str) -> str:
     return {"NATS_URL": "nats://user:pw@nats-0:4222", "REDIS_URL": "redis://user:pw@valkey-0:6379/1"}[variable]
+
+
+def _with_tls_urls(env: dict[str, str]) -> dict[str, str]:
+    """Where the brokers' TLS files are set, the URL Secrets say tls:// and rediss+sentinel://
+    (deploy/k8s/README.md): the placeholders follow."""
+    urls = {
+        "NATS_TLS_CA_FILE": ("NATS_URL", "tls://user:pw@nats-0:4222"),
+        "REDIS_TLS_CA_FILE": ("REDIS_URL", "rediss+sentinel://user:pw@valkey-sentinel-0:26379/alongside/1"),
+    }
+    return env | {url: value for tls, (url, value) in urls.items() if tls in env and url in env}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -37,6 +38,7 @@ from alongside.kit import logging, loop, metrics, tracing
 from alongside.kit import nats as kit_nats
 from alongside.kit import redis as kit_redis
 from alongside.kit.aio import wait_any
+from alongside.kit.broker_tls import BrokerTls
 from alongside.kit.events.outbox import Outbox, OutboxRelay
 from alongside.kit.redis import Keys
 from alongside.kit.settings import Settings
@@ -123,6 +125,8 @@ class RelayProcess:
             "namespace": s.namespace,
             "redis_url": s.redis_url,
             "nats_url": s.nats_url,
+            "nats_tls": dataclasses.asdict(s.nats_tls()),
+            "redis_tls": dataclasses.asdict(s.redis_tls()),
             "log_level": s.log_level,
             "event_loop": s.event_loop,
             "grace_seconds": s.grace_seconds,
@@ -161,8 +165,8 @@ async def _relay(config: dict[str, Any], hints: asyncio.StreamReader) -> None:
             os.write(report_fd, line)
 
     keys = Keys(config["namespace"], config["service_name"])
-    r = kit_redis.client(config["redis_url"])
-    nc = await kit_nats.connect(config["nats_url"], config["service_name"])
+    r = kit_redis.client(config["redis_url"], tls=BrokerTls(**config["redis_tls"]))
+    nc = await kit_nats.connect(config["nats_url"], config["service_name"], tls=BrokerTls(**config["nats_tls"]))
     outbox = Outbox(r, keys)
     relay = OutboxRelay(
         r,

@@ -57,15 +57,18 @@ class Authority:
         path.write_bytes(self.cert_pem)
         return path
 
-    def issue(self, common_name: str, *, server: bool = True, client: bool = True) -> Issued:
-        """A leaf certificate for ``common_name``, usable as a server, a client or both."""
+    def issue(
+        self, common_name: str, *, server: bool = True, client: bool = True, hosts: tuple[str, ...] = HOSTS
+    ) -> Issued:
+        """A leaf certificate for ``common_name``, usable as a server, a client or both,
+        naming ``hosts`` (DNS names or IP addresses)."""
         key = ec.generate_private_key(ec.SECP256R1())
         builder = _builder(_name(common_name), self.cert.subject, key.public_key())
         builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         builder = builder.add_extension(_usage(cert_sign=False), critical=True)
         purposes = [ExtendedKeyUsageOID.SERVER_AUTH] * server + [ExtendedKeyUsageOID.CLIENT_AUTH] * client
         builder = builder.add_extension(x509.ExtendedKeyUsage(purposes), critical=False)
-        builder = builder.add_extension(x509.SubjectAlternativeName(_sans()), critical=False)
+        builder = builder.add_extension(x509.SubjectAlternativeName(_sans(hosts)), critical=False)
         cert = builder.sign(self._key, hashes.SHA256())
         key_pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -104,5 +107,11 @@ def _usage(*, cert_sign: bool) -> x509.KeyUsage:
     )
 
 
-def _sans() -> list[x509.GeneralName]:
-    return [x509.DNSName(HOSTS[0]), x509.IPAddress(ipaddress.ip_address(HOSTS[1]))]
+def _sans(hosts: tuple[str, ...]) -> list[x509.GeneralName]:
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    return names

@@ -90,7 +90,7 @@ class Notifier:
         # consumers, jobs and RPCs each hold up to two connections at once.
         deps.redis.connection_pool.max_connections = s.redis_max_connections
         # Watch streams block on their own pool, so waiting watchers never starve the rest.
-        watch_redis = connect_blocking(s.redis_url, s.watch_max_streams)  # a server or Sentinels
+        watch_redis = connect_blocking(s.redis_url, s.watch_max_streams, s.redis_tls())  # a server or Sentinels
         draining = asyncio.Event()
         deps.tasks += [_deliver(worker, senders), _on_stop(draining, watch_redis, s.watch_block_ms)]
         preferences = Preferences(
