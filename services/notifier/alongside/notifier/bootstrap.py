@@ -74,9 +74,7 @@ class Notifier:
         self.revocations = Revocations(deps.uow, RevocationStore(deps.redis, keys), due, clock)
         self.erasures = Erasures(deps.uow, ErasureStore(deps.redis, keys), due)
         senders = dict(self._senders) if self._senders is not None else self._real_senders()
-        # A sent message's record is retried for half the lease, well before another claim could send it again.
-        record_within = timedelta(seconds=s.delivery_lease_seconds / 2)
-        attempt = Attempt(deps.uow, store, due, senders, s.retry_policy(), clock, crash, record_within=record_within)
+        attempt = Attempt(deps.uow, store, due, senders, s.retry_policy(), clock, crash)
         worker = DeliveryWorker(
             due,
             attempt,
