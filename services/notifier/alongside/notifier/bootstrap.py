@@ -69,7 +69,7 @@ class Notifier:
             deps.redis, keys, deps.outbox, inbox_max=s.inbox_max_items, retention=timedelta(days=s.retention_days)
         )
         due = DueIndex(deps.redis, keys)
-        crash = CrashHook(s.test_hook_crash_at)
+        crash = CrashHook(s.test_hook_crash_at, s.test_hook_stall_at)
         self.notify = Notify(creator, store, due, clock, crash, announce_inbox=s.inbox_sent_events)
         self.revocations = Revocations(deps.uow, RevocationStore(deps.redis, keys), due, clock)
         self.erasures = Erasures(deps.uow, ErasureStore(deps.redis, keys), due)
