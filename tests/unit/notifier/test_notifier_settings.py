@@ -31,6 +31,7 @@ def test_the_retry_policy_comes_from_the_environment() -> None:
         ({"SMTP_FROM": "Alongside <x@y.org>"}, "SMTP_FROM"),
         ({"SMTP_CONNECTIONS": "0"}, "SMTP_CONNECTIONS"),
         ({"TEST_HOOK_CRASH_AT": "anywhere"}, "TEST_HOOK_CRASH_AT"),
+        ({"TEST_HOOK_STALL_AT": "after_send"}, "TEST_HOOK_STALL_AT"),
     ],
 )
 def test_bad_values_name_their_variable(env: dict[str, str], variable: str) -> None:

@@ -69,14 +69,12 @@ class Notifier:
             deps.redis, keys, deps.outbox, inbox_max=s.inbox_max_items, retention=timedelta(days=s.retention_days)
         )
         due = DueIndex(deps.redis, keys)
-        crash = CrashHook(s.test_hook_crash_at)
+        crash = CrashHook(s.test_hook_crash_at, s.test_hook_stall_at)
         self.notify = Notify(creator, store, due, clock, crash, announce_inbox=s.inbox_sent_events)
         self.revocations = Revocations(deps.uow, RevocationStore(deps.redis, keys), due, clock)
         self.erasures = Erasures(deps.uow, ErasureStore(deps.redis, keys), due)
         senders = dict(self._senders) if self._senders is not None else self._real_senders()
-        # A sent message's record is retried for half the lease, well before another claim could send it again.
-        record_within = timedelta(seconds=s.delivery_lease_seconds / 2)
-        attempt = Attempt(deps.uow, store, due, senders, s.retry_policy(), clock, crash, record_within=record_within)
+        attempt = Attempt(deps.uow, store, due, senders, s.retry_policy(), clock, crash)
         worker = DeliveryWorker(
             due,
             attempt,

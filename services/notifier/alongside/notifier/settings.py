@@ -1,7 +1,7 @@
 """The notifier's settings, read from the environment once at start-up.
 
 Field ``x`` is read from ``X`` (for example ``SMTP_HOST``). docs/notifier.md
-has the table. ``TEST_HOOK_CRASH_AT`` exists only for the crash tests.
+has the table. ``TEST_HOOK_CRASH_AT`` and ``TEST_HOOK_STALL_AT`` exist only for tests.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from alongside.notifier.domain.retry import Jitter, RetryPolicy
 from alongside.notifier.domain.validation import check_email
 
 CRASH_POINTS = ("", "after_send", "after_inbox")
+STALL_POINTS = ("", "after_inbox")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +64,9 @@ class NotifierSettings(Settings):
     # TEST HOOK, never set in production: exit the process (code 137) right
     # after the named step commits, to prove a crash there sends nothing twice.
     test_hook_crash_at: str = ""
+    # TEST HOOK, never set in production: hold the event's task for 2 s right
+    # after the named step commits (``after_inbox``), the rest of the process running on.
+    test_hook_stall_at: str = ""
 
     def validate(self) -> None:
         super().validate()
@@ -93,6 +97,8 @@ class NotifierSettings(Settings):
             raise ConfigError("DELIVERY_LEASE_SECONDS must exceed SMTP_TIMEOUT_SECONDS and WEBHOOK_TIMEOUT_SECONDS")
         if self.test_hook_crash_at not in CRASH_POINTS:
             raise ConfigError(f"TEST_HOOK_CRASH_AT must be one of {', '.join(p for p in CRASH_POINTS if p)}")
+        if self.test_hook_stall_at not in STALL_POINTS:
+            raise ConfigError(f"TEST_HOOK_STALL_AT must be one of {', '.join(p for p in STALL_POINTS if p)}")
         self.retry_policy()
 
     def retry_policy(self) -> RetryPolicy:

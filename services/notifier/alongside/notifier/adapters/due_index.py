@@ -40,10 +40,12 @@ class DueIndex:
         # Set when a job is due now, so an idle worker in this process starts at once.
         self.wakeup = asyncio.Event()
 
-    async def add(self, jobs: Mapping[Job, datetime], *, now: datetime | None = None) -> None:
+    async def add(self, jobs: Mapping[Job, datetime], *, now: datetime | None = None, only_new: bool = False) -> None:
+        """Index ``jobs`` at their due times. ``only_new`` leaves a job that is
+        indexed already as it is: it may be claimed, its score a lease."""
         if not jobs:
             return
-        await self._r.zadd(self._keys.due, {due_member(job): ms(when) for job, when in jobs.items()})
+        await self._r.zadd(self._keys.due, {due_member(job): ms(when) for job, when in jobs.items()}, nx=only_new)
         if now is None or any(when <= now for when in jobs.values()):
             self.wakeup.set()
 

@@ -3,7 +3,8 @@
 At most once per event and channel: the SENT state is the idempotency record.
 It is checked before sending and written in the same transaction that drops
 the job and emits ``notification.sent``, so a worker that dies after that
-commit leaves a job that the next claim finds SENT and merely clears. A
+commit leaves a job that the next claim finds SENT and merely clears. While
+Redis is away after a send, that transaction is retried until it lands. A
 failure is retried with backoff and jitter; after the last attempt the job
 is FAILED, ``notification.failed`` is published and a copy goes to the DLQ.
 """
@@ -13,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from opentelemetry.trace import SpanKind
+from redis.exceptions import RedisError
 
 from alongside.kit import metrics, tracing
+from alongside.kit.errors import Aborted, Unavailable
 from alongside.kit.events.envelope import Event
 from alongside.kit.logging import get_logger
 from alongside.kit.uow import Tx, UnitOfWork
@@ -37,6 +40,11 @@ from alongside.notifier.service.ports import DeliveryFailed, Sender
 
 log = get_logger(__name__)
 
+# Redis away (restarting, failing over, its replica not yet back): the SENT
+# record is retried after these, with backoff up to RECORD_RETRY_MAX_S.
+REDIS_AWAY = (RedisError, OSError, Unavailable, Aborted)
+RECORD_RETRY_MAX_S = 0.5
+
 
 class Attempt:
     def __init__(
@@ -49,12 +57,10 @@ class Attempt:
         clock: Clock,
         crash: CrashHook,
         rng: random.Random | None = None,
-        record_within: timedelta = timedelta(seconds=30),
     ) -> None:
         self._uow, self._store, self._due, self._senders = uow, store, due, senders
         self._policy, self._clock, self._crash = policy, clock, crash
         self._rng = rng or random.Random()
-        self._record_within = record_within.total_seconds()
 
     async def run(self, job: Job) -> None:
         view = await self._store.load_job(job)
@@ -102,26 +108,33 @@ class Attempt:
             _count(job, "sent")
 
     async def _record_sent(self, job: Job, state: DeliveryState, done: DeliveryState, sent: Event) -> bool:
-        """Record a message that has gone out, retrying while Redis is away (restarting,
-        failing over). Giving up at once left the job to be claimed and sent again
-        when its lease ran out: the duplicate emails of issue 14. Only an outage
-        longer than ``record_within`` (half the lease) can still send twice."""
-        loop = asyncio.get_running_loop()
-        deadline, delay = loop.time() + self._record_within, 0.05
+        """Record a message that has gone out, retrying while Redis is away.
+
+        Until SENT is in, nothing stops the next claim from sending the message
+        again once this claim's lease runs out, so this never gives up while the
+        process runs (a drain cancels it). It once gave up after half the lease:
+        a Valkey failover (2 to 4 s without a primary, or with one that cannot
+        yet confirm a write on a replica) outlasted that with the 5 s lease of
+        the chaos run, and the job was sent twice (issue 14). A write that Redis
+        applied but answered UNAVAILABLE (WAIT found no replica yet) is found on
+        the next try: the state is no longer ``state``, and nothing is written
+        twice."""
+        delay, tries = 0.05, 0
         while True:
             try:
                 return await self._settle(job, state, done, None, sent, crash_point="after_send")
-            except Exception as exc:
-                if loop.time() + delay >= deadline:
-                    raise
-                log.warning(
-                    "delivery.record_retry",
-                    notification_id=job.notification_id,
-                    channel=job.channel.value,
-                    error=type(exc).__name__,
-                )
+            except REDIS_AWAY as exc:
+                tries += 1
+                if tries == 1 or tries % 20 == 0:  # one line a few seconds, not one a try
+                    log.warning(
+                        "delivery.record_retry",
+                        notification_id=job.notification_id,
+                        channel=job.channel.value,
+                        error=type(exc).__name__,
+                        tries=tries,
+                    )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 1.0)
+                delay = min(delay * 2, RECORD_RETRY_MAX_S)
 
     async def _failed(self, job: Job, view: JobView, state: DeliveryState, failure: DeliveryFailed) -> None:
         now, attempt = self._clock(), state.attempts + 1

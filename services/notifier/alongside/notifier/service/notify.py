@@ -65,6 +65,7 @@ class Notify:
             raise Aborted("the peer's preferences kept changing; retry")
         self._remember(peer, seen)
         self._crash.at("after_inbox")
+        await self._crash.stall("after_inbox")
         if created is not None and created.outcome is Outcome.CREATED:
             await self._after_commit(trigger, decision, now)
 
@@ -83,9 +84,12 @@ class Notify:
         )
 
     async def _after_commit(self, trigger: Trigger, decision: Plan, now: datetime) -> None:
-        # A crash before this line leaves the jobs to the due index's sweep.
+        # A crash before this line leaves the jobs to the due index's sweep. The
+        # sweep may also have indexed them already and a worker claimed one (its
+        # score now the end of a lease): overwriting that lease with the due time
+        # let the next claim send it again while the first send was in flight.
         jobs = {Job(trigger.peer_id, trigger.notification_id, c): decision.send_at for c in decision.outside}
-        await self._due.add(jobs, now=now)
+        await self._due.add(jobs, now=now, only_new=True)
         # debug: the inbox item is the durable record; a line per event would cost a sixth of the throughput.
         self._log.debug(
             "notification.created",
