@@ -75,8 +75,10 @@ def console(stack: Stack) -> Iterator[Console]:
     try:
         yield Console(child)
     finally:
-        stack.retired_output.append(child.output())  # the privacy checks read its log too
-        child.close()
+        try:
+            stack.retired_output.append(child.output())  # the privacy checks read its log too
+        finally:
+            child.close()  # even when its log cannot be read: never leave the process running
 
 
 @pytest.fixture(autouse=True)
