@@ -88,6 +88,27 @@ async def test_list_filters_pages_and_leaves_retired_groups_out(matcher: Matcher
     assert missing.code() == grpc.StatusCode.NOT_FOUND
 
 
+async def test_list_filters_by_way_of_meeting_and_audience(matcher: Matcher) -> None:
+    await put(
+        matcher,
+        group("ga-1", modalities=[pb.MODALITY_IN_PERSON, pb.MODALITY_PHONE], area="kent"),
+        group("ga-2", audiences=[pb.GROUP_AUDIENCE_WOMEN, pb.GROUP_AUDIENCE_LGBTQ]),
+        group("ga-3", audiences=[pb.GROUP_AUDIENCE_YOUNG_PEOPLE]),
+    )
+    phone = await matcher.stub.ListGroups(pb.ListGroupsRequest(modality=pb.MODALITY_PHONE))
+    assert [g.group_id for g in phone.groups] == ["ga-1"]
+    video = await matcher.stub.ListGroups(pb.ListGroupsRequest(modality=pb.MODALITY_VIDEO))
+    assert [g.group_id for g in video.groups] == ["ga-2", "ga-3"]
+    lgbtq = await matcher.stub.ListGroups(pb.ListGroupsRequest(audience=pb.GROUP_AUDIENCE_LGBTQ))
+    assert [g.group_id for g in lgbtq.groups] == ["ga-2"]
+    adults = await matcher.stub.ListGroups(pb.ListGroupsRequest(audience=pb.GROUP_AUDIENCE_ADULTS))
+    assert [g.group_id for g in adults.groups] == ["ga-1"], "naming no audience means adults"
+    bad = await refused(matcher.stub.ListGroups(pb.ListGroupsRequest(audience=99)))  # type: ignore[arg-type]
+    assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT and (bad.details() or "").startswith("audience")
+    bad = await refused(matcher.stub.ListGroups(pb.ListGroupsRequest(modality=99)))  # type: ignore[arg-type]
+    assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT and (bad.details() or "").startswith("modality")
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [

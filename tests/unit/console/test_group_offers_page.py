@@ -28,7 +28,7 @@ def offered() -> mpb.MatchRequest:
 def test_the_offers_are_listed_with_their_reasons_in_english_and_spanish() -> None:
     i18n.load()
     page = fragment(offered())
-    assert "Community groups" in page and "Tuesday Fellowship" in page
+    assert "Community groups" in page and '<a href="/groups/g-1">Tuesday Fellowship</a>' in page, "links the directory"
     assert "Follows SMART Recovery; offered beside other pathways" in page
     i18n.activate("es")
     try:

@@ -8,8 +8,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 import alongside.console
-from alongside.console import i18n, intake_form, views
-from alongside.console.routes import group_sessions, preferences, roster, roster_edit
+from alongside.console import group_form, i18n, intake_form, views
+from alongside.console.routes import group_sessions, groups, preferences, roster, roster_edit
 
 ROOT = Path(alongside.console.__file__).parent
 
@@ -22,8 +22,10 @@ def messages() -> set[str]:
     for table in (intake_form.LABELS, intake_form.CHOICES, intake_form.DAY_NAMES, intake_form.DAY_SHORT,
                   views.STATUS_WORDS, preferences.KINDS, roster.STATUS_WORDS, roster_edit.LABELS,
                   group_sessions.MODALITIES, group_sessions.STATUSES, group_sessions.ATTENDANCE,
-                  group_sessions.REFUSALS):
+                  group_sessions.REFUSALS, group_form.LABELS, group_form.PATHWAYS, group_form.AUDIENCES,
+                  group_form.MODALITIES):
         found.update(table.values())
+    found.update((group_form.MEETINGS_SHAPE, group_form.TAKEN, group_form.CHOOSE, groups.ZONE_INVALID))
     return found
 
 

@@ -28,6 +28,7 @@ from alongside.console.routes import (
     batch,
     dashboard,
     group_sessions,
+    groups,
     intake,
     participants,
     peer,
@@ -119,6 +120,7 @@ def create_app(settings: ConsoleSettings, backends: Backends | None = None) -> S
         *audit.routes(),
         *dashboard.routes(),
         *group_sessions.routes(),
+        *groups.routes(),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(

@@ -201,6 +201,27 @@ class Calls:
         reply: mpb.GetProgrammeStatsResponse = await self._unary(self._b.matcher, "GetProgrammeStats", req)
         return reply
 
+    # The community-group directory.
+
+    async def community_groups(self, req: mpb.ListGroupsRequest) -> mpb.ListGroupsResponse:
+        reply: mpb.ListGroupsResponse = await self._unary(self._b.matcher, "ListGroups", req)
+        return reply
+
+    async def community_group(self, group_id: str) -> mpb.CommunityGroup:
+        reply = await self._unary(self._b.matcher, "GetGroup", mpb.GetGroupRequest(group_id=group_id))
+        return reply.group  # type: ignore[no-any-return]
+
+    async def upsert_community_group(self, group: mpb.CommunityGroup, idempotency_key: str) -> mpb.CommunityGroup:
+        req = mpb.UpsertGroupRequest(idempotency_key=idempotency_key, group=group)
+        return (await self._unary(self._b.matcher, "UpsertGroup", req)).group  # type: ignore[no-any-return]
+
+    async def import_community_groups(
+        self, data: bytes, dry_run: bool, idempotency_key: str
+    ) -> mpb.ImportGroupsResponse:
+        req = mpb.ImportGroupsRequest(idempotency_key=idempotency_key, csv=data, dry_run=dry_run)
+        reply: mpb.ImportGroupsResponse = await self._unary(self._b.matcher, "ImportGroups", req)
+        return reply
+
     # Scheduler.
 
     async def session_stats(self, start: datetime, end: datetime, bucket: int) -> spb.GetSessionStatsResponse:

@@ -5,6 +5,7 @@
 //    shows errors only for those.
 // 3. The week grid: click or drag across hours; arrow keys move, Space toggles.
 // 4. The live inbox shows each notification once.
+// 5. A time-zone field marked data-browser-zone starts as the browser's zone when empty.
 (function () {
   "use strict";
 
@@ -130,4 +131,16 @@
       if (e.target.type === "checkbox" && e.detail > 0) e.preventDefault();
     });
   }
+
+  // The directory of community groups shows meetings in the viewer's time as well: an empty
+  // zone field takes the browser's zone and says so (the filter form then asks again).
+  // After htmx has bound the form (its own DOMContentLoaded handler runs first).
+  document.addEventListener("DOMContentLoaded", function () {
+    var zoneField = document.querySelector("input[data-browser-zone]");
+    if (!zoneField || zoneField.value || !window.Intl || !Intl.DateTimeFormat) return;
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!zone) return;
+    zoneField.value = zone;
+    setTimeout(function () { zoneField.dispatchEvent(new Event("change", { bubbles: true })); }, 0);
+  });
 })();

@@ -56,6 +56,10 @@ class Groups:
         size = page_size(req.page_size)
         if req.pathway and req.pathway not in pb.GroupPathway.values():
             raise InvalidArgument("pathway", "is not a known value")
+        if req.modality and req.modality not in pb.Modality.values():
+            raise InvalidArgument("modality", "is not a known value")
+        if req.audience and req.audience not in pb.GroupAudience.values():
+            raise InvalidArgument("audience", "is not a known value")
         after = paging.position(LIST, req.page_token)
         if after and not is_id(after):
             raise InvalidArgument("page_token", "is not a token this service issued")
@@ -103,4 +107,6 @@ def _matches(group: pb.CommunityGroup, req: pb.ListGroupsRequest) -> bool:
         and (not req.pathway or req.pathway == group.pathway)
         and (not req.language or req.language.strip().lower() in group.languages)
         and (not req.area or "_".join(req.area.split()).lower() == group.area)
+        and (not req.modality or req.modality in group.modalities)
+        and (not req.audience or req.audience in (group.audiences or [pb.GROUP_AUDIENCE_ADULTS]))
     )
