@@ -41,8 +41,9 @@ def request_for(module: Any, rpc: str, subject: str) -> Message:
     fields = message.DESCRIPTOR.fields_by_name
     if "idempotency_key" in fields:
         message.idempotency_key = "k-" + rpc
-    if "peer_id" in fields:
-        message.peer_id = subject
+    for name in ("peer_id", "host_peer_id"):  # a peer hosting a group names themself as host
+        if name in fields:
+            setattr(message, name, subject)
     if "session_id" in fields:
         message.session_id = f"{subject}~none"
     if "preferences" in fields and rpc == "SetContactPreferences":
