@@ -107,7 +107,7 @@ def test_a_missing_stream_is_named(own_nats: NatsServer, tmp_path: Path) -> None
 
 
 def test_an_unreachable_nats_is_reported(unused_tcp_port: int, tmp_path: Path) -> None:
-    code, output = cli(f"nats://127.0.0.1:{unused_tcp_port}", "backup", "--to", str(tmp_path / "b"))
+    code, output = cli(f"nats://127.0.0.1:{unused_tcp_port}", "backup", "--to", str(tmp_path / "b"), timeout_s=2)
     assert code == 3 and "cannot reach NATS" in output
 
 

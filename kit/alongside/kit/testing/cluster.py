@@ -129,9 +129,11 @@ class NatsCluster:
                 time.sleep(0.1)
 
     def close(self) -> None:
-        for node in self.nodes:
+        for node in self.nodes:  # SIGTERM to every node first: one at a time, the last waits on its lost routes
             if node.proc is not None and node.proc.poll() is None:
                 node.resume()  # a stopped process cannot act on SIGTERM
+                node.proc.terminate()
+        for node in self.nodes:
             node.close()
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
