@@ -22,7 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
+from alongside.matcher.domain.solver import local
 from alongside.matcher.domain.solver.arcs import Arcs, FloatArray, IntArray, Limits
 from alongside.matcher.domain.solver.fill import fill
 from alongside.matcher.domain.solver.greedy import greedy_in_order
@@ -69,7 +71,7 @@ def knapsack_lagrangian(
     """Search from multipliers ``u`` and a feasible ``assignment`` until ``deadline`` (perf_counter)."""
     full = evaluate(arcs, u, limits.capacity)
     state = KnapsackSearch(full, assignment, gain_of(arcs, assignment))
-    sub = _subset(arcs, full)
+    sub, chosen = _subset(arcs, full)
     ev = full if sub is arcs else evaluate(sub, u, limits.capacity)
     low, theta, stall, told, rounds = ev.value, START_THETA, 0, 0.0, 0
     while not state.closed and theta >= MIN_THETA and time.perf_counter() < deadline:
@@ -88,40 +90,53 @@ def knapsack_lagrangian(
             full = ev
         elif rounds % FULL_EVERY == 0:
             full = evaluate(arcs, ev.u, limits.capacity)
-            sub = _subset(arcs, full)
+            sub, chosen = _subset(arcs, full)
             ev = evaluate(sub, full.u, limits.capacity)
         if full.value < state.best.value:
             state.best = full
         if rounds % HEURISTIC_EVERY == 0:
-            _improve(state, sub, ev, limits)
+            _improve(state, sub, ev, limits, deadline, _near(arcs, chosen, state.assignment))
         if on_bound is not None and time.perf_counter() - told >= REPORT_EVERY_S:
             on_bound(state.gain, state.bound)
             told = time.perf_counter()
-    best_sub = _subset(arcs, state.best)
+    best_sub, chosen = _subset(arcs, state.best)
     if best_sub is arcs:
-        _improve(state, arcs, state.best, limits)
+        _improve(state, arcs, state.best, limits, deadline, arcs)
     elif time.perf_counter() < deadline:  # on large problems the extra evaluation costs: only within time
-        _improve(state, best_sub, evaluate(best_sub, state.best.u, limits.capacity), limits)
+        best_ev = evaluate(best_sub, state.best.u, limits.capacity)
+        _improve(state, best_sub, best_ev, limits, deadline, _near(arcs, chosen, state.assignment))
     return state
 
 
-def _subset(arcs: Arcs, full: Evaluation) -> Arcs:
-    """All arcs when they are few; else those whose reduced gain is highest (about ``SUBSET_PER_ROW`` a row)."""
+def _subset(arcs: Arcs, full: Evaluation) -> tuple[Arcs, NDArray[np.bool_] | None]:
+    """All arcs when they are few (mask ``None``); else those whose reduced gain is highest
+    (about ``SUBSET_PER_ROW`` a row), with their mask over ``arcs``."""
     size = SUBSET_PER_ROW * full.u.size
     if arcs.size <= 2 * size:
-        return arcs
+        return arcs, None
     threshold = np.partition(full.reduced, arcs.size - size)[arcs.size - size]
-    return arcs.take(full.reduced >= threshold)
+    chosen = full.reduced >= threshold
+    return arcs.take(chosen), chosen
 
 
-def _improve(state: KnapsackSearch, arcs: Arcs, ev: Evaluation, limits: Limits) -> None:
-    """Repair the knapsacks' packing into an assignment; keep it if it gains more."""
+def _near(arcs: Arcs, chosen: NDArray[np.bool_] | None, assignment: IntArray) -> Arcs:
+    """The local search's arcs: the subset's (all when ``chosen`` is ``None``) plus the incumbent's."""
+    if chosen is None:
+        return arcs
+    return arcs.take(chosen | (assignment[arcs.rows] == arcs.cols))
+
+
+def _improve(state: KnapsackSearch, arcs: Arcs, ev: Evaluation, limits: Limits, deadline: float, near: Arcs) -> None:
+    """Repair the knapsacks' packing into an assignment; local search (``local.py``) on ``near`` (which
+    holds ``arcs`` and the incumbent's pairs) from it and from the incumbent; keep the best if it gains more."""
     taken = ev.knapsacks.taken
     first = taken[np.lexsort((-arcs.cost[taken], arcs.rows[taken]))]
     found = fill(arcs, ev.reduced, limits, greedy_in_order(arcs, [first], limits))
-    gain = gain_of(arcs, found)
-    if gain > state.gain:
-        state.assignment, state.gain = found, gain
+    for start in (found, state.assignment):
+        better = local.improve(near, limits, start, deadline)
+        gain = gain_of(near, better)
+        if gain > state.gain:
+            state.assignment, state.gain = better, gain
 
 
 def gain_of(arcs: Arcs, assignment: IntArray) -> int:
