@@ -38,6 +38,7 @@ HEURISTIC_EVERY = 4
 REPORT_EVERY_S = 0.2
 FULL_EVERY = 6  # steps on the subset between evaluations on every arc (the only ones that bound)
 SUBSET_PER_ROW = 16
+OWN_PER_ROW = 6  # each participant's best arcs by gain, added to the subset's for local search
 
 # Told (incumbent gain, bound) in integer units, at most every REPORT_EVERY_S.
 OnBound = Callable[[int, int], None]
@@ -72,6 +73,7 @@ def knapsack_lagrangian(
     full = evaluate(arcs, u, limits.capacity)
     state = KnapsackSearch(full, assignment, gain_of(arcs, assignment))
     sub, chosen = _subset(arcs, full)
+    own = _own_best(arcs, chosen)
     ev = full if sub is arcs else evaluate(sub, u, limits.capacity)
     low, theta, stall, told, rounds = ev.value, START_THETA, 0, 0.0, 0
     while not state.closed and theta >= MIN_THETA and time.perf_counter() < deadline:
@@ -95,7 +97,7 @@ def knapsack_lagrangian(
         if full.value < state.best.value:
             state.best = full
         if rounds % HEURISTIC_EVERY == 0:
-            _improve(state, sub, ev, limits, deadline, _near(arcs, chosen, state.assignment))
+            _improve(state, sub, ev, limits, deadline, _near(arcs, chosen, own, state.assignment))
         if on_bound is not None and time.perf_counter() - told >= REPORT_EVERY_S:
             on_bound(state.gain, state.bound)
             told = time.perf_counter()
@@ -104,7 +106,7 @@ def knapsack_lagrangian(
         _improve(state, arcs, state.best, limits, deadline, arcs)
     elif time.perf_counter() < deadline:  # on large problems the extra evaluation costs: only within time
         best_ev = evaluate(best_sub, state.best.u, limits.capacity)
-        _improve(state, best_sub, best_ev, limits, deadline, _near(arcs, chosen, state.assignment))
+        _improve(state, best_sub, best_ev, limits, deadline, _near(arcs, chosen, own, state.assignment))
     return state
 
 
@@ -119,11 +121,24 @@ def _subset(arcs: Arcs, full: Evaluation) -> tuple[Arcs, NDArray[np.bool_] | Non
     return arcs.take(chosen), chosen
 
 
-def _near(arcs: Arcs, chosen: NDArray[np.bool_] | None, assignment: IntArray) -> Arcs:
-    """The local search's arcs: the subset's (all when ``chosen`` is ``None``) plus the incumbent's."""
+def _own_best(arcs: Arcs, chosen: NDArray[np.bool_] | None) -> NDArray[np.bool_] | None:
+    """Each participant's ``OWN_PER_ROW`` arcs of highest gain (``None`` when every arc is in the subset)."""
     if chosen is None:
+        return None
+    order = np.lexsort((-arcs.cost, arcs.rows))
+    starts = np.r_[0, np.flatnonzero(arcs.rows[order][1:] != arcs.rows[order][:-1]) + 1]
+    rank = np.arange(arcs.size) - np.repeat(starts, np.diff(np.r_[starts, arcs.size]))
+    mask = np.zeros(arcs.size, dtype=np.bool_)
+    mask[order[rank < OWN_PER_ROW]] = True
+    return mask
+
+
+def _near(arcs: Arcs, chosen: NDArray[np.bool_] | None, own: NDArray[np.bool_] | None, assignment: IntArray) -> Arcs:
+    """The local search's arcs: the subset's (all when ``chosen`` is ``None``), each participant's own best
+    few (so that those the subset leaves out can move too) and the incumbent's."""
+    if chosen is None or own is None:
         return arcs
-    return arcs.take(chosen | (assignment[arcs.rows] == arcs.cols))
+    return arcs.take(chosen | own | (assignment[arcs.rows] == arcs.cols))
 
 
 def _improve(state: KnapsackSearch, arcs: Arcs, ev: Evaluation, limits: Limits, deadline: float, near: Arcs) -> None:
