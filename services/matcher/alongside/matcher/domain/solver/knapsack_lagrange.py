@@ -10,7 +10,9 @@ gain (``SUBSET_PER_ROW``), which is several times faster; only an
 evaluation over every arc, every ``FULL_EVERY`` steps, counts as a bound.
 Every few steps the knapsacks' packing, repaired (a participant packed by
 several peers keeps its best, then ``fill.py`` fills the room left by
-reduced gain), may give a better incumbent. Stops at the deadline, when
+reduced gain) and improved by local search (``local.py``, on the subset's
+arcs plus each participant's own best few and the incumbent's), may give a
+better incumbent; the incumbent itself is searched from too. Stops at the deadline, when
 the step factor has shrunk away, or when the bound proves the incumbent
 optimal. Everything is in integer gain units.
 """
