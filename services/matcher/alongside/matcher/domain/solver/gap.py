@@ -14,8 +14,9 @@
    leaves a gap above ``KNAPSACK_ABOVE`` (on uniform random pairs the LP
    bound is nearly tight and CP-SAT's time is worth more) and the model
    has more than ``KNAPSACK_PAIRS`` usable pairs (CP-SAT alone proves
-   smaller ones, such as OR-Library's, faster). Then CP-SAT on cores of the
-   kept arcs (``cores.py``) for the incumbent. ``relaxation="lp"`` skips
+   smaller ones, such as OR-Library's, faster). Then local search on the
+   kept arcs (``local.py``), CP-SAT on cores of the kept arcs (``cores.py``)
+   and local search again, for the incumbent; each better incumbent refixes. ``relaxation="lp"`` skips
    this step (the earlier engine, kept for comparison).
 3. CP-SAT on the kept arcs, hinted with the incumbent, until the deadline.
    When too many arcs survive, the model is cut to each participant's best
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from alongside.matcher.domain.solver import tighten
+from alongside.matcher.domain.solver import local, tighten
 from alongside.matcher.domain.solver.arcs import Arcs, IntArray, Limits, arcs_from_mask, limits_of
 from alongside.matcher.domain.solver.bounds import DenseGap
 from alongside.matcher.domain.solver.cores import narrow
@@ -59,6 +60,7 @@ KNAPSACK_PAIRS = 5_000  # and on more usable pairs than this: CP-SAT proves smal
 KNAPSACK_SMALL_SHARE = 0.15  # when every arc fits in CP-SAT, which then proves small models fast
 CORE_SHARE = 0.6  # of what is left after the knapsack Lagrangian, for cores (cores.py)
 MINMAX_SHARE = 0.4
+LOCAL_SHARE = 0.1  # at most, of what is left, for local search on the kept arcs (local.py)
 RESERVE_S = 0.15  # time kept back for reading the solution and reporting
 
 
@@ -98,9 +100,11 @@ def solve_gap(
     else:
         kept = tighten.by_lp(lag, gains)
     if knapsack and not kept.closed:
+        kept = _local(kept, gains, limits, deadline)
         on_core = _cp_report(report, gains, kept, penalty, safe=False)
         now = time.perf_counter()
         kept = narrow(kept, gains, limits, now + CORE_SHARE * (deadline - now), seed, on_core)
+        kept = _local(kept, gains, limits, deadline)
     cp_arcs, safe = kept.model(problem.n)
     if kept.closed:
         best, best_gain, bound_gain, optimal = kept.assignment, kept.gain, kept.gain, True
@@ -147,6 +151,17 @@ def _cp_sat(
         bound = min(bound, max(kept.gain, cp.bound / gains.scale + n * gains.rounding))
     optimal = safe and cp.status == "OPTIMAL" and best is cp.assignment
     return best, best_gain, max(bound, best_gain), optimal
+
+
+def _local(kept: Tightened, gains: Gains, limits: Limits, deadline: float) -> Tightened:
+    """``kept`` with its incumbent improved by local search on the kept arcs (``local.py``), refixed."""
+    if kept.closed:
+        return kept
+    until = time.perf_counter() + LOCAL_SHARE * (deadline - time.perf_counter())
+    found = local.improve(kept.arcs, limits, kept.assignment, until)
+    if _gain(gains, found) > kept.gain:
+        return tighten.refix(kept, found, gains)
+    return kept
 
 
 def _knapsack_report(report: Report, gains: Gains, penalty: float) -> OnBound:

@@ -10,7 +10,9 @@ gain (``SUBSET_PER_ROW``), which is several times faster; only an
 evaluation over every arc, every ``FULL_EVERY`` steps, counts as a bound.
 Every few steps the knapsacks' packing, repaired (a participant packed by
 several peers keeps its best, then ``fill.py`` fills the room left by
-reduced gain), may give a better incumbent. Stops at the deadline, when
+reduced gain) and improved by local search (``local.py``, on the subset's
+arcs plus each participant's own best few and the incumbent's), may give a
+better incumbent; the incumbent itself is searched from too. Stops at the deadline, when
 the step factor has shrunk away, or when the bound proves the incumbent
 optimal. Everything is in integer gain units.
 """
@@ -22,7 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
+from alongside.matcher.domain.solver import local
 from alongside.matcher.domain.solver.arcs import Arcs, FloatArray, IntArray, Limits
 from alongside.matcher.domain.solver.fill import fill
 from alongside.matcher.domain.solver.greedy import greedy_in_order
@@ -36,6 +40,7 @@ HEURISTIC_EVERY = 4
 REPORT_EVERY_S = 0.2
 FULL_EVERY = 6  # steps on the subset between evaluations on every arc (the only ones that bound)
 SUBSET_PER_ROW = 16
+OWN_PER_ROW = 6  # each participant's best arcs by gain, added to the subset's for local search
 
 # Told (incumbent gain, bound) in integer units, at most every REPORT_EVERY_S.
 OnBound = Callable[[int, int], None]
@@ -69,7 +74,8 @@ def knapsack_lagrangian(
     """Search from multipliers ``u`` and a feasible ``assignment`` until ``deadline`` (perf_counter)."""
     full = evaluate(arcs, u, limits.capacity)
     state = KnapsackSearch(full, assignment, gain_of(arcs, assignment))
-    sub = _subset(arcs, full)
+    sub, chosen = _subset(arcs, full)
+    own = _own_best(arcs, chosen)
     ev = full if sub is arcs else evaluate(sub, u, limits.capacity)
     low, theta, stall, told, rounds = ev.value, START_THETA, 0, 0.0, 0
     while not state.closed and theta >= MIN_THETA and time.perf_counter() < deadline:
@@ -88,40 +94,66 @@ def knapsack_lagrangian(
             full = ev
         elif rounds % FULL_EVERY == 0:
             full = evaluate(arcs, ev.u, limits.capacity)
-            sub = _subset(arcs, full)
+            sub, chosen = _subset(arcs, full)
             ev = evaluate(sub, full.u, limits.capacity)
         if full.value < state.best.value:
             state.best = full
         if rounds % HEURISTIC_EVERY == 0:
-            _improve(state, sub, ev, limits)
+            _improve(state, sub, ev, limits, deadline, _near(arcs, chosen, own, state.assignment))
         if on_bound is not None and time.perf_counter() - told >= REPORT_EVERY_S:
             on_bound(state.gain, state.bound)
             told = time.perf_counter()
-    best_sub = _subset(arcs, state.best)
+    best_sub, chosen = _subset(arcs, state.best)
     if best_sub is arcs:
-        _improve(state, arcs, state.best, limits)
+        _improve(state, arcs, state.best, limits, deadline, arcs)
     elif time.perf_counter() < deadline:  # on large problems the extra evaluation costs: only within time
-        _improve(state, best_sub, evaluate(best_sub, state.best.u, limits.capacity), limits)
+        best_ev = evaluate(best_sub, state.best.u, limits.capacity)
+        _improve(state, best_sub, best_ev, limits, deadline, _near(arcs, chosen, own, state.assignment))
     return state
 
 
-def _subset(arcs: Arcs, full: Evaluation) -> Arcs:
-    """All arcs when they are few; else those whose reduced gain is highest (about ``SUBSET_PER_ROW`` a row)."""
+def _subset(arcs: Arcs, full: Evaluation) -> tuple[Arcs, NDArray[np.bool_] | None]:
+    """All arcs when they are few (mask ``None``); else those whose reduced gain is highest
+    (about ``SUBSET_PER_ROW`` a row), with their mask over ``arcs``."""
     size = SUBSET_PER_ROW * full.u.size
     if arcs.size <= 2 * size:
-        return arcs
+        return arcs, None
     threshold = np.partition(full.reduced, arcs.size - size)[arcs.size - size]
-    return arcs.take(full.reduced >= threshold)
+    chosen = full.reduced >= threshold
+    return arcs.take(chosen), chosen
 
 
-def _improve(state: KnapsackSearch, arcs: Arcs, ev: Evaluation, limits: Limits) -> None:
-    """Repair the knapsacks' packing into an assignment; keep it if it gains more."""
+def _own_best(arcs: Arcs, chosen: NDArray[np.bool_] | None) -> NDArray[np.bool_] | None:
+    """Each participant's ``OWN_PER_ROW`` arcs of highest gain (``None`` when every arc is in the subset)."""
+    if chosen is None:
+        return None
+    order = np.lexsort((-arcs.cost, arcs.rows))
+    starts = np.r_[0, np.flatnonzero(arcs.rows[order][1:] != arcs.rows[order][:-1]) + 1]
+    rank = np.arange(arcs.size) - np.repeat(starts, np.diff(np.r_[starts, arcs.size]))
+    mask = np.zeros(arcs.size, dtype=np.bool_)
+    mask[order[rank < OWN_PER_ROW]] = True
+    return mask
+
+
+def _near(arcs: Arcs, chosen: NDArray[np.bool_] | None, own: NDArray[np.bool_] | None, assignment: IntArray) -> Arcs:
+    """The local search's arcs: the subset's (all when ``chosen`` is ``None``), each participant's own best
+    few (so that those the subset leaves out can move too) and the incumbent's."""
+    if chosen is None or own is None:
+        return arcs
+    return arcs.take(chosen | own | (assignment[arcs.rows] == arcs.cols))
+
+
+def _improve(state: KnapsackSearch, arcs: Arcs, ev: Evaluation, limits: Limits, deadline: float, near: Arcs) -> None:
+    """Repair the knapsacks' packing into an assignment; local search (``local.py``) on ``near`` (which
+    holds ``arcs`` and the incumbent's pairs) from it and from the incumbent; keep the best if it gains more."""
     taken = ev.knapsacks.taken
     first = taken[np.lexsort((-arcs.cost[taken], arcs.rows[taken]))]
     found = fill(arcs, ev.reduced, limits, greedy_in_order(arcs, [first], limits))
-    gain = gain_of(arcs, found)
-    if gain > state.gain:
-        state.assignment, state.gain = found, gain
+    for start in (found, state.assignment):
+        better = local.improve(near, limits, start, deadline)
+        gain = gain_of(near, better)
+        if gain > state.gain:
+            state.assignment, state.gain = better, gain
 
 
 def gain_of(arcs: Arcs, assignment: IntArray) -> int:
