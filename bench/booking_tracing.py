@@ -4,8 +4,10 @@ tracing off, at 10 % and at 100 % sampling, in one run.
 Run: ``python -m bench.scheduler_booking --tracing`` (``--quick`` for a smoke run).
 
 Three schedulers run side by side on the same NATS and Valkey, one per
-setting; the rounds interleave them (off, 10 %, 100 %, then again), so a
-change in the machine's load falls on all three alike. The traced ones
+setting; the rounds interleave them (off, 10 %, 100 %, then 10 %, 100 %,
+off, ...: each round starts one further on), so a change in the machine's
+load falls on all three alike. "vs off" is the median over the rounds of
+each round's CPU per call against the same round's tracing-off figure. The traced ones
 export by OTLP/gRPC to a receiver in this process that takes the bytes and
 drops them (it parses nothing, so it costs the load generator little);
 every span the service makes is built, sampled or not, batched and sent as
@@ -82,30 +84,41 @@ def settings(sink: Sink) -> list[Setting]:
     ]
 
 
+def cpu(run: booking.Run) -> float:
+    """The scheduler's CPU seconds per call in ``run``."""
+    return run.server_cpu_s / run.calls
+
+
 def table(runs: dict[str, list[booking.Run]], sink: Sink) -> str:
     head = f"{'setting':<16}{'calls':>8}{'calls/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'srv cpu ms/call':>17}{'vs off':>8}"
     lines = [head, "-" * len(head)]
-    per_call = {label: statistics.median(r.server_cpu_s / r.calls for r in rs) for label, rs in runs.items()}
-    off = per_call["tracing off"]
+    per_call = {label: statistics.median(map(cpu, rs)) for label, rs in runs.items()}
+    off = runs["tracing off"]
+    paired = {
+        label: 100 * statistics.median(cpu(r) / cpu(o) - 1 for r, o in zip(rs, off, strict=True))
+        for label, rs in runs.items()
+    }
     for label, rs in runs.items():
         calls = sum(r.calls for r in rs)
         rate = statistics.median(r.rate for r in rs)
         p50 = statistics.median(r.pct(50) for r in rs)
         p99 = statistics.median(r.pct(99) for r in rs)
-        extra = "" if label == "tracing off" else f"{100 * (per_call[label] / off - 1):+.1f} %"
+        extra = "" if label == "tracing off" else f"{paired[label]:+.1f} %"
         lines.append(
             f"{label:<16}{calls:>8}{rate:>9,.0f}{p50:>8.2f}{p99:>8.2f}{1000 * per_call[label]:>17.3f}{extra:>8}"
         )
-    at_ten = 100 * (per_call["10 % sampled"] / off - 1)
+    at_ten = paired["10 % sampled"]
     verdict = "met" if at_ten <= GOAL_PCT else "NOT met"
     lines.append(f"goal: <= {GOAL_PCT:.0f} % more CPU per call at 10 % sampling: {verdict} ({at_ten:+.1f} %)")
     lines.append(f"exported: {sink.requests} OTLP requests, {sink.bytes / 1e6:.1f} MB (dropped by the sink)")
-    lines.append("srv cpu ms/call: the scheduler's CPU (all its threads, the exporter's too), median over the rounds")
+    lines.append("srv cpu ms/call: the scheduler's CPU (all its threads, the exporter's too), median over the rounds;")
+    lines.append("vs off: median over the rounds of (this setting / tracing off in the same round) - 1")
     return "\n".join(lines)
 
 
 async def main(quick: bool) -> int:
-    rounds, per_round = (2, 1_000) if quick else (4, 3_000)
+    rounds, per_round = (2, 1_000) if quick else (8, 3_000)
+    load_before = os.getloadavg()
     peers = [f"peer-{i}" for i in range(4)]
     base = (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     offsets = iter(range(0, 10_000, 15))  # each run books its own empty fortnight
@@ -138,14 +151,16 @@ async def main(quick: bool) -> int:
             for proc in procs:
                 await booking.bench_rpc(proc, fresh(), 400, 16, f"warm{proc[1]}")
             for n in range(rounds):
-                for setting, proc in zip(chosen, procs, strict=True):
+                order = [(n + i) % len(chosen) for i in range(len(chosen))]
+                for setting, proc in [(chosen[i], procs[i]) for i in order]:
                     run = await booking.bench_rpc(proc, fresh(), per_round, 64, f"r{n}-{proc[1]}")
                     runs[setting.label].append(run)
         finally:
             await r.aclose()
     print(
         f"tracing cost on BookSession: {rounds} interleaved rounds of {per_round} calls, 64 clients; "
-        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the end"
+        f"{os.cpu_count()} cores, load average (1/5/15 min) {'/'.join(f'{x:.2f}' for x in load_before)} at the start, "
+        f"{'/'.join(f'{x:.2f}' for x in os.getloadavg())} at the end"
     )
     print(table(runs, sink))
     return 0
