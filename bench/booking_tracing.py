@@ -21,6 +21,7 @@ import os
 import statistics
 import subprocess
 import tempfile
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,12 +29,14 @@ from pathlib import Path
 
 import grpc
 import redis.asyncio as aioredis
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from alongside.kit.testing.auth import AUTH_ENV
 from alongside.kit.testing.servers import NatsServer, ValkeyServer
 from bench import scheduler_booking as booking
 
 GOAL_PCT = 3.0
+WARM = 400  # calls per scheduler before the rounds
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
 
@@ -44,16 +47,22 @@ class Setting:
 
 
 class Sink:
-    """An OTLP/gRPC trace endpoint that counts what it is sent and drops it."""
+    """An OTLP/gRPC trace endpoint that counts what it is sent (requests,
+    bytes and spans, by service name) and drops it."""
 
     def __init__(self) -> None:
         self.requests = 0
         self.bytes = 0
+        self.spans: Counter[str] = Counter()
         self._server = grpc.server(ThreadPoolExecutor(max_workers=2))
 
         def export(request: bytes, context: object) -> bytes:
             self.requests += 1
             self.bytes += len(request)
+            message = trace_service_pb2.ExportTraceServiceRequest.FromString(request)
+            for resource in message.resource_spans:
+                name = next(a.value.string_value for a in resource.resource.attributes if a.key == "service.name")
+                self.spans[name] += sum(len(scope.spans) for scope in resource.scope_spans)
             return b""  # an empty ExportTraceServiceResponse
 
         handler = grpc.unary_unary_rpc_method_handler(export)  # no (de)serialisers: raw bytes
@@ -79,8 +88,8 @@ def settings(sink: Sink) -> list[Setting]:
     ratio = {**export, "OTEL_TRACES_SAMPLER": "parentbased_traceidratio"}
     return [
         Setting("tracing off", {}),
-        Setting("10 % sampled", {**ratio, "OTEL_TRACES_SAMPLER_ARG": "0.1"}),
-        Setting("100 % sampled", {**ratio, "OTEL_TRACES_SAMPLER_ARG": "1.0"}),
+        Setting("10 % sampled", {**ratio, "OTEL_TRACES_SAMPLER_ARG": "0.1", "OTEL_SERVICE_NAME": "scheduler-1"}),
+        Setting("100 % sampled", {**ratio, "OTEL_TRACES_SAMPLER_ARG": "1.0", "OTEL_SERVICE_NAME": "scheduler-2"}),
     ]
 
 
@@ -111,6 +120,10 @@ def table(runs: dict[str, list[booking.Run]], sink: Sink) -> str:
     verdict = "met" if at_ten <= GOAL_PCT else "NOT met"
     lines.append(f"goal: <= {GOAL_PCT:.0f} % more CPU per call at 10 % sampling: {verdict} ({at_ten:+.1f} %)")
     lines.append(f"exported: {sink.requests} OTLP requests, {sink.bytes / 1e6:.1f} MB (dropped by the sink)")
+    for i, label in enumerate(runs):
+        if spans := sink.spans[f"scheduler-{i}"]:
+            calls = WARM + sum(r.calls for r in runs[label])
+            lines.append(f"  {label}: {spans} spans, {spans / calls:.2f} a call (warm-up included)")
     lines.append("srv cpu ms/call: the scheduler's CPU (all its threads, the exporter's too), median over the rounds;")
     lines.append("vs off: median over the rounds of (this setting / tracing off in the same round) - 1")
     return "\n".join(lines)
@@ -149,7 +162,7 @@ async def main(quick: bool) -> int:
         try:
             await booking.publish_peers(nats_server.url, r, peers)
             for proc in procs:
-                await booking.bench_rpc(proc, fresh(), 400, 16, f"warm{proc[1]}")
+                await booking.bench_rpc(proc, fresh(), WARM, 16, f"warm{proc[1]}")
             for n in range(rounds):
                 order = [(n + i) % len(chosen) for i in range(len(chosen))]
                 for setting, proc in [(chosen[i], procs[i]) for i in order]:
