@@ -164,3 +164,27 @@ def test_a_root_is_sampled_by_its_trace_id_before_any_span_is_made(tmp_path: Pat
     assert sorted(trace_id for trace_id, name in result["spans"] if name == "FCALL f") == sorted(sampled)
     assert sorted(trace_id for trace_id, name in result["spans"] if name != "FCALL f") == sorted(sampled)
     assert result["made"] == 2 * len(sampled)  # the SDK was never asked for a span it would drop
+
+
+DELAY = """
+import json, sys
+from alongside.kit import tracing
+provider = tracing.configure("probe", json.loads(sys.argv[1]))
+(processor,) = provider._active_span_processor._span_processors
+print("RESULT", processor._batch_processor._schedule_delay)
+provider.shutdown()
+"""
+
+
+@pytest.mark.parametrize(("env", "seconds"), [({}, 0.2), ({"OTEL_BSP_SCHEDULE_DELAY": "5000"}, 5.0)])
+def test_spans_are_sent_every_200_ms_unless_the_environment_says(env: dict[str, str], seconds: float) -> None:
+    """Spans do not wait 5 s (the SDK's default) in the queue, where every
+    garbage collection walks them; OTEL_BSP_SCHEDULE_DELAY still decides."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    config = json.dumps({"OTEL_TRACES_EXPORTER": "console", **env})
+    out = subprocess.run(
+        [sys.executable, "-c", DELAY, config], env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    (line,) = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    assert float(line.removeprefix("RESULT ")) == seconds
