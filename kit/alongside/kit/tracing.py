@@ -146,8 +146,8 @@ def configure(service: str, environ: Mapping[str, str] | None = None) -> Any | N
     provider = TracerProvider(resource=resource, sampler=sampler, id_generator=ids)
     # Sent every 200 ms rather than the SDK's 5 s unless OTEL_BSP_SCHEDULE_DELAY
     # says otherwise: a span waiting in the queue is one more object every
-    # garbage collection walks (the services freeze all they built at start),
-    # and at 10 % sampling that waiting cost about as much as the spans.
+    # garbage collection walks (the services freeze what they built at start,
+    # not the spans). A small gain, within the bench's noise: docs/benchmarks.md.
     delay = None if env.get("OTEL_BSP_SCHEDULE_DELAY") else SCHEDULE_DELAY_MS
     provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=delay))
     install(provider, bound)
