@@ -148,20 +148,21 @@ def start_scheduler(env: dict[str, str], folder: Path, workers: int = 1) -> tupl
     return proc, port
 
 
-async def publish_peers(nats_url: str, r: aioredis.Redis, peers: list[str]) -> None:
-    """The roster's peer.upserted events (every day, all day, UTC), then wait until the scheduler has them."""
+async def publish_peers(nats_url: str, r: aioredis.Redis, peers: list[str], namespace: str = NAMESPACE) -> None:
+    """The roster's peer.upserted events (every day, all day, UTC), then wait until the scheduler
+    (in ``namespace``) has them."""
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
-    await provision(js, NAMESPACE)
+    await provision(js, namespace)
     windows = [types_pb2.WeeklyWindow(day=d, start_minute=0, end_minute=1440) for d in range(1, 8)]  # type: ignore[arg-type]
     for peer_id in peers:
         body = matcher_ev.PeerUpserted(
             peer_id=peer_id, status=matcher_pb.PEER_STATUS_ACTIVE, time_zone="UTC", availability=windows, version=1
         )
         event = Event.of("peer.upserted", "/alongside/matcher", body, subject=peer_id)
-        await js.publish(event.nats_subject(NAMESPACE), event.body, headers=event.headers())
+        await js.publish(event.nats_subject(namespace), event.body, headers=event.headers())
     await nc.drain()
-    keys = Keys(NAMESPACE, "scheduler")
+    keys = Keys(namespace, "scheduler")
     deadline = time.monotonic() + 30
     while not all([await r.exists(keys.key(f"peer:{p}", "cal")) for p in peers]):
         if time.monotonic() > deadline:

@@ -28,13 +28,25 @@ trace of the event that caused it.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+import random
+from collections.abc import Iterable, Mapping, MutableMapping
+from contextlib import AbstractContextManager, nullcontext
+from types import TracebackType
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import (
+    INVALID_SPAN,
+    NonRecordingSpan,
+    Span,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+    Tracer,
+)
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from alongside.kit.settings import ConfigError
@@ -42,6 +54,7 @@ from alongside.kit.settings import ConfigError
 TRACEPARENT, TRACESTATE = "traceparent", "tracestate"
 _KEYS = frozenset({TRACEPARENT, TRACESTATE})
 EXPORTERS = ("otlp", "console")
+SCHEDULE_DELAY_MS = 200  # the batch span processor's, unless OTEL_BSP_SCHEDULE_DELAY is set
 _PROPAGATOR = TraceContextTextMapPropagator()
 _NULL: AbstractContextManager[Span] = nullcontext(INVALID_SPAN)
 
@@ -49,6 +62,41 @@ _NULL: AbstractContextManager[Span] = nullcontext(INVALID_SPAN)
 # first, so a process without tracing pays one global read per call.
 _on = False
 _tracer: Tracer = trace.NoOpTracer()
+# A root span is sampled when the low 64 bits of its trace id are below this
+# bound (the SDK's TraceIdRatioBased rule), decided here before the SDK makes
+# anything; None: the SDK decides (a provider ``configure`` did not build).
+_bound: int | None = None
+_ahead: AheadIds | None = None
+_LOW_64 = (1 << 64) - 1
+_UNSAMPLED_ROOT = TraceFlags(TraceFlags.DEFAULT | TraceFlags.RANDOM_TRACE_ID)  # as the SDK flags its own
+
+
+class AheadIds:
+    """The SDK's random ids (an ``IdGenerator``), with a root's trace id drawn
+    ahead: ``_root`` draws it, decides sampling from it, and hands it to the
+    SDK only when sampled, so the SDK's sampler, reading the same id, agrees.
+    One event loop thread makes the spans; a span made between the draw and
+    its use (another thread) would take the id, and this root a fresh one."""
+
+    def __init__(self) -> None:
+        self.ahead = 0
+
+    def generate_trace_id(self) -> int:
+        drawn, self.ahead = self.ahead, 0
+        return drawn or _draw(128)
+
+    def generate_span_id(self) -> int:
+        return _draw(64)
+
+    def is_trace_id_random(self) -> bool:
+        return True
+
+
+def _draw(bits: int) -> int:
+    drawn = random.getrandbits(bits)
+    while not drawn:  # zero is the invalid id
+        drawn = random.getrandbits(bits)
+    return drawn
 
 
 def wanted(environ: Mapping[str, str]) -> str | None:
@@ -92,19 +140,48 @@ def configure(service: str, environ: Mapping[str, str] | None = None) -> Any | N
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
         exporter = OTLPSpanExporter()
-    resource = Resource.create({"service.name": env.get("OTEL_SERVICE_NAME") or service})
-    provider = TracerProvider(resource=resource, sampler=_sampler(env))
-    provider.add_span_processor(BatchSpanProcessor(exporter))
-    install(provider)
+    resource = _hashed_once(Resource.create({"service.name": env.get("OTEL_SERVICE_NAME") or service}))
+    sampler, bound = _sampler(env)
+    ids: Any = AheadIds()  # an IdGenerator by its methods: this module imports no SDK when off
+    provider = TracerProvider(resource=resource, sampler=sampler, id_generator=ids)
+    # Sent every 200 ms rather than the SDK's 5 s unless OTEL_BSP_SCHEDULE_DELAY
+    # says otherwise: a span waiting in the queue is one more object every
+    # garbage collection walks (the services freeze what they built at start,
+    # not the spans). A small gain, within the bench's noise: docs/benchmarks.md.
+    delay = None if env.get("OTEL_BSP_SCHEDULE_DELAY") else SCHEDULE_DELAY_MS
+    provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=delay))
+    install(provider, bound)
     return provider
 
 
-def install(provider: Any) -> None:
+def _hashed_once(resource: Any) -> Any:
+    """``resource``, hashed once: the OTLP exporter groups each span by its
+    resource, and a ``Resource`` hashes a JSON dump of its attributes every
+    time (about 4 us of the ~20 us a span costs to encode)."""
+    from opentelemetry.sdk.resources import Resource
+
+    class HashedOnce(Resource):
+        def __init__(self, attributes: Any, schema_url: str | None) -> None:
+            super().__init__(attributes, schema_url)
+            self._hash = super().__hash__()
+
+        def __hash__(self) -> int:
+            return self._hash
+
+    return HashedOnce(resource.attributes, resource.schema_url)
+
+
+def install(provider: Any, root_bound: int | None = None) -> None:
     """Trace with ``provider`` (an SDK ``TracerProvider``) from now on: the
-    process's one provider (tests install one with an in-memory exporter)."""
-    global _on, _tracer
+    process's one provider (tests install one with an in-memory exporter).
+    ``root_bound``: its sampler's rule for roots (``_sampler``), used when its
+    ids are ``AheadIds``; None leaves every decision to the SDK."""
+    global _on, _tracer, _bound, _ahead
     trace.set_tracer_provider(provider)
     _tracer = provider.get_tracer("alongside")
+    ids = getattr(provider, "id_generator", None)
+    _ahead = ids if isinstance(ids, AheadIds) else None
+    _bound = root_bound if _ahead is not None else None
     _on = True
 
 
@@ -130,9 +207,12 @@ def span(
 ) -> AbstractContextManager[Span]:
     """A current span for a block (a no-op when tracing is off). Name it
     after what runs (a function, an event type), never after a value."""
-    if not _on or _unsampled(trace.get_current_span()):
+    if not _on:
         return _NULL
-    return _current(None, name, kind, attributes)
+    found = trace.get_current_span().get_span_context()
+    if found.is_valid:
+        return _NULL if not found.trace_flags.sampled else _Current(_tracer.start_span(name, None, kind, attributes))
+    return _root(name, kind, attributes)
 
 
 def continued(
@@ -143,19 +223,46 @@ def continued(
     made: the caller's context becomes current, so what follows carries it on."""
     if not _on:
         return _NULL
+    if TRACEPARENT not in carrier:
+        return _root(name, kind, attributes)
     parent = _PROPAGATOR.extract(carrier)
     if _unsampled(trace.get_current_span(parent)):
-        return _attached(parent)
-    return _current(parent, name, kind, attributes)
+        return _Attached(parent)
+    return _Current(_tracer.start_span(name, parent, kind, attributes))
 
 
-@contextmanager
-def _attached(parent: Any) -> Iterator[Span]:
-    token = otel_context.attach(parent)
-    try:
-        yield trace.get_current_span(parent)
-    finally:
-        otel_context.detach(token)
+def _root(
+    name: str, kind: SpanKind, attributes: Mapping[str, Any] | None, served: bool = False
+) -> AbstractContextManager[Span]:
+    """A current span starting a trace. Sampling is decided first, from the
+    trace id drawn ahead (``AheadIds``): a root that is not sampled (nine in
+    ten at 10 %) costs two random draws and its context, no SDK span."""
+    if _bound is not None and _ahead is not None:
+        trace_id = _draw(128)
+        if trace_id & _LOW_64 >= _bound:
+            unsampled = SpanContext(trace_id, _draw(64), False, _UNSAMPLED_ROOT)
+            return _Attached(trace.set_span_in_context(NonRecordingSpan(unsampled)))
+        _ahead.ahead = trace_id
+    return _Current(_tracer.start_span(name, _ROOT, kind, attributes), served)
+
+
+_ROOT = otel_context.Context()  # no parent: a span started in it begins a trace
+
+
+class _Attached:
+    """``context`` current for a block (a trace that is not sampled: carried on, no span)."""
+
+    __slots__ = ("_context", "_token")
+
+    def __init__(self, context: Any) -> None:
+        self._context = context
+
+    def __enter__(self) -> Span:
+        self._token = otel_context.attach(self._context)
+        return trace.get_current_span(self._context)
+
+    def __exit__(self, *_: object) -> None:
+        otel_context.detach(self._token)
 
 
 def _unsampled(of: Span) -> bool:
@@ -165,17 +272,30 @@ def _unsampled(of: Span) -> bool:
     return bool(found.is_valid and not found.trace_flags.sampled)
 
 
-@contextmanager
-def _current(parent: Any, name: str, kind: SpanKind, attributes: Mapping[str, Any] | None) -> Iterator[Span]:
-    # An exception's message may hold a value: a failed span records the type only.
-    with _tracer.start_as_current_span(
-        name, context=parent, kind=kind, attributes=attributes, record_exception=False, set_status_on_exception=False
-    ) as current:
+class _Current:
+    """``span`` current for a block, then ended. A span that fails records the
+    error's type only (``failed``: its message may hold a value), unless
+    ``served``: a refused call is no failure of the server's (``answered``
+    says which are). A class, not the SDK's ``start_as_current_span``: every
+    sampled span passes here, and two generator-based context managers cost
+    more than the span's own bookkeeping."""
+
+    __slots__ = ("_served", "_span", "_token")
+
+    def __init__(self, span: Span, served: bool = False) -> None:
+        self._span, self._served = span, served
+
+    def __enter__(self) -> Span:
+        self._token = otel_context.attach(trace.set_span_in_context(self._span))
+        return self._span
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _: TracebackType | None) -> None:
         try:
-            yield current
-        except BaseException as exc:
-            failed(current, exc)
-            raise
+            if error is not None and not self._served:
+                failed(self._span, error)
+        finally:
+            otel_context.detach(self._token)
+            self._span.end()
 
 
 def valkey(function: str) -> AbstractContextManager[Span]:
@@ -184,8 +304,14 @@ def valkey(function: str) -> AbstractContextManager[Span]:
     trims) would each start a trace of their own."""
     if not _on or not _in_trace():
         return _NULL
-    attributes = {"db.system.name": "valkey", "db.operation.name": "FCALL", "db.stored_procedure.name": function}
-    return _current(None, f"FCALL {function}", SpanKind.CLIENT, attributes)
+    named = _FUNCTIONS.get(function)
+    if named is None:
+        attributes = {"db.system.name": "valkey", "db.operation.name": "FCALL", "db.stored_procedure.name": function}
+        named = _FUNCTIONS[function] = (f"FCALL {function}", attributes)
+    return _Current(_tracer.start_span(named[0], None, SpanKind.CLIENT, named[1]))
+
+
+_FUNCTIONS: dict[str, tuple[str, dict[str, str]]] = {}  # per function: its span's name and attributes
 
 
 def _in_trace() -> bool:
@@ -197,16 +323,16 @@ def transaction() -> AbstractContextManager[Span]:
     """A span for one Valkey transaction (``MULTI`` .. ``EXEC``), not one per command (inside a trace only)."""
     if not _on or not _in_trace():
         return _NULL
-    attributes = {"db.system.name": "valkey", "db.operation.name": "EXEC"}
-    return _current(None, "MULTI/EXEC", SpanKind.CLIENT, attributes)
+    return _Current(_tracer.start_span("MULTI/EXEC", None, SpanKind.CLIENT, _EXEC))
+
+
+_EXEC = {"db.system.name": "valkey", "db.operation.name": "EXEC"}
 
 
 def solver(name: str, size: int) -> AbstractContextManager[Span]:
     """A span for one solver run (``batch``, ``planner``) over ``size`` items;
     ``solved`` adds its outcome."""
-    if not _on or _unsampled(trace.get_current_span()):
-        return _NULL
-    return _current(None, f"solve {name}", SpanKind.INTERNAL, {"alongside.solver": name, "alongside.solver.size": size})
+    return span(f"solve {name}", SpanKind.INTERNAL, {"alongside.solver": name, "alongside.solver.size": size})
 
 
 def solved(current: Span, status: str, gap: float | None, seconds: float) -> None:
@@ -244,15 +370,23 @@ def carrier(of: Span | None = None) -> dict[str, str]:
     empty when tracing is off or no span is current."""
     if not _on:
         return {}
+    global _carried
     # W3C trace context, formatted here: the propagator's inject costs several
-    # times more, and every event made with tracing on pays it.
+    # times more, and every event made with tracing on pays it (sampled or
+    # not); formatted once per span (a booking's two events share it).
     found = (trace.get_current_span() if of is None else of).get_span_context()
-    if not found.is_valid:
-        return {}
-    headers = {TRACEPARENT: f"00-{found.trace_id:032x}-{found.span_id:016x}-{found.trace_flags:02x}"}
-    if found.trace_state:
-        headers[TRACESTATE] = found.trace_state.to_header()
-    return headers
+    last, headers = _carried
+    if found is not last:
+        if not found.is_valid:
+            return {}
+        headers = {TRACEPARENT: f"00-{found.trace_id:032x}-{found.span_id:016x}-{found.trace_flags:02x}"}
+        if found.trace_state:
+            headers[TRACESTATE] = found.trace_state.to_header()
+        _carried = (found, headers)  # holds ``found``: no other context can reuse its id()
+    return dict(headers)
+
+
+_carried: tuple[SpanContext | None, dict[str, str]] = (None, {})  # the last context formatted
 
 
 def inject(headers: MutableMapping[str, str], of: Span) -> None:
@@ -305,29 +439,19 @@ def server(method: str, metadata: Iterable[tuple[str, Any]]) -> AbstractContextM
     if not _on:
         return _NULL
     carrier = {key: value for key, value in metadata if key in _KEYS}
-    parent = _PROPAGATOR.extract(carrier) if carrier else None
-    if parent is not None and _unsampled(trace.get_current_span(parent)):
-        return _attached(parent)
     attributes = _RPC_ATTRIBUTES.get(method)
     if attributes is None:
         service, _, name = method.lstrip("/").partition("/")
         attributes = _RPC_ATTRIBUTES[method] = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
-    return _serving(_tracer.start_span(method, context=parent, kind=SpanKind.SERVER, attributes=attributes))
+    if TRACEPARENT not in carrier:  # a call from outside any trace (the booking bench's every call)
+        return _root(method, SpanKind.SERVER, attributes, served=True)
+    parent = _PROPAGATOR.extract(carrier)
+    if _unsampled(trace.get_current_span(parent)):
+        return _Attached(parent)
+    return _Current(_tracer.start_span(method, parent, SpanKind.SERVER, attributes), served=True)
 
 
 _RPC_ATTRIBUTES: dict[str, dict[str, str]] = {}  # per method name: a fixed vocabulary
-
-
-@contextmanager
-def _serving(span: Span) -> Iterator[Span]:
-    """``span`` current for the call, then ended. Not ``_current``: a refused
-    call is no failure of the server's, and ``answered`` says which are."""
-    token = otel_context.attach(trace.set_span_in_context(span))
-    try:
-        yield span
-    finally:
-        otel_context.detach(token)
-        span.end()
 
 
 def answered(code: str, number: int) -> None:
@@ -351,8 +475,10 @@ def client_interceptors() -> list[Any]:
     return list(aio_client_interceptors())
 
 
-def _sampler(env: Mapping[str, str]) -> Any:
-    """The standard ``OTEL_TRACES_SAMPLER`` (default ``parentbased_always_on``) and its ratio argument."""
+def _sampler(env: Mapping[str, str]) -> tuple[Any, int | None]:
+    """The standard ``OTEL_TRACES_SAMPLER`` (default ``parentbased_always_on``)
+    with its ratio argument, and its rule for roots as ``_root`` applies it
+    (the ratio's bound; 0 for always off; None for always on: the SDK's way)."""
     from opentelemetry.sdk.trace import sampling
 
     name = env.get("OTEL_TRACES_SAMPLER", "parentbased_always_on").strip().lower()
@@ -372,4 +498,6 @@ def _sampler(env: Mapping[str, str]) -> Any:
     base = name.removeprefix("parentbased_")
     if base not in root:
         raise ConfigError(f"OTEL_TRACES_SAMPLER: unknown sampler {name!r}")
-    return sampling.ParentBased(root[base]) if name.startswith("parentbased_") else root[base]
+    bound = {"always_on": None, "always_off": 0, "traceidratio": sampling.TraceIdRatioBased.get_bound_for_rate(ratio)}
+    chosen = sampling.ParentBased(root[base]) if name.startswith("parentbased_") else root[base]
+    return chosen, bound[base]

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +106,85 @@ def test_the_context_an_event_carries_is_the_w3c_one_with_its_tracestate() -> No
     assert made == {"traceparent": f"00-{trace_id}-{span_id}-01", "tracestate": "vendor=opaque"}
     assert tracing._sampled_flag(made["traceparent"]) and not tracing._sampled_flag(f"00-{trace_id}-{caller}-00")
     assert not tracing._sampled_flag("garbage")
+
+
+ROOTS = """
+import json, sys
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from alongside.kit import tracing
+env = {"OTEL_TRACES_EXPORTER": "console", "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+       "OTEL_TRACES_SAMPLER_ARG": "0.25", "OTEL_BSP_SCHEDULE_DELAY": "600000"}
+provider = tracing.configure("probe", env)
+kept = InMemorySpanExporter()
+provider.add_span_processor(SimpleSpanProcessor(kept))
+made = []
+sdk_start = tracing._tracer.start_span
+def counted(name, *args, **kwargs):
+    made.append(name)
+    return sdk_start(name, *args, **kwargs)
+tracing._tracer.start_span = counted
+calls = []
+for i in range(2000):
+    root = tracing.server("/a.B/C", ()) if i % 2 else tracing.continued({}, "process x", SpanKind.CONSUMER)
+    with root:
+        with tracing.valkey("f"):
+            pass
+        calls.append(tracing.carrier()["traceparent"])
+spans = [(format(s.context.trace_id, "032x"), s.name) for s in kept.get_finished_spans()]
+with open(sys.argv[1], "w") as out:  # not stdout: the console exporter prints there
+    json.dump({"calls": calls, "spans": spans, "made": len(made)}, out)
+"""
+
+
+def test_a_root_is_sampled_by_its_trace_id_before_any_span_is_made(tmp_path: Path) -> None:
+    """The kit decides a root's sampling from the trace id it draws ahead, as
+    the SDK's ratio sampler would (low 64 bits below ratio * 2**64): a root
+    not sampled makes no span and carries its context on with the flag off;
+    a sampled one gets that trace id, and its child spans follow it."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    found = tmp_path / "roots.json"
+    out = subprocess.run(
+        [sys.executable, "-c", ROOTS, str(found)], env=clean, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(found.read_text())
+    bound = round(0.25 * 2**64)
+    sampled = set()
+    for traceparent in result["calls"]:
+        _, trace_id, _, flags = traceparent.split("-")
+        by_rule = int(trace_id, 16) & (2**64 - 1) < bound
+        assert flags == ("03" if by_rule else "02")  # sampled or not, and the trace id is random (W3C level 2)
+        if by_rule:
+            sampled.add(trace_id)
+    assert len(set(result["calls"])) == 2000
+    assert 350 < len(sampled) < 650  # 25 % of 2000 is 500
+    # Exactly the sampled calls made spans, with the trace ids drawn ahead: a root and its FCALL each.
+    assert sorted(trace_id for trace_id, name in result["spans"] if name == "FCALL f") == sorted(sampled)
+    assert sorted(trace_id for trace_id, name in result["spans"] if name != "FCALL f") == sorted(sampled)
+    assert result["made"] == 2 * len(sampled)  # the SDK was never asked for a span it would drop
+
+
+DELAY = """
+import json, sys
+from alongside.kit import tracing
+provider = tracing.configure("probe", json.loads(sys.argv[1]))
+(processor,) = provider._active_span_processor._span_processors
+print("RESULT", processor._batch_processor._schedule_delay)
+provider.shutdown()
+"""
+
+
+@pytest.mark.parametrize(("env", "seconds"), [({}, 0.2), ({"OTEL_BSP_SCHEDULE_DELAY": "5000"}, 5.0)])
+def test_spans_are_sent_every_200_ms_unless_the_environment_says(env: dict[str, str], seconds: float) -> None:
+    """Spans do not wait 5 s (the SDK's default) in the queue, where every
+    garbage collection walks them; OTEL_BSP_SCHEDULE_DELAY still decides."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    config = json.dumps({"OTEL_TRACES_EXPORTER": "console", **env})
+    out = subprocess.run(
+        [sys.executable, "-c", DELAY, config], env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    (line,) = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    assert float(line.removeprefix("RESULT ")) == seconds
