@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 import alongside.console
-from alongside.console import group_form, i18n, intake_form, views
+from alongside.console import dashboard_view, group_form, i18n, intake_form, views
 from alongside.console.routes import group_sessions, groups, preferences, roster, roster_edit
 
 ROOT = Path(alongside.console.__file__).parent
@@ -44,3 +45,22 @@ def test_the_language_is_per_request_and_unknown_ones_fall_back_to_english() -> 
     assert i18n.gettext("must be a known IANA time zone") == "debe ser una zona horaria IANA conocida"
     i18n.activate("xx")
     assert i18n.current() == "en" and i18n.gettext("New intake") == "New intake"
+
+
+def test_no_message_is_in_the_catalogue_twice() -> None:
+    """A second entry with the same id and context silently replaces the first one's translation."""
+    text = (ROOT / "locale" / "es" / "LC_MESSAGES" / "messages.po").read_text()
+    entries = re.findall(r'^(?:msgctxt "(.*)"\n)?msgid "(.+)"$', text, flags=re.MULTILINE)
+    twice = sorted({entry for entry in entries if entries.count(entry) > 1})
+    assert twice == [], f"give one of each a msgctxt, or remove it: {twice}"
+
+
+def test_a_word_with_two_meanings_takes_its_translation_from_its_context() -> None:
+    i18n.load()
+    i18n.activate("es")
+    assert i18n.gettext("Matched") == "Asignada", "a request's status"
+    assert i18n.pgettext(dashboard_view.CONTEXT, "Matched") == "Emparejados", "people counted on the dashboard"
+    assert i18n.pgettext(dashboard_view.CONTEXT, "Waiting") == "En espera"
+    assert i18n.pgettext(dashboard_view.CONTEXT, "New intake") == "Nueva admisión", "no context entry: the plain one"
+    i18n.activate("en")
+    assert i18n.pgettext(dashboard_view.CONTEXT, "Matched") == "Matched"

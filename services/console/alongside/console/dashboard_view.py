@@ -24,7 +24,7 @@ from babel.numbers import format_decimal
 from alongside.api.common.v1 import stats_pb2 as st
 from alongside.api.matcher.v1 import matcher_pb2 as mpb
 from alongside.api.scheduler.v1 import scheduler_pb2 as spb
-from alongside.console.i18n import current, gettext
+from alongside.console.i18n import current, pgettext
 
 DAY_SECONDS = 86400.0
 RANGES = (12, 26, 52)  # weeks the manager may choose
@@ -32,7 +32,9 @@ BUCKETS = {"week": st.STATS_BUCKET_WEEK, "day": st.STATS_BUCKET_DAY}
 URGENCIES = ("ROUTINE", "PRIORITY", "URGENT")
 NO_VALUE = "\u2013"  # an en dash: there is no such value (nobody to take a median of)
 
-# Every message of this module (tests/unit/console/test_dashboard.py checks the Spanish catalogue has them).
+# Every message of this module (tests/unit/console/test_dashboard.py checks the Spanish catalogue has them),
+# looked up in the context CONTEXT first: "Waiting" and "Matched" count people here, and name a status elsewhere.
+CONTEXT = "dashboard"
 WORDS = {
     "waiting": "Waiting",
     "submitted": "New intakes",
@@ -77,7 +79,7 @@ WORDS = {
 
 
 def _(key: str, **values: Any) -> str:
-    text = gettext(WORDS[key])
+    text = pgettext(CONTEXT, WORDS[key])
     return text % values if values else text
 
 

@@ -66,3 +66,17 @@ def gettext(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return _catalogue().ngettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    """``message`` as meant in ``context`` (``msgctxt``), else as meant everywhere else.
+
+    The same English word can need two translations: "Matched" counts people
+    on the dashboard ("Emparejados") and names a request's status elsewhere
+    ("Asignada").
+    """
+    catalogue = _catalogue()
+    found = catalogue.pgettext(context, message)
+    if found == message:
+        return catalogue.gettext(message)
+    return found
