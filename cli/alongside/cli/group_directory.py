@@ -64,6 +64,11 @@ def list_groups(
     pathway: Annotated[str | None, typer.Option(help="e.g. twelve_step, smart_recovery, recovery_dharma.")] = None,
     language: Annotated[str | None, typer.Option(help="Language code, e.g. en, es.")] = None,
     area: Annotated[str | None, typer.Option(help="County or area.")] = None,
+    modality: Annotated[str | None, typer.Option(help="in_person, video or phone: groups that meet this way.")] = None,
+    audience: Annotated[
+        str | None,
+        typer.Option(help="e.g. adults, young_people, families, veterans (adults also finds groups naming none)."),
+    ] = None,
     retired: Annotated[bool, typer.Option("--retired", help="Include retired groups.")] = False,
     limit: Annotated[int, typer.Option(help="At most this many groups; 0 for all.")] = 50,
     page_token: PageToken = "",
@@ -75,6 +80,10 @@ def list_groups(
     )
     if pathway:
         request.pathway = enum_value("--pathway", pb.GroupPathway, pathway)
+    if modality:
+        request.modality = enum_value("--modality", pb.Modality, modality, exclude=("text",))
+    if audience:
+        request.audience = enum_value("--audience", pb.GroupAudience, audience)
     listing = s.clients.matcher.page("ListGroups", request, "groups", max(limit, 0))
     if s.out.json:
         s.out.emit(listing.json("groups", [to_dict(g) for g in listing.items]))

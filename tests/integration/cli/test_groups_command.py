@@ -33,6 +33,12 @@ async def test_groups_import_dry_run_then_import_list_and_show(matcher_only: Sta
     assert "Tuesday Fellowship" in listed.stdout and "smart recovery" in listed.stdout
     smart = await matcher_only.json("groups", "list", "--pathway", "smart_recovery")
     assert [g["group_id"] for g in smart["groups"]] == ["cg-2"]
+    in_person = await matcher_only.json("groups", "list", "--modality", "in-person")
+    assert [g["group_id"] for g in in_person["groups"]] == ["cg-2"]
+    adults = await matcher_only.json("groups", "list", "--audience", "adults")
+    assert [g["group_id"] for g in adults["groups"]] == ["cg-1", "cg-2"], "adults also finds groups naming none"
+    families = await matcher_only.json("groups", "list", "--audience", "families")
+    assert families["groups"] == []
 
     shown = await matcher_only.run("groups", "show", "cg-2")
     no_traceback(shown)
@@ -47,6 +53,10 @@ async def test_groups_show_of_an_unknown_group_and_a_bad_pathway_say_so(matcher_
     bad = await matcher_only.run("groups", "list", "--pathway", "yoga")
     no_traceback(bad)
     assert bad.exit_code == 2 and "--pathway" in bad.output
+    for flag, value in (("--modality", "text"), ("--modality", "carrier_pigeon"), ("--audience", "everyone")):
+        refused = await matcher_only.run("groups", "list", flag, value)
+        no_traceback(refused)
+        assert refused.exit_code == 2 and flag in refused.output, (flag, value, refused.output)
 
 
 OFFERED = (
