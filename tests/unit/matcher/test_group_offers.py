@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from hypothesis import given, settings
@@ -184,3 +185,22 @@ def test_property_offers_honour_pathways_and_spread_when_none_stated(
 
 def test_every_age_band_has_an_age_audience() -> None:
     assert set().union(*AGE_AUDIENCES.values()) == set(AgeBand)
+
+
+def test_a_meeting_must_suit_the_participant_in_every_week_of_the_engagement_horizon() -> None:
+    # Chicago changes its clocks on 8 March 2026, Phoenix never: a Phoenix 07:00 meeting is 08:00 in Chicago in
+    # January and 09:00 from March, so an hour-long one leaves a Chicago 08:00-09:30 window then.
+    chicago = participant(time_zone="America/Chicago", availability=(WeeklyWindow(0, 8 * 60, 9 * 60 + 30),))
+    hour = group("hour", time_zone="America/Phoenix", meetings=(WeeklyWindow(0, 7 * 60, 8 * 60),))
+    half = group("half", time_zone="America/Phoenix", meetings=(WeeklyWindow(0, 7 * 60, 7 * 60 + 30),))
+    mixed = group("mixed", time_zone="America/Phoenix", meetings=(*hour.meetings, WeeklyWindow(0, 7 * 60, 7 * 60 + 30)))
+    weeks26 = timedelta(weeks=26)
+    this_week = offer_groups([hour, half], request(participant=chicago), frozenset(), n=3, now=NOW)
+    assert ids(list(this_week)) == ["half", "hour"], "in January both lie inside 08:00-09:30"
+    engagement = offer_groups([hour, half, mixed], request(participant=chicago), frozenset(), n=3, now=NOW,
+                              horizon=weeks26)
+    assert ids(list(engagement)) == ["half", "mixed"], "the hour-long one breaks on 8 March"
+    assert [o.score for o in engagement if o.group.group_id == "mixed"] == [0.5], "one of its two meetings counts"
+    before_march = offer_groups([hour], request(participant=chicago), frozenset(), n=3, now=NOW,
+                                horizon=timedelta(weeks=6))
+    assert ids(list(before_march)) == ["hour"], "a horizon that ends before the change keeps it"

@@ -3,13 +3,17 @@
 Pure. The hard rules and the points are listed in ``group_offers``; the
 schedule is checked with the peers' availability rules
 (``domain.availability``): a meeting fits when every one of its slots is in
-the participant's free slots of the reference week.
+the participant's free slots in every distinct week of the engagement
+horizon, as a pair of participant and peer must overlap: a group that
+meets in the participant's evening in December but in their working day
+after a clock change in March is not offered.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from alongside.matcher.domain import availability as av
 from alongside.matcher.domain.groups import CommunityGroup, GroupPathway
@@ -42,8 +46,23 @@ class Fit:
         return points + (NEARBY_POINTS if self.nearby else 0.0)
 
 
+def horizon_weeks(now: datetime, horizon: timedelta) -> tuple[datetime, ...]:
+    """Monday 00:00 UTC of every week the horizon from the start of ``now``'s UTC day touches.
+
+    Only the week of today when ``horizon`` is zero; the roster index looks
+    at the same weeks (``RosterIndex.engagement``).
+    """
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    week, last = av.week_start(day), av.week_start(day + max(horizon - timedelta(seconds=1), timedelta(0)))
+    weeks = []
+    while week <= last:
+        weeks.append(week)
+        week += av.ONE_WEEK
+    return tuple(weeks)
+
+
 def fit(
-    group: CommunityGroup, request: MatchRequest, pathways: frozenset[GroupPathway], free: int, week: datetime
+    group: CommunityGroup, request: MatchRequest, pathways: frozenset[GroupPathway], weeks: Sequence[datetime]
 ) -> Fit | None:
     """The group's fit for the request, or None when a hard rule fails."""
     part, prefs = request.participant, request.preferences
@@ -60,7 +79,9 @@ def fit(
         ways &= wanted
     if not ways:
         return None
-    meetings = sum(1 for m in group.meetings if _covered(m, group.time_zone, free, week))
+    part_zone, windows = part.time_zone, part.availability
+    regimes = _regimes(group.time_zone, part_zone, weeks)
+    meetings = sum(1 for m in group.meetings if all(_covered(m, windows, plans) for plans in regimes))
     if not meetings:
         return None
     preferred = ways & wanted if prefs.modalities is not None and prefs.modalities.preferred else frozenset()
@@ -74,12 +95,12 @@ def fit(
     )
 
 
-def _covered(meeting: WeeklyWindow, time_zone: str, free: int, week: datetime) -> bool:
-    """The whole meeting lies inside the participant's free slots."""
-    bits = week_bits((meeting,), time_zone, week)
-    return bits != 0 and bits & ~free == 0
+def _regimes(group_zone: str, part_zone: str, weeks: Sequence[datetime]) -> set[tuple[av.Plan, av.Plan]]:
+    """The distinct (group, participant) week plans over ``weeks``: one or two most of the year."""
+    return {(av.week_plan(group_zone, week), av.week_plan(part_zone, week)) for week in weeks}
 
 
-def week_bits(windows: tuple[WeeklyWindow, ...], time_zone: str, week: datetime) -> int:
-    """UTC slots of the week, by the peers' availability rules (``domain.availability``)."""
-    return av.plan_bits(windows, av.week_plan(time_zone, week))
+def _covered(meeting: WeeklyWindow, windows: tuple[WeeklyWindow, ...], plans: tuple[av.Plan, av.Plan]) -> bool:
+    """The whole meeting lies inside the participant's free slots of a week that follows ``plans``."""
+    bits = av.plan_bits((meeting,), plans[0])
+    return bits != 0 and bits & ~av.plan_bits(windows, plans[1]) == 0

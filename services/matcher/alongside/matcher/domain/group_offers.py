@@ -5,8 +5,9 @@ Pure: the directory, the validated request and the time in, offers out.
 A group fits when it is not retired, serves the participant's age band,
 meets in a way they can (video or phone anywhere; in person only in their
 service area), holds at least one weekly meeting that lies wholly inside
-their availability, and meets in a required language. Stated pathways are
-a filter, never a weight: only groups of those pathways are offered.
+their availability in every week of the engagement horizon (across both
+zones' clock changes), and meets in a required language. Stated pathways
+are a filter, never a weight: only groups of those pathways are offered.
 
 Among the groups that fit, the score adds plain criteria only (a preferred
 language, a preferred way to meet, meeting nearby, how many of its meetings
@@ -21,11 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from alongside.matcher.domain.availability import week_start
 from alongside.matcher.domain.explain_group import group_reasons
-from alongside.matcher.domain.group_fit import Fit, fit, week_bits
+from alongside.matcher.domain.group_fit import Fit, fit, horizon_weeks
 from alongside.matcher.domain.groups import CommunityGroup, GroupPathway
 from alongside.matcher.domain.model import MatchRequest
 from alongside.matcher.domain.results import Contribution
@@ -47,13 +47,16 @@ def offer_groups(
     *,
     n: int,
     now: datetime,
+    horizon: timedelta = timedelta(0),
 ) -> tuple[Offer, ...]:
-    """Up to ``n`` groups for ``request`` (validated), spread over pathways; ``pathways`` stated ones."""
+    """Up to ``n`` groups for ``request`` (validated), spread over pathways; ``pathways`` stated ones.
+
+    A meeting counts when it suits the participant in every week of ``horizon`` from ``now``.
+    """
     if n <= 0:
         return ()
-    week = week_start(now)
-    free = week_bits(request.participant.availability, request.participant.time_zone, week)
-    fits = [f for g in groups if (f := fit(g, request, pathways, free, week)) is not None]
+    weeks = horizon_weeks(now, horizon)
+    fits = [f for g in groups if (f := fit(g, request, pathways, weeks)) is not None]
     chosen = diverse_order(fits, n)
     return tuple(Offer(f.group, round(f.score, 4), group_reasons(f, request, pathways)) for f in chosen)
 

@@ -42,7 +42,7 @@ class Intake:
             return ()
         directory = await self.groups.current()
         n = self.ctx.settings.group_offer_size
-        return offer_groups(directory, request, pathways, n=n, now=self.ctx.clock())
+        return offer_groups(directory, request, pathways, n=n, now=self.ctx.clock(), horizon=self.ctx.horizon)
 
     async def _shortlist(self, request: MatchRequest, declined: frozenset[str], k: int) -> Shortlist:
         snap = await self.ctx.cache.current()
