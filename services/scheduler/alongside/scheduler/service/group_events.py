@@ -8,7 +8,9 @@ from typing import Any
 
 from alongside.api.scheduler.v1 import events_pb2 as ev
 from alongside.kit.events.envelope import Event
-from alongside.scheduler.domain.groups import Group
+from alongside.scheduler.domain.group_reminders import ParsedGroupReminder
+from alongside.scheduler.domain.groups import Group, occurrence_id
+from alongside.scheduler.domain.recurrence import Occurrence
 from alongside.scheduler.service.events import event, ts
 
 CREATED = "session.group.created"
@@ -18,7 +20,8 @@ WAITLISTED = "session.group.waitlisted"
 WITHDRAWN = "session.group.withdrawn"
 PROMOTED = "session.group.promoted"
 ATTENDANCE = "session.group.attendance_recorded"
-EVENTS = (CREATED, CANCELLED, ENROLLED, WAITLISTED, WITHDRAWN, PROMOTED, ATTENDANCE)
+REMINDER_DUE = "session.group.reminder_due"
+EVENTS = (CREATED, CANCELLED, ENROLLED, WAITLISTED, WITHDRAWN, PROMOTED, ATTENDANCE, REMINDER_DUE)
 
 
 def created(group: Group) -> Event:
@@ -59,3 +62,16 @@ def attendance(group: Group, enrolment_id: str, index: int, value: Any) -> Event
         occurrence_start=ts(group.occurrence(index).interval.start),
     )
     return event(ATTENDANCE, body, group.id)
+
+
+def reminder_due(reminder_id: str, reminder: ParsedGroupReminder, peer_id: str, meeting: Occurrence) -> Event:
+    """A meeting is coming up, for one facilitator (``peer_id``): no participant, no roster."""
+    body = ev.GroupReminderDue(
+        reminder_id=reminder_id,
+        group_id=reminder.group_id,
+        occurrence_index=meeting.index,
+        peer_id=peer_id,
+        start=ts(meeting.interval.start),
+        offset_minutes=int(reminder.offset.total_seconds() // 60),
+    )
+    return event(REMINDER_DUE, body, occurrence_id(reminder.group_id, meeting.index))

@@ -23,6 +23,7 @@ from alongside.scheduler.adapters.group_codec import decode_group, encode_group
 from alongside.scheduler.adapters.group_store import GroupStore
 from alongside.scheduler.adapters.keys import new_group_id, peer_of, peer_tag, require_peer_id
 from alongside.scheduler.domain import tz as tzx
+from alongside.scheduler.domain.group_reminders import group_reminder_changes
 from alongside.scheduler.domain.groups import GROUP_SESSION_TYPE, Group, occurrence_id
 from alongside.scheduler.domain.recurrence import Series
 from alongside.scheduler.domain.validation import zone
@@ -94,6 +95,7 @@ class GroupSessions:
             change = Change(self.ctx, host, zone(calendar.tz), now)
             change.guard_calendar(calendar)
             occupy(change, group, host)
+            remind(change, None, group, host)
             change.commit.hset(self.ctx.store.k.groups(host), group.id, encode_group(group))
             state = self.ctx.store.k.group(host, group.id)
             for name, value in (("cap", str(capacity)), ("st", "A"), ("seq", "0"), ("v", "0")):
@@ -128,6 +130,7 @@ class GroupSessions:
         key = self.ctx.store.k.idem(peer_tag(co), CO_SCOPE, idem.key)
         change.commit.replay_from(key)
         occupy(change, group, co)
+        remind(change, None, group, co)
         change.commit.sadd(self.ctx.store.k.cogroups(co), group.id)
         change.commit.remember(key, idem.fingerprint, group.id.encode(), IDEMPOTENCY_TTL_S)
         outcome = await change.run()
@@ -142,6 +145,7 @@ class GroupSessions:
         co = calendar.peer_id
         change = Change(self.ctx, co, zone(calendar.tz), now)
         release(change, group, co)
+        remind(change, group, group.cancelled(), co)
         change.commit.srem(self.ctx.store.k.cogroups(co), group.id)
         key = self.ctx.store.k.idem(peer_tag(co), CO_SCOPE, idem.key)
         change.commit.hdel(key, "fp")
@@ -168,6 +172,7 @@ class GroupSessions:
             change.commit.hset(self.ctx.store.k.groups(host), group.id, encode_group(after))
             change.commit.hset(self.ctx.store.k.group(host, group.id), "st", "C")
             release(change, group, host)
+            remind(change, group, after, host)
             change.emit(group_events.cancelled(group))
             response = pb.CancelGroupSessionResponse(group=await self.out(after))
             change.finish(idem, response)
@@ -176,6 +181,7 @@ class GroupSessions:
                 if group.co_facilitator_peer_id:
                     co_change = Change(self.ctx, group.co_facilitator_peer_id, zone(group.series.tz), now)
                     release(co_change, group, group.co_facilitator_peer_id)
+                    remind(co_change, group, after, group.co_facilitator_peer_id)
                     await co_change.run()
                 if outcome.kind == "replay":
                     return replayed(pb.CancelGroupSessionResponse, idem, (outcome.fingerprint, outcome.response))
@@ -229,3 +235,14 @@ def release(change: Change, group: Group, peer_id: str) -> None:
     booked = change.k.booked(peer_id)
     for o in group.occurrences():
         change.commit.zrem(booked, _member(group, o.index, o.interval.end))
+
+
+def remind(change: Change, before: Group | None, after: Group, peer_id: str) -> None:
+    """Schedule and withdraw ``peer_id``'s reminders of the group's meetings in
+    the same commit as the group's change (docs/scheduler.md, "Group sessions")."""
+    plan = group_reminder_changes(before, after, change.ctx.policy.reminder_offsets, change.now)
+    key = change.k.reminders(peer_id)
+    for stale in plan.drop:
+        change.commit.zrem(key, stale)
+    for reminder in plan.add:
+        change.commit.zadd(key, ms(reminder.due_at), reminder.id)

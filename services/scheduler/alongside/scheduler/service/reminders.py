@@ -9,6 +9,11 @@ it, and a crash can lose neither the claim nor the event.
 Each poll asks every peer's set, in one pipelined round trip, whether
 anything is due: there is no index to drift or repair, and reminders that
 fell due while no scheduler ran go out on the first poll after one starts.
+
+A facilitator's set also holds the reminders of the groups they host or
+co-facilitate (``domain/group_reminders.py``: ids ``~grp:...``, which no
+session reminder id can be); each is checked against the group, read from
+its host's tag, and fired the same way.
 """
 
 from __future__ import annotations
@@ -23,9 +28,15 @@ from alongside.kit.events.envelope import Event
 from alongside.kit.logging import get_logger
 from alongside.scheduler.adapters.codec import decode_session
 from alongside.scheduler.adapters.firing import Firing
+from alongside.scheduler.adapters.group_codec import decode_group
+from alongside.scheduler.adapters.group_store import GroupStore
+from alongside.scheduler.adapters.keys import SEP as SCOPE_SEP
 from alongside.scheduler.adapters.keys import peer_tag
+from alongside.scheduler.domain.group_reminders import is_group_reminder_id, meeting_to_remind, parse_group_reminder_id
+from alongside.scheduler.domain.groups import Group
 from alongside.scheduler.domain.model import Session, SessionStatus
 from alongside.scheduler.domain.reminders import Reminder
+from alongside.scheduler.service import group_events
 from alongside.scheduler.service.context import Context
 from alongside.scheduler.service.events import reminder_due
 
@@ -55,6 +66,7 @@ def still_wanted(session: Session | None, sequence: int, now: datetime) -> bool:
 class ReminderLoop:
     def __init__(self, ctx: Context, firing: Firing) -> None:
         self.ctx, self.firing = ctx, firing
+        self.groups = GroupStore(ctx.store)
         self.fired = 0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -79,7 +91,8 @@ class ReminderLoop:
 
     async def fire_peer(self, peer_id: str, now: datetime) -> int:
         store = self.ctx.store
-        ids = await store.due_reminders(peer_id, now, BATCH)
+        due = await store.due_reminders(peer_id, now, BATCH)
+        ids = [rid for rid in due if not is_group_reminder_id(rid)]
         parsed = {rid: parse_reminder_id(rid) for rid in ids}
         session_ids = sorted({p[0] for p in parsed.values() if p is not None})
         raws = await store.sessions_raw(peer_id, session_ids)
@@ -92,9 +105,33 @@ class ReminderLoop:
                 continue
             reminder = Reminder(rid, session.id, session.start - info[1], info[1])
             entries.append((rid, reminder_due(reminder, session)))
+        entries += await self.group_entries(peer_id, [rid for rid in due if is_group_reminder_id(rid)], now)
         tag = peer_tag(peer_id)
         fired = await self.firing.fire(store.k.reminders(peer_id), self.ctx.outbox.key(tag), entries)
         if fired:
             await self.ctx.outbox.committed([tag])
             log.info("reminders.fired", peer_id=peer_id, count=fired)
         return fired
+
+    async def group_entries(self, peer_id: str, ids: list[str], now: datetime) -> list[tuple[str, Event | None]]:
+        """Group meeting reminders: an event for a meeting that still holds, else None (dropped unsent)."""
+        parsed = {rid: parse_group_reminder_id(rid) for rid in ids}
+        groups: dict[str, Group | None] = {}
+        for info in parsed.values():
+            if info is not None and info.group_id not in groups:
+                groups[info.group_id] = await self._group(info.group_id)
+        entries: list[tuple[str, Event | None]] = []
+        for rid, info in parsed.items():
+            meeting = None if info is None else meeting_to_remind(groups.get(info.group_id), peer_id, info, now)
+            if info is None or meeting is None:
+                entries.append((rid, None))
+            else:
+                entries.append((rid, group_events.reminder_due(rid, info, peer_id, meeting)))
+        return entries
+
+    async def _group(self, group_id: str) -> Group | None:
+        host, sep, _ = group_id.partition(SCOPE_SEP)
+        if not sep:
+            return None
+        raw = await self.groups.group_raw(host, group_id)
+        return None if raw is None else decode_group(raw)
