@@ -23,6 +23,7 @@ SUBJECTS: dict[int, str] = {
     npb.KIND_CASELOAD_IMPORTED: "Your caseload was added to Alongside",
     npb.KIND_GROUP_ENROLMENT: "Someone has joined your group",
     npb.KIND_GROUP_PROMOTED: "A place in your group has been filled",
+    npb.KIND_GROUP_REMINDER: "Reminder: your peer support group meets soon",
 }
 
 

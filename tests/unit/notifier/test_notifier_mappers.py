@@ -89,6 +89,18 @@ def test_a_reschedule_carries_both_starts() -> None:
     assert trigger is not None and (trigger.start, trigger.previous_start) == (new, old)
 
 
+def test_a_group_reminder_goes_to_its_facilitator_timed_with_no_link() -> None:
+    start = datetime(2031, 1, 2, 23, tzinfo=UTC)
+    body = session_events.GroupReminderDue(
+        reminder_id="~grp:h~g1.2:60m:0", group_id="h~g1", occurrence_index=2, peer_id="co-1", offset_minutes=60
+    )
+    body.start.FromDatetime(start)
+    trigger = to_trigger(Event.of("session.group.reminder_due", "/alongside/scheduler", body))
+    assert trigger is not None
+    assert (trigger.kind, trigger.peer_id, trigger.start) == (Kind.GROUP_REMINDER, "co-1", start)
+    assert (trigger.session_id, trigger.match_id) == (None, None)
+
+
 def test_an_id_that_is_not_an_id_is_dropped_from_the_links() -> None:
     body = session_events.SessionBooked(session_id="not an id", peer_id="p-1", match_id="m-1")
     trigger = to_trigger(Event.of("session.booked", "/alongside/scheduler", body))

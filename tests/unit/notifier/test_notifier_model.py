@@ -29,6 +29,7 @@ from alongside.notifier.domain.model import (
         ("alongside.match.caseload_imported", Kind.CASELOAD_IMPORTED),
         ("alongside.session.group.enrolled", Kind.GROUP_ENROLMENT),
         ("alongside.session.group.promoted", Kind.GROUP_PROMOTED),
+        ("alongside.session.group.reminder_due", Kind.GROUP_REMINDER),
     ],
 )
 def test_each_notified_event_maps_to_its_kind(event_type: str, kind: Kind) -> None:
@@ -43,7 +44,15 @@ def test_other_events_are_not_notified(event_type: str) -> None:
 def test_every_kind_has_an_event() -> None:
     kinds = {kind_for_event(e) for e in ("match.accepted", "match.closed", "match.caseload_imported")} | {
         kind_for_event(f"session.{e}")
-        for e in ("booked", "rescheduled", "cancelled", "reminder_due", "group.enrolled", "group.promoted")
+        for e in (
+            "booked",
+            "rescheduled",
+            "cancelled",
+            "reminder_due",
+            "group.enrolled",
+            "group.promoted",
+            "group.reminder_due",
+        )
     }
     assert kinds == ALL_KINDS
 

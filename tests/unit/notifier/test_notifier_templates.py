@@ -177,3 +177,14 @@ def test_refs_accept_only_known_id_shaped_fields() -> None:
     assert info.value.field == "match_id"
     assert "Zorblat" not in str(info.value)
     assert Refs.from_mapping(EVENT) == Refs("n-77", "e-77", "m-77", "s-77")
+
+
+def test_group_reminder_says_it_is_a_group_meeting_in_each_language() -> None:
+    en = render(Kind.GROUP_REMINDER, "en", REFS, START)
+    es = render(Kind.GROUP_REMINDER, "es-MX", REFS, START)
+    assert en.text_body.startswith("Reminder: your peer support group meets on Tue 3 Dec, 10:00 (your time).")
+    assert es.text_body.startswith(
+        "Recordatorio: tu grupo de apoyo entre pares se reúne el martes 3 de diciembre a las 10:00 (tu hora local)."
+    )
+    assert en.subject != render(Kind.SESSION_REMINDER, "en", REFS, START).subject
+    assert en.webhook_payload["kind"] == "group_reminder"

@@ -30,6 +30,7 @@ KINDS = {
     "CASELOAD_IMPORTED": "Existing caseload added",
     "GROUP_ENROLMENT": "Someone joined your group",
     "GROUP_PROMOTED": "Group places filled from the waiting list",
+    "GROUP_REMINDER": "Group meeting reminders",
 }
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 # The notifier's field (after "preferences.") -> the form's.

@@ -24,6 +24,7 @@ class Kind(StrEnum):
     CASELOAD_IMPORTED = "caseload_imported"
     GROUP_ENROLMENT = "group_enrolment"
     GROUP_PROMOTED = "group_promoted"
+    GROUP_REMINDER = "group_reminder"
 
 
 class Channel(StrEnum):
@@ -48,6 +49,8 @@ SESSION_KINDS: frozenset[Kind] = frozenset(
         Kind.SESSION_RESCHEDULED,
         Kind.SESSION_CANCELLED,
         Kind.SESSION_REMINDER,
+        # A group meeting is timed like a session: urgent when it is near, never held past its start.
+        Kind.GROUP_REMINDER,
     }
 )
 # Stable delivery order: the inbox first, so the in-app record exists before
@@ -69,6 +72,8 @@ EVENT_KINDS: Mapping[str, Kind] = {
     # the waiting list; the events carry no participant reference.
     "session.group.enrolled": Kind.GROUP_ENROLMENT,
     "session.group.promoted": Kind.GROUP_PROMOTED,
+    # Each facilitator (host and co-facilitator) of a group hears of its meetings.
+    "session.group.reminder_due": Kind.GROUP_REMINDER,
 }
 
 

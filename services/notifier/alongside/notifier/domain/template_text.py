@@ -114,6 +114,11 @@ TEMPLATES: Mapping[tuple[str, Kind], TemplateText] = {
         subject="A place in your group has been filled",
         line="A place in a group you host was filled from the waiting list.",
     ),
+    ("en", Kind.GROUP_REMINDER): TemplateText(
+        subject="Reminder: your peer support group meets soon",
+        line="Reminder: your peer support group meets soon.",
+        line_timed="Reminder: your peer support group meets on {when} (your time).",
+    ),
     ("es", Kind.ASSIGNMENT_NEW): TemplateText(
         subject="Tienes una nueva asignación en Alongside",
         line="Tienes una nueva asignación en Alongside.",
@@ -153,5 +158,10 @@ TEMPLATES: Mapping[tuple[str, Kind], TemplateText] = {
     ("es", Kind.GROUP_PROMOTED): TemplateText(
         subject="Se ha ocupado una plaza de tu grupo",
         line="Una plaza de un grupo que facilitas se ha ocupado desde la lista de espera.",
+    ),
+    ("es", Kind.GROUP_REMINDER): TemplateText(
+        subject="Recordatorio: tu grupo de apoyo entre pares se reúne pronto",
+        line="Recordatorio: tu grupo de apoyo entre pares se reúne pronto.",
+        line_timed="Recordatorio: tu grupo de apoyo entre pares se reúne el {when} (tu hora local).",
     ),
 }

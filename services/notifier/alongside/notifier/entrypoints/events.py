@@ -28,7 +28,7 @@ CONSENT_REVOKED = "match.consent_revoked"
 PARTICIPANT_ERASED = "match.participant_erased"
 CASELOAD_IMPORTED = "match.caseload_imported"
 MATCH_EVENTS = ("match.accepted", "match.closed", CONSENT_REVOKED, PARTICIPANT_ERASED, CASELOAD_IMPORTED)
-GROUP_EVENTS = ("session.group.enrolled", "session.group.promoted")
+GROUP_EVENTS = ("session.group.enrolled", "session.group.promoted", "session.group.reminder_due")
 SESSION_EVENTS = ("session.booked", "session.rescheduled", "session.cancelled", "session.reminder_due", *GROUP_EVENTS)
 
 BODIES: dict[str, type[Message]] = {
@@ -41,6 +41,7 @@ BODIES: dict[str, type[Message]] = {
     "session.reminder_due": session_events.SessionReminderDue,
     "session.group.enrolled": session_events.GroupEnrolmentChanged,
     "session.group.promoted": session_events.GroupEnrolmentChanged,
+    "session.group.reminder_due": session_events.GroupReminderDue,
 }
 
 
