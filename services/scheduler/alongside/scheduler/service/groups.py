@@ -8,6 +8,8 @@ checked against the sessions already booked. The host's write is one atomic
 commit; the co-facilitator's calendar is another peer's hash tag, so it is
 written first (its own atomic commit, with its own idempotency record that
 keeps the group id) and withdrawn again if the host's commit is refused.
+Each facilitator's reminders of the meetings (``domain/group_reminders.py``)
+are written and withdrawn in the same commit as their calendar's entries.
 """
 
 from __future__ import annotations
