@@ -200,3 +200,45 @@ async def test_every_rpc_answers_by_its_deadline_while_a_dependency_hangs(
                 ).code != grpc.StatusCode.DEADLINE_EXCEEDED
     finally:
         await asyncio.to_thread(child.close)
+
+
+async def watch_refused(chan: grpc.aio.Channel, peer_id: str, timeout: float | None) -> Ended:
+    """Open a watch and wait for its status: a refusal ends the call, a watch in place waits for items."""
+    stub = notifier_pb2_grpc.NotifierServiceStub(chan)
+    began = time.monotonic()
+    call = stub.WatchNotifications(notifier_pb2.WatchNotificationsRequest(peer_id=peer_id), timeout=timeout)
+    try:
+        code = await call.code()
+    finally:
+        call.cancel()
+    return Ended("watch (no deadline)", code, time.monotonic() - began)
+
+
+async def test_a_watch_is_refused_by_the_services_deadline_while_valkey_hangs(
+    own_nats: NatsServer, own_valkey: ValkeyServer, namespace: str
+) -> None:
+    """A watch has no deadline of its own (it stays open for hours), so its opening must be bounded:
+    the audit record of the opening and the read of where to start, each against a hung Valkey."""
+    run = uuid.uuid4().hex[:8]
+    env = {
+        **AUTH_ENV,
+        "NATS_URL": own_nats.url,
+        "REDIS_URL": own_valkey.url,
+        "NAMESPACE": namespace,
+        "DEFAULT_DEADLINE_SECONDS": str(SERVICE_DEADLINE_S),
+    }
+    child = await asyncio.to_thread(Child, "alongside.notifier", env)
+    assert own_valkey.proc is not None
+    try:
+        async with channel(f"127.0.0.1:{child.port}", role="admin") as chan:
+            warm = await timed("warm", notifier_calls(run)["read"](chan, run, 10))
+            assert warm.code == grpc.StatusCode.OK, warm
+            os.kill(own_valkey.proc.pid, SIGSTOP)
+            try:
+                ended = await asyncio.wait_for(watch_refused(chan, f"p-{run}", None), timeout=15)
+            finally:
+                os.kill(own_valkey.proc.pid, SIGCONT)
+            assert ended.code in {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}, ended
+            assert ended.seconds <= SERVICE_DEADLINE_S + SLACK_S, ended
+    finally:
+        await asyncio.to_thread(child.close)

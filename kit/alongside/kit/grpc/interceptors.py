@@ -195,12 +195,17 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             binding = _bind(metadata, method)
             code = grpc.StatusCode.OK
             pending = self._open(method, request, metadata)
+            # A stream may stay open for hours; opening it (and refusing it) is bounded like a unary call.
+            remaining = context.time_remaining()
+            budget = self._deadline if remaining is None else min(remaining, self._deadline)
+            until = asyncio.get_running_loop().time() + budget
             try:
                 who = await self._authenticate(metadata)
                 if pending is not None:
                     pending.identity = who
                 self._permit(method, who, binding)
-                await self._close(pending, code)  # the stream opens
+                with self._deadlines.within(budget):
+                    await self._close(pending, code)  # the stream opens
                 async for item in behaviour(request, context):
                     yield item
             except asyncio.CancelledError:
@@ -208,7 +213,7 @@ class ServiceInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 raise
             except BaseException as exc:  # noqa: BLE001
                 code, message = _map(exc)
-                await self._close(pending, code)
+                await self._close_refused(pending, code, until)
                 await context.abort(code, message)
             finally:
                 self._done(method, code, started)
