@@ -20,13 +20,14 @@ full problem and only the Lagrangian bound is reported.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from alongside.matcher.domain.solver import kbound
+from alongside.matcher.domain.solver import colgen, kbound
 from alongside.matcher.domain.solver.arcs import Arcs, FloatArray, IntArray, Limits, arcs_from_mask
 from alongside.matcher.domain.solver.gains import Gains
 from alongside.matcher.domain.solver.knapsack_lagrange import OnBound, knapsack_lagrangian
@@ -36,6 +37,8 @@ Relaxation = Literal["knapsack", "lp"]
 
 MAX_CP_ARCS = 40_000
 CP_K = 3
+COLGEN_ARCS = 100_000  # column generation on the knapsack dual up to this many arcs (its rounds price every arc)
+COLGEN_SHARE = 0.8  # of the knapsack phase, at most: it stops when converged, usually well before
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,8 @@ def by_lp(lag: Lagrangian, gains: Gains) -> Tightened:
 def by_knapsack(lag: Lagrangian, gains: Gains, limits: Limits, deadline: float, on_bound: OnBound) -> Tightened:
     n = gains.gain.shape[0]
     arcs = arcs_from_mask(gains, reach(lag, gains, lag.gain))
-    search = knapsack_lagrangian(arcs, limits, lag.full.best * gains.scale, lag.assignment, deadline, on_bound)
+    u = _dual(arcs, lag, limits, lag.full.best * gains.scale, deadline)
+    search = knapsack_lagrangian(arcs, limits, u, lag.assignment, deadline, on_bound)
     most = kbound.reach(search.best, arcs, limits.capacity)
     keep = (most >= search.gain) | (search.assignment[arcs.rows] == arcs.cols)
     rows = np.flatnonzero(search.assignment >= 0)
@@ -101,6 +105,18 @@ def by_knapsack(lag: Lagrangian, gains: Gains, limits: Limits, deadline: float, 
     top = kbound.proven(search.best.value)
     score = most.astype(np.float64)
     return Tightened(kept, score, most, search.assignment, gain, max(bound, gain), search.closed, top)
+
+
+def _dual(arcs: Arcs, lag: Lagrangian, limits: Limits, u: FloatArray, deadline: float) -> FloatArray:
+    """The multipliers of the exact knapsack dual (``colgen.py``) from ``u``, when ``arcs`` are few enough;
+    the subgradient search then starts there, for incumbents, and its bound is the dual's."""
+    if arcs.size > COLGEN_ARCS:
+        return u
+    now = time.perf_counter()
+    start = kbound.evaluate(arcs, u, limits.capacity)
+    lp_gain = int(arcs.cost[lag.assignment[arcs.rows] == arcs.cols].sum())
+    until = now + COLGEN_SHARE * (deadline - now)
+    return colgen.exact_dual(arcs, limits.capacity, start, lag.assignment, until, gain=lp_gain).best.u
 
 
 def refix(kept: Tightened, assignment: IntArray, gains: Gains) -> Tightened:
