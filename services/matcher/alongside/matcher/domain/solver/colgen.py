@@ -46,6 +46,28 @@ GLOP_PARAMETERS = "use_preprocessing: false"
 
 
 @dataclass(frozen=True)
+class Packings:
+    """Columns as pairs: packing ``k`` is participants ``rows[start[k]:start[k + 1]]`` with peer ``peer[k]``."""
+
+    rows: IntArray
+    start: IntArray
+    peer: IntArray
+
+    @property
+    def size(self) -> int:
+        return int(self.peer.size)
+
+    @staticmethod
+    def of(arcs: Arcs, columns: list[IntArray]) -> Packings:
+        """Packings given as arc indices into ``arcs`` (one peer each)."""
+        sizes = np.array([c.size for c in columns], dtype=np.int64)
+        start = np.r_[0, np.cumsum(sizes)].astype(np.int64)
+        index = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+        peer = arcs.cols[index[start[:-1]]] if columns else np.zeros(0, dtype=np.int64)
+        return Packings(arcs.rows[index], start, peer)
+
+
+@dataclass(frozen=True)
 class Dual:
     """The best evaluation (its ``value`` is the bound), the last master's value (a lower estimate of the
     dual), the packings generated (arc indices per column, and each column's peer), and the rounds run."""

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from alongside.matcher.domain.solver import local, tighten
+from alongside.matcher.domain.solver import local, restricted, tighten
 from alongside.matcher.domain.solver.arcs import Arcs, IntArray, Limits, arcs_from_mask, limits_of
 from alongside.matcher.domain.solver.bounds import DenseGap
 from alongside.matcher.domain.solver.cores import narrow
@@ -100,6 +100,8 @@ def solve_gap(
     else:
         kept = tighten.by_lp(lag, gains)
     if knapsack and not kept.closed:
+        kept = _local(kept, gains, limits, deadline)
+        kept = restricted.improve(kept, gains, limits, restricted.SHARE * (deadline - time.perf_counter()), seed)
         kept = _local(kept, gains, limits, deadline)
         on_core = _cp_report(report, gains, kept, penalty, safe=False)
         now = time.perf_counter()

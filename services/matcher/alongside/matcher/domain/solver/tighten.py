@@ -58,6 +58,7 @@ class Tightened:
     bound: float
     closed: bool
     top: int | None = None  # the knapsack bound in integer gain units
+    packings: colgen.Packings | None = None  # the knapsack dual's columns (``restricted.py``)
 
     def model(self, n: int) -> tuple[Arcs, bool]:
         """The arcs for CP-SAT, and whether they are all the kept ones (so its bound holds)."""
@@ -94,7 +95,8 @@ def by_lp(lag: Lagrangian, gains: Gains) -> Tightened:
 def by_knapsack(lag: Lagrangian, gains: Gains, limits: Limits, deadline: float, on_bound: OnBound) -> Tightened:
     n = gains.gain.shape[0]
     arcs = arcs_from_mask(gains, reach(lag, gains, lag.gain))
-    u = _dual(arcs, lag, limits, lag.full.best * gains.scale, deadline)
+    dual = _dual(arcs, lag, limits, lag.full.best * gains.scale, deadline)
+    u = lag.full.best * gains.scale if dual is None else dual.best.u
     search = knapsack_lagrangian(arcs, limits, u, lag.assignment, deadline, on_bound)
     most = kbound.reach(search.best, arcs, limits.capacity)
     keep = (most >= search.gain) | (search.assignment[arcs.rows] == arcs.cols)
@@ -104,19 +106,20 @@ def by_knapsack(lag: Lagrangian, gains: Gains, limits: Limits, deadline: float, 
     kept, most = arcs.take(keep), most[keep]
     top = kbound.proven(search.best.value)
     score = most.astype(np.float64)
-    return Tightened(kept, score, most, search.assignment, gain, max(bound, gain), search.closed, top)
+    packings = None if dual is None else colgen.Packings.of(arcs, dual.columns)
+    return Tightened(kept, score, most, search.assignment, gain, max(bound, gain), search.closed, top, packings)
 
 
-def _dual(arcs: Arcs, lag: Lagrangian, limits: Limits, u: FloatArray, deadline: float) -> FloatArray:
-    """The multipliers of the exact knapsack dual (``colgen.py``) from ``u``, when ``arcs`` are few enough;
-    the subgradient search then starts there, for incumbents, and its bound is the dual's."""
+def _dual(arcs: Arcs, lag: Lagrangian, limits: Limits, u: FloatArray, deadline: float) -> colgen.Dual | None:
+    """The exact knapsack dual (``colgen.py``) from ``u``, when ``arcs`` are few enough; the subgradient
+    search then starts at its multipliers, for incumbents, and its bound is the dual's."""
     if arcs.size > COLGEN_ARCS:
-        return u
+        return None
     now = time.perf_counter()
     start = kbound.evaluate(arcs, u, limits.capacity)
     lp_gain = int(arcs.cost[lag.assignment[arcs.rows] == arcs.cols].sum())
     until = now + COLGEN_SHARE * (deadline - now)
-    return colgen.exact_dual(arcs, limits.capacity, start, lag.assignment, until, gain=lp_gain).best.u
+    return colgen.exact_dual(arcs, limits.capacity, start, lag.assignment, until, gain=lp_gain)
 
 
 def refix(kept: Tightened, assignment: IntArray, gains: Gains) -> Tightened:
@@ -129,4 +132,4 @@ def refix(kept: Tightened, assignment: IntArray, gains: Gains) -> Tightened:
     keep = (kept.reach >= int_gain) | (assignment[kept.arcs.rows] == kept.arcs.cols)
     closed = kept.top is not None and kept.top <= int_gain
     arcs, score, most = kept.arcs.take(keep), kept.score[keep], kept.reach[keep]
-    return Tightened(arcs, score, most, assignment, gain, max(kept.bound, gain), closed, kept.top)
+    return Tightened(arcs, score, most, assignment, gain, max(kept.bound, gain), closed, kept.top, kept.packings)
