@@ -5,8 +5,10 @@ Two relaxations (``Relaxation``):
 - ``"lp"``: the capacity relaxation of ``bounds.py`` alone (its bound is the
   LP bound), fixing arcs by its reduced gains.
 - ``"knapsack"`` (the default): that first, then the knapsack Lagrangian
-  (``kbound.py``, ``knapsack_lagrange.py``) on the arcs the LP fixing kept,
-  started from the LP duals; its bound is at least as tight, it usually
+  (``kbound.py``, ``knapsack_lagrange.py``) on the arcs the LP fixing kept:
+  its exact dual by column generation (``colgen.py``, from the LP duals,
+  on up to ``COLGEN_ARCS`` arcs), then the subgradient search from there
+  for incumbents; its bound is at least as tight, it usually
   finds a better incumbent, and its fixing drops arcs the LP's keeps (how
   many depends on the gap left: few on tied rosters). Both fixings are
   safe, so applying one after the other is too: whatever is dropped is in
