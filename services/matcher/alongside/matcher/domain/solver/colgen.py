@@ -66,6 +66,24 @@ class Packings:
         peer = arcs.cols[index[start[:-1]]] if columns else np.zeros(0, dtype=np.int64)
         return Packings(arcs.rows[index], start, peer)
 
+    def joined(self, assignments: list[IntArray]) -> Packings:
+        """These packings and those of ``assignments`` (each peer's participants in each), without repeats."""
+        seen = {(int(self.peer[k]), *self.rows[self.start[k] : self.start[k + 1]].tolist()) for k in range(self.size)}
+        rows, sizes, peers = [self.rows], [np.diff(self.start)], [self.peer]
+        for assignment in assignments:
+            matched = np.flatnonzero(assignment >= 0)
+            matched = matched[np.argsort(assignment[matched], kind="stable")]
+            for group in np.split(matched, np.flatnonzero(np.diff(assignment[matched])) + 1):
+                key = (int(assignment[group[0]]), *group.tolist()) if group.size else None
+                if key is None or key in seen:
+                    continue
+                seen.add(key)
+                rows.append(group)
+                sizes.append(np.array([group.size]))
+                peers.append(np.array([key[0]]))
+        start = np.r_[0, np.cumsum(np.concatenate(sizes))].astype(np.int64)
+        return Packings(np.concatenate(rows).astype(np.int64), start, np.concatenate(peers).astype(np.int64))
+
 
 @dataclass(frozen=True)
 class Dual:

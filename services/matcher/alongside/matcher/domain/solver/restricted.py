@@ -36,7 +36,7 @@ def improve(kept: Tightened, gains: Gains, limits: Limits, seconds: float, seed:
     if packings is None or kept.closed or seconds < MIN_SECONDS or _capped(limits):
         return kept
     generated = packings.size
-    packings = _with_incumbent(packings, kept.assignment)
+    packings = _with_incumbent(packings, kept.assignment)  # repeats are harmless: at most one per peer
     if packings.size == 0:
         return kept
     each = np.repeat(packings.peer, np.diff(packings.start))

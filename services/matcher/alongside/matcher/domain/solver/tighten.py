@@ -108,7 +108,7 @@ def by_knapsack(lag: Lagrangian, gains: Gains, limits: Limits, deadline: float, 
     kept, most = arcs.take(keep), most[keep]
     top = kbound.proven(search.best.value)
     score = most.astype(np.float64)
-    packings = None if dual is None else colgen.Packings.of(arcs, dual.columns)
+    packings = None if dual is None else colgen.Packings.of(arcs, dual.columns).joined(search.found)
     return Tightened(kept, score, most, search.assignment, gain, max(bound, gain), search.closed, top, packings)
 
 
