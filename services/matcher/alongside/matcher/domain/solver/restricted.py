@@ -26,7 +26,7 @@ from alongside.matcher.domain.solver.cpsat import WORKERS
 from alongside.matcher.domain.solver.gains import Gains
 from alongside.matcher.domain.solver.tighten import Tightened, refix
 
-SHARE = 0.25  # of what is left after the knapsack phase, at most: it usually proves its optimum sooner
+SHARE = 0.35  # of what is left after the knapsack phase, at most: it usually proves its optimum sooner
 MIN_SECONDS = 0.2
 
 

@@ -40,7 +40,9 @@ Relaxation = Literal["knapsack", "lp"]
 MAX_CP_ARCS = 40_000
 CP_K = 3
 COLGEN_ARCS = 100_000  # column generation on the knapsack dual up to this many arcs (its rounds price every arc)
-COLGEN_SHARE = 0.8  # of the knapsack phase, at most: it stops when converged, usually well before
+# Column generation may take up to this multiple of the knapsack phase's window: the bound hangs on its
+# converging, it usually does in a fraction of the window, and the subgradient search takes what is left.
+COLGEN_SPAN = 1.5
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ def _dual(arcs: Arcs, lag: Lagrangian, limits: Limits, u: FloatArray, deadline: 
     now = time.perf_counter()
     start = kbound.evaluate(arcs, u, limits.capacity)
     lp_gain = int(arcs.cost[lag.assignment[arcs.rows] == arcs.cols].sum())
-    until = now + COLGEN_SHARE * (deadline - now)
+    until = now + COLGEN_SPAN * (deadline - now)
     return colgen.exact_dual(arcs, limits.capacity, start, lag.assignment, until, gain=lp_gain)
 
 
