@@ -107,3 +107,21 @@ def test_it_stops_once_the_incumbent_is_proven() -> None:
     nobody = np.full(problem.n, -1, dtype=np.int64)
     dual = colgen.exact_dual(arcs, problem.capacity, start, nobody, float("inf"), gain=round(optimum + penalty) + 10**6)
     assert dual.rounds == 0 and dual.best is start
+
+
+def test_packings_join_an_assignments_packings_without_repeats() -> None:
+    arcs = Arcs(
+        rows=np.array([0, 0, 1, 2, 3], dtype=np.int64),
+        cols=np.array([0, 1, 0, 1, 1], dtype=np.int64),
+        gain=np.ones(5),
+        cost=np.ones(5, dtype=np.int64),
+        load=np.ones(5, dtype=np.int64),
+    )
+    packings = colgen.Packings.of(arcs, [np.array([0, 2]), np.array([3])])  # peer 0: {0, 1}; peer 1: {2}
+    assert packings.size == 2 and packings.peer.tolist() == [0, 1]
+    joined = packings.joined([np.array([0, -1, 1, 1]), np.array([0, 0, -1, -1])])  # {0} / {2, 3}; {0, 1} again
+    got = {
+        (int(joined.peer[k]), *joined.rows[joined.start[k] : joined.start[k + 1]].tolist()) for k in range(joined.size)
+    }
+    assert joined.size == len(got) == 4
+    assert got == {(0, 0, 1), (1, 2), (0, 0), (1, 2, 3)}
