@@ -125,3 +125,16 @@ def test_packings_join_an_assignments_packings_without_repeats() -> None:
     }
     assert joined.size == len(got) == 4
     assert got == {(0, 0, 1), (1, 2), (0, 0), (1, 2, 3)}
+
+
+def test_it_reports_its_best_bound_as_it_falls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(colgen, "REPORT_EVERY_S", 0.0)
+    problem = realistic_instance(60, 100, seed=4)
+    gains = prepare(problem)
+    arcs = arcs_from_mask(gains, gains.usable)
+    start = evaluate(arcs, np.zeros(problem.n), problem.capacity)
+    told: list[float] = []
+    nobody = np.full(problem.n, -1, dtype=np.int64)
+    dual = colgen.exact_dual(arcs, problem.capacity, start, nobody, float("inf"), on_bound=told.append)
+    assert told and told == sorted(told, reverse=True)  # the best so far: never rises
+    assert told[0] <= start.value and told[-1] >= dual.best.value

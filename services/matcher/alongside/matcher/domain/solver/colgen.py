@@ -31,6 +31,7 @@ multipliers and the packings of its best evaluation and of the incumbent.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,7 @@ from alongside.matcher.domain.solver.kbound import Evaluation, evaluate, proven
 
 SMOOTHING = 0.8  # weight of the best multipliers in the pricing point
 MAX_ROUNDS = 200
+REPORT_EVERY_S = 0.2
 # Presolve costs more than it saves on these small masters, solved again after every round.
 GLOP_PARAMETERS = "use_preprocessing: false"
 
@@ -154,14 +156,16 @@ def exact_dual(
     deadline: float,
     *,
     gain: int | None = None,
+    on_bound: Callable[[float], None] | None = None,
 ) -> Dual:
     """Column generation from ``start`` (an evaluation over ``arcs``) and the packings of ``incumbent`` (an
-    assignment), until the dual is reached, the bound proves ``gain`` optimal, or ``deadline`` (perf_counter)."""
+    assignment), until the dual is reached, the bound proves ``gain`` optimal, or ``deadline`` (perf_counter).
+    ``on_bound`` is told the best ``L`` so far, at most every ``REPORT_EVERY_S``."""
     n, m = start.u.size, capacity.size
     master = _Master(arcs, n, m)
     master.add(np.flatnonzero(incumbent[arcs.rows] == arcs.cols))
     master.add(start.knapsacks.taken)
-    best, value, rounds = start, -np.inf, 0
+    best, value, rounds, told = start, -np.inf, 0, time.perf_counter()
     while rounds < MAX_ROUNDS and time.perf_counter() < deadline:
         if gain is not None and proven(best.value) <= gain:
             break
@@ -180,4 +184,7 @@ def exact_dual(
             added += master.add(ev.knapsacks.taken)
         if added == 0:
             break
+        if on_bound is not None and time.perf_counter() - told >= REPORT_EVERY_S:
+            on_bound(best.value)
+            told = time.perf_counter()
     return Dual(best, value, master.columns, np.array(master.owner, dtype=np.int64), rounds)

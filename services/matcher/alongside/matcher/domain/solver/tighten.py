@@ -99,7 +99,7 @@ def by_lp(lag: Lagrangian, gains: Gains) -> Tightened:
 def by_knapsack(lag: Lagrangian, gains: Gains, limits: Limits, deadline: float, on_bound: OnBound) -> Tightened:
     n = gains.gain.shape[0]
     arcs = arcs_from_mask(gains, reach(lag, gains, lag.gain))
-    dual = _dual(arcs, lag, limits, lag.full.best * gains.scale, deadline)
+    dual = _dual(arcs, lag, limits, lag.full.best * gains.scale, deadline, on_bound)
     u = lag.full.best * gains.scale if dual is None else dual.best.u
     search = knapsack_lagrangian(arcs, limits, u, lag.assignment, deadline, on_bound)
     most = kbound.reach(search.best, arcs, limits.capacity)
@@ -114,7 +114,9 @@ def by_knapsack(lag: Lagrangian, gains: Gains, limits: Limits, deadline: float, 
     return Tightened(kept, score, most, search.assignment, gain, max(bound, gain), search.closed, top, packings)
 
 
-def _dual(arcs: Arcs, lag: Lagrangian, limits: Limits, u: FloatArray, deadline: float) -> colgen.Dual | None:
+def _dual(
+    arcs: Arcs, lag: Lagrangian, limits: Limits, u: FloatArray, deadline: float, on_bound: OnBound
+) -> colgen.Dual | None:
     """The exact knapsack dual (``colgen.py``) from ``u``, when ``arcs`` are few enough; the subgradient
     search then starts at its multipliers, for incumbents, and its bound is the dual's."""
     if arcs.size > COLGEN_ARCS:
@@ -123,7 +125,11 @@ def _dual(arcs: Arcs, lag: Lagrangian, limits: Limits, u: FloatArray, deadline: 
     start = kbound.evaluate(arcs, u, limits.capacity)
     lp_gain = int(arcs.cost[lag.assignment[arcs.rows] == arcs.cols].sum())
     until = now + COLGEN_SPAN * (deadline - now)
-    return colgen.exact_dual(arcs, limits.capacity, start, lag.assignment, until, gain=lp_gain)
+
+    def told(value: float) -> None:
+        on_bound(lp_gain, max(kbound.proven(value), lp_gain))
+
+    return colgen.exact_dual(arcs, limits.capacity, start, lag.assignment, until, gain=lp_gain, on_bound=told)
 
 
 def refix(kept: Tightened, assignment: IntArray, gains: Gains) -> Tightened:
