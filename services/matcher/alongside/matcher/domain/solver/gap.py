@@ -9,15 +9,15 @@
    problem.
 2. Knapsack Lagrangian (``relaxation="knapsack"``, the default;
    ``tighten.py``): assignment rows relaxed, one exact knapsack per peer,
-   its exact dual by column generation (``colgen.py``); a bound never weaker than the LP's, a better
+   from the LP duals; a bound never weaker than the LP's, a better
    incumbent, and a second, stronger fixing. It runs only when the LP phase
    leaves a gap above ``KNAPSACK_ABOVE`` (on uniform random pairs the LP
    bound is nearly tight and CP-SAT's time is worth more) and the model
    has more than ``KNAPSACK_PAIRS`` usable pairs (CP-SAT alone proves
    smaller ones, such as OR-Library's, faster). Then local search on the
-   kept arcs (``local.py``), CP-SAT on the dual's packings (``restricted.py``)
-   and local search again, CP-SAT on cores of the kept arcs (``cores.py``)
-   and local search again, for the incumbent; each better incumbent refixes. ``relaxation="lp"`` skips
+   kept arcs (``local.py``), CP-SAT on the dual's packings (``restricted.py``),
+   local search, CP-SAT on cores of the kept arcs (``cores.py``) and local
+   search again, for the incumbent; each better incumbent refixes. ``relaxation="lp"`` skips
    this step (the earlier engine, kept for comparison).
 3. CP-SAT on the kept arcs, hinted with the incumbent, until the deadline.
    When too many arcs survive, the model is cut to each participant's best
