@@ -9,6 +9,7 @@ enumerated), and it is never above the subgradient search's best.
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 import pytest
@@ -138,3 +139,16 @@ def test_it_reports_its_best_bound_as_it_falls(monkeypatch: pytest.MonkeyPatch) 
     dual = colgen.exact_dual(arcs, problem.capacity, start, nobody, float("inf"), on_bound=told.append)
     assert told and told == sorted(told, reverse=True)  # the best so far: never rises
     assert told[0] <= start.value and told[-1] >= dual.best.value
+
+
+def test_it_keeps_to_its_deadline_and_its_bound_stays_valid() -> None:
+    problem = realistic_instance(200, 500, seed=3)
+    gains = prepare(problem)
+    arcs = arcs_from_mask(gains, gains.usable)
+    start = evaluate(arcs, np.zeros(problem.n), problem.capacity)
+    nobody = np.full(problem.n, -1, dtype=np.int64)
+    asked = time.perf_counter()
+    dual = colgen.exact_dual(arcs, problem.capacity, start, nobody, asked + 0.05)
+    assert time.perf_counter() - asked < 1.0  # a master solve is cut at the deadline too
+    assert dual.best.value <= start.value
+    assert evaluate(arcs, dual.best.u, problem.capacity).value == pytest.approx(dual.best.value)

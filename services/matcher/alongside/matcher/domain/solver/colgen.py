@@ -30,6 +30,7 @@ multipliers and the packings of its best evaluation and of the incumbent.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -140,8 +141,12 @@ class _Master:
             added += 1
         return added
 
-    def solve(self) -> tuple[float, np.typing.NDArray[np.float64]] | None:
-        """The master's value and its row duals (clipped at 0), or ``None`` if GLOP failed."""
+    def solve(self, deadline: float) -> tuple[float, np.typing.NDArray[np.float64]] | None:
+        """The master's value and its row duals (clipped at 0), or ``None`` if GLOP failed or ran out of
+        time: one solve is native code, so it gets a time limit of its own, up to ``deadline``."""
+        left = deadline - time.perf_counter()
+        if left < math.inf:
+            self.solver.SetTimeLimit(max(1, int(left * 1000)))
         if self.solver.Solve() != pywraplp.Solver.OPTIMAL:
             return None
         u = np.array([c.dual_value() for c in self.rows], dtype=np.float64)
@@ -170,7 +175,7 @@ def exact_dual(
         if gain is not None and proven(best.value) <= gain:
             break
         rounds += 1
-        solved = master.solve()
+        solved = master.solve(deadline)
         if solved is None:
             break
         value, u = solved
@@ -178,6 +183,8 @@ def exact_dual(
             break
         added = 0
         for point in (SMOOTHING * best.u + (1.0 - SMOOTHING) * u, u):
+            if time.perf_counter() >= deadline:
+                break
             ev = evaluate(arcs, point, capacity)
             if ev.value < best.value:
                 best = ev
