@@ -9,6 +9,7 @@ import random
 import time
 from pathlib import Path
 
+from alongside.api.common.v1 import types_pb2
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 from alongside.api.matcher.v1 import matcher_pb2_grpc
 
@@ -29,7 +30,11 @@ async def hard_batch(
     rng = random.Random(tag)
     for j in range(peers):
         p = peer(
-            f"{tag}p{j}", capacity=rng.randint(3, 6), cultures=rng.sample(TAGS, 3), lived_experience=rng.sample(TAGS, 3)
+            f"{tag}p{j}",
+            capacity=rng.randint(3, 6),
+            cultures=rng.sample(TAGS, 3),
+            lived_experience=rng.sample(TAGS, 3),
+            availability=weekdays(rng),
         )
         await stub.UpsertPeer(pb.UpsertPeerRequest(idempotency_key=f"{tag}-up{j}", peer=p))
     gate = asyncio.Semaphore(16)
@@ -44,6 +49,15 @@ async def hard_batch(
         return reply.request.request_id
 
     return list(await asyncio.gather(*(submit(i) for i in range(requests))))
+
+
+def weekdays(rng: random.Random) -> list[types_pb2.WeeklyWindow]:
+    """Monday to Friday, from 8:00-10:30 to 13:00-18:30: the shared-availability score (against the
+    requests' 9-17) differs from peer to peer, so near-equal peers are not tied and the best
+    assignment is hard to prove (with every peer at 9-17 the knapsack bound closes it in a second)."""
+    start = rng.choice((8, 9, 10)) * 60 + rng.choice((0, 30))
+    end = rng.choice((13, 14, 15, 16, 17, 18)) * 60 + rng.choice((0, 30))
+    return [types_pb2.WeeklyWindow(day=d, start_minute=start, end_minute=end) for d in range(1, 6)]
 
 
 def children(pid: int) -> list[int]:

@@ -15,8 +15,9 @@
    bound is nearly tight and CP-SAT's time is worth more) and the model
    has more than ``KNAPSACK_PAIRS`` usable pairs (CP-SAT alone proves
    smaller ones, such as OR-Library's, faster). Then local search on the
-   kept arcs (``local.py``), CP-SAT on cores of the kept arcs (``cores.py``)
-   and local search again, for the incumbent; each better incumbent refixes. ``relaxation="lp"`` skips
+   kept arcs (``local.py``), CP-SAT on the dual's packings (``restricted.py``),
+   local search, CP-SAT on cores of the kept arcs (``cores.py``) and local
+   search again, for the incumbent; each better incumbent refixes. ``relaxation="lp"`` skips
    this step (the earlier engine, kept for comparison).
 3. CP-SAT on the kept arcs, hinted with the incumbent, until the deadline.
    When too many arcs survive, the model is cut to each participant's best
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from alongside.matcher.domain.solver import local, tighten
+from alongside.matcher.domain.solver import local, restricted, tighten
 from alongside.matcher.domain.solver.arcs import Arcs, IntArray, Limits, arcs_from_mask, limits_of
 from alongside.matcher.domain.solver.bounds import DenseGap
 from alongside.matcher.domain.solver.cores import narrow
@@ -100,6 +101,8 @@ def solve_gap(
     else:
         kept = tighten.by_lp(lag, gains)
     if knapsack and not kept.closed:
+        kept = _local(kept, gains, limits, deadline)
+        kept = restricted.improve(kept, gains, limits, restricted.SHARE * (deadline - time.perf_counter()), seed)
         kept = _local(kept, gains, limits, deadline)
         on_core = _cp_report(report, gains, kept, penalty, safe=False)
         now = time.perf_counter()

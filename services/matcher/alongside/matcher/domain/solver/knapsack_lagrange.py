@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,6 +40,7 @@ HEURISTIC_EVERY = 4
 REPORT_EVERY_S = 0.2
 FULL_EVERY = 6  # steps on the subset between evaluations on every arc (the only ones that bound)
 SUBSET_PER_ROW = 16
+KEEP_FOUND = 64  # local search answers kept (their packings join the restricted master's)
 OWN_PER_ROW = 6  # each participant's best arcs by gain, added to the subset's for local search
 
 # Told (incumbent gain, bound) in integer units, at most every REPORT_EVERY_S.
@@ -53,6 +54,7 @@ class KnapsackSearch:
     best: Evaluation
     assignment: IntArray
     gain: int
+    found: list[IntArray] = field(default_factory=list)  # the local search's answers, for ``restricted.py``
 
     @property
     def bound(self) -> int:
@@ -151,6 +153,8 @@ def _improve(state: KnapsackSearch, arcs: Arcs, ev: Evaluation, limits: Limits, 
     found = fill(arcs, ev.reduced, limits, greedy_in_order(arcs, [first], limits))
     for start in (found, state.assignment):
         better = local.improve(near, limits, start, deadline)
+        if len(state.found) < KEEP_FOUND:
+            state.found.append(better)
         gain = gain_of(near, better)
         if gain > state.gain:
             state.assignment, state.gain = better, gain

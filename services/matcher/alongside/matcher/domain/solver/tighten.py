@@ -5,8 +5,10 @@ Two relaxations (``Relaxation``):
 - ``"lp"``: the capacity relaxation of ``bounds.py`` alone (its bound is the
   LP bound), fixing arcs by its reduced gains.
 - ``"knapsack"`` (the default): that first, then the knapsack Lagrangian
-  (``kbound.py``, ``knapsack_lagrange.py``) on the arcs the LP fixing kept,
-  started from the LP duals; its bound is at least as tight, it usually
+  (``kbound.py``, ``knapsack_lagrange.py``) on the arcs the LP fixing kept:
+  its exact dual by column generation (``colgen.py``, from the LP duals,
+  on up to ``COLGEN_ARCS`` arcs), then the subgradient search from there
+  for incumbents; its bound is at least as tight, it usually
   finds a better incumbent, and its fixing drops arcs the LP's keeps (how
   many depends on the gap left: few on tied rosters). Both fixings are
   safe, so applying one after the other is too: whatever is dropped is in
@@ -20,13 +22,14 @@ full problem and only the Lagrangian bound is reported.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from alongside.matcher.domain.solver import kbound
+from alongside.matcher.domain.solver import colgen, kbound
 from alongside.matcher.domain.solver.arcs import Arcs, FloatArray, IntArray, Limits, arcs_from_mask
 from alongside.matcher.domain.solver.gains import Gains
 from alongside.matcher.domain.solver.knapsack_lagrange import OnBound, knapsack_lagrangian
@@ -36,6 +39,10 @@ Relaxation = Literal["knapsack", "lp"]
 
 MAX_CP_ARCS = 40_000
 CP_K = 3
+COLGEN_ARCS = 100_000  # column generation on the knapsack dual up to this many arcs (its rounds price every arc)
+# Column generation may take up to this multiple of the knapsack phase's window: the bound hangs on its
+# converging, it usually does in a fraction of the window, and the subgradient search takes what is left.
+COLGEN_SPAN = 1.5
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,7 @@ class Tightened:
     bound: float
     closed: bool
     top: int | None = None  # the knapsack bound in integer gain units
+    packings: colgen.Packings | None = None  # the knapsack dual's columns (``restricted.py``)
 
     def model(self, n: int) -> tuple[Arcs, bool]:
         """The arcs for CP-SAT, and whether they are all the kept ones (so its bound holds)."""
@@ -91,7 +99,9 @@ def by_lp(lag: Lagrangian, gains: Gains) -> Tightened:
 def by_knapsack(lag: Lagrangian, gains: Gains, limits: Limits, deadline: float, on_bound: OnBound) -> Tightened:
     n = gains.gain.shape[0]
     arcs = arcs_from_mask(gains, reach(lag, gains, lag.gain))
-    search = knapsack_lagrangian(arcs, limits, lag.full.best * gains.scale, lag.assignment, deadline, on_bound)
+    dual = _dual(arcs, lag, limits, lag.full.best * gains.scale, deadline, on_bound)
+    u = lag.full.best * gains.scale if dual is None else dual.best.u
+    search = knapsack_lagrangian(arcs, limits, u, lag.assignment, deadline, on_bound)
     most = kbound.reach(search.best, arcs, limits.capacity)
     keep = (most >= search.gain) | (search.assignment[arcs.rows] == arcs.cols)
     rows = np.flatnonzero(search.assignment >= 0)
@@ -100,7 +110,26 @@ def by_knapsack(lag: Lagrangian, gains: Gains, limits: Limits, deadline: float, 
     kept, most = arcs.take(keep), most[keep]
     top = kbound.proven(search.best.value)
     score = most.astype(np.float64)
-    return Tightened(kept, score, most, search.assignment, gain, max(bound, gain), search.closed, top)
+    packings = None if dual is None else colgen.Packings.of(arcs, dual.columns).joined(search.found)
+    return Tightened(kept, score, most, search.assignment, gain, max(bound, gain), search.closed, top, packings)
+
+
+def _dual(
+    arcs: Arcs, lag: Lagrangian, limits: Limits, u: FloatArray, deadline: float, on_bound: OnBound
+) -> colgen.Dual | None:
+    """The exact knapsack dual (``colgen.py``) from ``u``, when ``arcs`` are few enough; the subgradient
+    search then starts at its multipliers, for incumbents, and its bound is the dual's."""
+    if arcs.size > COLGEN_ARCS:
+        return None
+    now = time.perf_counter()
+    start = kbound.evaluate(arcs, u, limits.capacity)
+    lp_gain = int(arcs.cost[lag.assignment[arcs.rows] == arcs.cols].sum())
+    until = now + COLGEN_SPAN * (deadline - now)
+
+    def told(value: float) -> None:
+        on_bound(lp_gain, max(kbound.proven(value), lp_gain))
+
+    return colgen.exact_dual(arcs, limits.capacity, start, lag.assignment, until, gain=lp_gain, on_bound=told)
 
 
 def refix(kept: Tightened, assignment: IntArray, gains: Gains) -> Tightened:
@@ -113,4 +142,4 @@ def refix(kept: Tightened, assignment: IntArray, gains: Gains) -> Tightened:
     keep = (kept.reach >= int_gain) | (assignment[kept.arcs.rows] == kept.arcs.cols)
     closed = kept.top is not None and kept.top <= int_gain
     arcs, score, most = kept.arcs.take(keep), kept.score[keep], kept.reach[keep]
-    return Tightened(arcs, score, most, assignment, gain, max(kept.bound, gain), closed, kept.top)
+    return Tightened(arcs, score, most, assignment, gain, max(kept.bound, gain), closed, kept.top, kept.packings)
