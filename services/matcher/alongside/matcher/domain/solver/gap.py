@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from alongside.matcher.domain.solver import local, tighten
+from alongside.matcher.domain.solver import lns, local, tighten
 from alongside.matcher.domain.solver.arcs import Arcs, IntArray, Limits, arcs_from_mask, limits_of
 from alongside.matcher.domain.solver.bounds import DenseGap
 from alongside.matcher.domain.solver.cores import narrow
@@ -99,16 +99,25 @@ def solve_gap(
         kept = tighten.by_knapsack(lag, gains, limits, until, on_bound)
     else:
         kept = tighten.by_lp(lag, gains)
-    if knapsack and not kept.closed:
+    windows = knapsack and lns.wanted(kept)
+    if windows:  # too many arcs for CP-SAT's bound to count: windows look for the incumbent (lns.py)
+        on_lns = _cp_report(report, gains, kept, penalty, safe=False)
+        now = time.perf_counter()
+        share = 1.0 - MINMAX_SHARE if problem.side.fairness == "minmax" else 1.0
+        kept = lns.improve_kept(kept, gains, limits, now + share * (deadline - RESERVE_S - now), seed, on_lns)
+    elif knapsack and not kept.closed:
         kept = _local(kept, gains, limits, deadline)
         on_core = _cp_report(report, gains, kept, penalty, safe=False)
         now = time.perf_counter()
         kept = narrow(kept, gains, limits, now + CORE_SHARE * (deadline - now), seed, on_core)
         kept = _local(kept, gains, limits, deadline)
-    cp_arcs, safe = kept.model(problem.n)
+    safe = kept.arcs.size <= tighten.MAX_CP_ARCS
     if kept.closed:
         best, best_gain, bound_gain, optimal = kept.assignment, kept.gain, kept.gain, True
+    elif windows and not safe:  # the windows had the time CP-SAT would have had on a cut model
+        best, best_gain, bound_gain, optimal = kept.assignment, kept.gain, kept.bound, False
     else:
+        cp_arcs, safe = kept.model(problem.n)
         report(Progress(CP_SAT, 0, kept.gain - penalty, kept.bound - penalty))
         best, best_gain, bound_gain, optimal = _cp_sat(
             problem, gains, limits, kept, cp_arcs, safe, deadline, seed, report

@@ -1,0 +1,331 @@
+"""Large-neighbourhood search: CP-SAT solves windows of peers exactly, and what gains is kept.
+
+A window is a set of peers that compete for the same participants (grown
+from a random peer by ``_Affinity``: peers sharing many participants'
+best arcs). Everything else stays fixed, and the window's sub-problem is a
+small generalised assignment that CP-SAT solves exactly in a fraction of a
+second:
+
+- the participants of the window's peers may move between them, leave for
+  a peer outside the window that has room for them (within that room), or
+  be left unmatched;
+- unmatched participants may take a window peer;
+- participants matched outside the window may move into it when that gains
+  more than where they are (their old peer's room is left unused).
+
+The window's peers offer their whole capacity (every participant they hold
+is in the sub-problem); the peers outside offer only their current room,
+so whatever the sub-problem's solution, the whole assignment stays
+feasible. CP-SAT starts from the current assignment as a hint, so it never
+returns a worse sub-solution; a solution is applied only when it gains
+more. The window grows while CP-SAT proves its windows optimal within the
+slice and shrinks when it does not. Everything is in integer gain units
+(``Arcs.cost``); the start's pairs must be in ``arcs``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from alongside.matcher.domain.solver import local, tighten
+from alongside.matcher.domain.solver.arcs import Arcs, IntArray, Limits
+from alongside.matcher.domain.solver.cpsat import OnSolution, build_model, run
+from alongside.matcher.domain.solver.gains import Gains
+from alongside.matcher.domain.solver.tighten import Tightened, refix
+
+WINDOW_PEERS = 40  # peers in the first window; adapts between MIN_WINDOW and MAX_WINDOW
+MIN_WINDOW = 8
+MAX_WINDOW = 400
+SLICE_S = 0.5  # CP-SAT's time on one window
+MIN_SLICE_S = 0.1
+END_S = 0.25  # windows stop this long before the deadline: a window's model and its polish run past a slice
+TOP_PER_ROW = 8  # each participant's best arcs by gain, for the peers' affinity
+SWEEP_EVERY_S = 2.0  # local search on every arc, this often while windows gain
+OUT_PER_ROW = 4  # per participant of the window, its best peers outside the window that have room for it
+
+LOCAL_SHARE = 0.3  # at most, of the time given, for local search to its end before the first window
+
+# Told the gain of each better assignment found.
+OnBetter = Callable[[int], None]
+
+
+def wanted(kept: Tightened) -> bool:
+    """Whether windows replace the cores and the final CP-SAT run: when the kept arcs are too many for
+    CP-SAT's bound to count (``Tightened.model`` would cut them), so that CP-SAT only looks for a better
+    incumbent, which windows find faster."""
+    return not kept.closed and kept.arcs.size > tighten.MAX_CP_ARCS
+
+
+def improve_kept(
+    kept: Tightened, gains: Gains, limits: Limits, until: float, seed: int, on_solution: OnSolution
+) -> Tightened:
+    """``kept`` with its incumbent improved by local search to its end, then windows until ``until``; refixed."""
+    start = time.perf_counter()
+    found = local.improve(kept.arcs, limits, kept.assignment, start + LOCAL_SHARE * (until - start))
+    count = 0
+
+    def on_better(gain: int) -> None:
+        nonlocal count
+        count += 1
+        on_solution(count, float(gain), 0.0)
+
+    found = search(kept.arcs, limits, found, until, seed, on_better)
+    return refix(kept, found, gains) if _int_gain(gains, found) > _int_gain(gains, kept.assignment) else kept
+
+
+def _int_gain(gains: Gains, assignment: IntArray) -> int:
+    rows = np.flatnonzero(assignment >= 0)
+    return int(gains.pair_cost(rows, assignment[rows]).sum())
+
+
+def search(
+    arcs: Arcs,
+    limits: Limits,
+    assignment: IntArray,
+    deadline: float,
+    seed: int,
+    on_better: OnBetter | None = None,
+    windows: int | None = None,
+) -> IntArray:
+    """``assignment`` improved by exact solves of peer windows until ``deadline`` (perf_counter), or after
+    ``windows`` of them."""
+    out = assignment.copy()
+    m = limits.capacity.size
+    if arcs.size == 0 or time.perf_counter() + END_S + MIN_SLICE_S >= deadline:
+        return out
+    rng = np.random.default_rng(seed)
+    index = _Index(arcs, out.size, m)
+    affinity = _Affinity(arcs, m)
+    size = min(WINDOW_PEERS, m)
+    gain = _gain(arcs, index, out)
+    swept, moved = time.perf_counter(), False
+    while True:
+        left = deadline - END_S - time.perf_counter()
+        if left < MIN_SLICE_S:
+            break
+        if moved and time.perf_counter() - swept >= SWEEP_EVERY_S:
+            # Moves that span windows (room one window freed, used from outside it): local search on every arc.
+            out = local.improve(arcs, limits, out, deadline - END_S)
+            swept, moved, before = time.perf_counter(), False, gain
+            gain = _gain(arcs, index, out)
+            if gain > before and on_better is not None:
+                on_better(gain)
+            continue
+        if windows is not None:
+            if windows <= 0:
+                break
+            windows -= 1
+        window = affinity.window(int(rng.integers(m)), size, rng)
+        sub = _sub_problem(arcs, limits, index, out, window)
+        if sub is None:
+            continue
+        cp = run(build_model(sub.arcs, sub.limits), sub.arcs, sub.hint, min(SLICE_S, left), int(rng.integers(1 << 30)))
+        if cp.assignment is not None:
+            found = sub.apply(out, cp.assignment)
+            found_gain = _gain(arcs, index, found)
+            if found_gain > gain:
+                found = _polish(arcs, limits, index, out, found, deadline - END_S)
+                out, gain, moved = found, _gain(arcs, index, found), True
+                if on_better is not None:
+                    on_better(gain)
+        proved = cp.status == "OPTIMAL"
+        size = min(MAX_WINDOW, m, size + max(1, size // 4)) if proved else max(MIN_WINDOW, size - max(1, size // 4))
+    return out
+
+
+class _Index:
+    """The arcs grouped by peer and by participant."""
+
+    def __init__(self, arcs: Arcs, n: int, m: int) -> None:
+        self.by_col = np.argsort(arcs.cols, kind="stable")
+        self.col_start = np.r_[0, np.cumsum(np.bincount(arcs.cols, minlength=m))]
+        self.row_start = np.r_[0, np.cumsum(np.bincount(arcs.rows, minlength=n))]  # arcs are row-sorted
+        self.n, self.m = n, m
+        keys = arcs.rows * m + arcs.cols
+        self.key_order: IntArray | None = None
+        if keys.size > 1 and not bool((keys[1:] > keys[:-1]).all()):
+            self.key_order = np.argsort(keys, kind="stable")
+            keys = keys[self.key_order]
+        self.keys = keys
+
+    def find(self, assignment: IntArray) -> IntArray:
+        """Arc index of each participant's pair in ``assignment`` (-1 unmatched or not an arc)."""
+        rows = np.flatnonzero(assignment >= 0)
+        wanted = rows * self.m + assignment[rows]
+        pos = np.minimum(np.searchsorted(self.keys, wanted), max(self.keys.size - 1, 0))
+        at = np.full(assignment.size, -1, dtype=np.int64)
+        found = self.keys[pos] == wanted
+        at[rows[found]] = pos[found] if self.key_order is None else self.key_order[pos[found]]
+        return at
+
+    def of_cols(self, cols: IntArray) -> IntArray:
+        return _ranges(self.by_col, self.col_start, cols)
+
+    def of_rows(self, rows: IntArray) -> IntArray:
+        return _ranges(None, self.row_start, rows)
+
+
+def _ranges(order: IntArray | None, start: IntArray, keys: IntArray) -> IntArray:
+    """The concatenated index ranges ``start[k]:start[k + 1]`` of ``keys`` (through ``order`` if given)."""
+    lo, hi = start[keys], start[keys + 1]
+    lengths = hi - lo
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(lo - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+    flat: IntArray = np.arange(total, dtype=np.int64) + offsets
+    return flat if order is None else order[flat]
+
+
+class _Affinity:
+    """Peers' affinity: how many participants have both among their ``TOP_PER_ROW`` best arcs."""
+
+    def __init__(self, arcs: Arcs, m: int) -> None:
+        order = np.lexsort((-arcs.cost, arcs.rows))
+        rows = arcs.rows[order]
+        starts = np.r_[0, np.flatnonzero(rows[1:] != rows[:-1]) + 1]
+        rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.r_[starts, rows.size]))
+        top = order[rank < TOP_PER_ROW]
+        top_rows, top_cols = arcs.rows[top], arcs.cols[top]
+        self.matrix = np.zeros((m, m), dtype=np.float32)
+        # Pairs of a participant's top peers: every (a, b) with a, b among them.
+        by_row = np.r_[0, np.flatnonzero(top_rows[1:] != top_rows[:-1]) + 1, top_rows.size]
+        width = TOP_PER_ROW
+        for k in range(width):
+            for step in range(1, width):
+                first = by_row[:-1] + k
+                second = first + step
+                ok = second < by_row[1:]
+                np.add.at(self.matrix, (top_cols[first[ok]], top_cols[second[ok]]), 1.0)
+        self.matrix += self.matrix.T
+
+    def window(self, seed_peer: int, size: int, rng: np.random.Generator) -> IntArray:
+        """``size`` peers grown from ``seed_peer``, each next the one closest to those taken (with noise)."""
+        m = self.matrix.shape[0]
+        taken = np.zeros(m, dtype=np.bool_)
+        taken[seed_peer] = True
+        score = self.matrix[seed_peer].astype(np.float64)
+        chosen = [seed_peer]
+        noise = rng.uniform(0.7, 1.3, size=m)
+        for _ in range(min(size, m) - 1):
+            pick = int(np.argmax(np.where(taken, -1.0, score * noise + 1e-6 * noise)))
+            taken[pick] = True
+            chosen.append(pick)
+            score += self.matrix[pick]
+        return np.asarray(chosen, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class _Sub:
+    """A window's sub-problem: its arcs (rows and columns renumbered), limits and hint, and how to map back."""
+
+    arcs: Arcs
+    limits: Limits
+    hint: IntArray
+    rows: IntArray  # sub-row -> participant
+    cols: IntArray  # sub-column -> peer
+    stays: NDArray[np.bool_]  # per sub-row: unchosen means staying where it is (else unmatched)
+
+    def apply(self, assignment: IntArray, chosen: IntArray) -> IntArray:
+        """``assignment`` with the sub-solution ``chosen`` (sub-column per sub-row, -1 none) put in."""
+        out = assignment.copy()
+        picked = chosen >= 0
+        out[self.rows[picked]] = self.cols[chosen[picked]]
+        out[self.rows[~picked & ~self.stays]] = -1
+        return out
+
+
+def _sub_problem(arcs: Arcs, limits: Limits, index: _Index, assignment: IntArray, window: IntArray) -> _Sub | None:
+    m = limits.capacity.size
+    in_window = np.zeros(m + 1, dtype=np.bool_)  # the last slot stands for "unmatched"
+    in_window[window] = True
+    where = np.where(assignment >= 0, assignment, m)
+    current = _current_cost(arcs, index, assignment)
+    into = index.of_cols(window)
+    r = arcs.rows[into]
+    inside = in_window[where[r]]
+    free = where[r] == m
+    moving_in = ~inside & ~free & (arcs.cost[into] > current[r])
+    into = into[inside | free | moving_in]
+    members = np.flatnonzero(in_window[where[: index.n]])
+    room, intake, cat_room = _room(arcs, limits, assignment, index)
+    out = index.of_rows(members)
+    c, rr = arcs.cols[out], arcs.rows[out]
+    fits = ~in_window[c] & (room[c] >= arcs.load[out]) & (intake[c] >= 1)
+    fits &= ~limits.category[rr] | (cat_room[c] >= 1)
+    out = _best_few(arcs, out[fits], OUT_PER_ROW)
+    picked = np.r_[into, out]
+    if picked.size == 0:
+        return None
+    picked = picked[np.argsort(arcs.rows[picked], kind="stable")]
+    rows, sub_rows = np.unique(arcs.rows[picked], return_inverse=True)
+    cols, sub_cols = np.unique(arcs.cols[picked], return_inverse=True)
+    stays = ~in_window[where[rows]] & (where[rows] != m)
+    cost = arcs.cost[picked] - np.where(stays[sub_rows], current[arcs.rows[picked]], 0)
+    sub_arcs = Arcs(sub_rows.astype(np.int64), sub_cols.astype(np.int64), arcs.gain[picked], cost, arcs.load[picked])
+    outside = ~in_window[cols]
+    cap = np.where(outside, room[cols], limits.capacity[cols])
+    sub_intake = np.where(outside, intake[cols], limits.intake[cols])
+    sub_cat = np.where(outside, cat_room[cols], limits.category_cap[cols])
+    sub_limits = Limits(cap, sub_intake, sub_cat, limits.category[rows])
+    hint = np.full(rows.size, -1, dtype=np.int64)
+    held = assignment[rows]
+    col_of = np.full(m, -1, dtype=np.int64)
+    col_of[cols] = np.arange(cols.size)
+    inner = in_window[np.where(held >= 0, held, m)]
+    hint[inner] = col_of[held[inner]]
+    return _Sub(sub_arcs, sub_limits, hint, rows, cols, stays)
+
+
+def _polish(arcs: Arcs, limits: Limits, index: _Index, before: IntArray, after: IntArray, deadline: float) -> IntArray:
+    """``after`` improved by local search (``local.py``) around what changed from ``before``: the arcs of the
+    participants who moved and into the peers they left or joined (room a window freed outside it, for one)."""
+    changed = np.flatnonzero(before != after)
+    peers = np.unique(np.r_[before[changed], after[changed]])
+    peers = peers[peers >= 0]
+    held = _held(arcs, index, after)
+    near = np.unique(np.r_[index.of_cols(peers), index.of_rows(changed), held[held >= 0]])
+    return local.improve(arcs.take(near), limits, after, deadline)
+
+
+def _best_few(arcs: Arcs, idx: IntArray, k: int) -> IntArray:
+    """Of the arcs ``idx``, each row's ``k`` of highest gain."""
+    if idx.size == 0:
+        return idx
+    order = idx[np.lexsort((-arcs.cost[idx], arcs.rows[idx]))]
+    rows = arcs.rows[order]
+    starts = np.r_[0, np.flatnonzero(rows[1:] != rows[:-1]) + 1]
+    rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.r_[starts, rows.size]))
+    best: IntArray = order[rank < k]
+    return best
+
+
+def _held(arcs: Arcs, index: _Index, assignment: IntArray) -> IntArray:
+    """Arc index of each participant's pair (-1 unmatched)."""
+    return index.find(assignment)
+
+
+def _current_cost(arcs: Arcs, index: _Index, assignment: IntArray) -> IntArray:
+    at = _held(arcs, index, assignment)
+    return np.where(at >= 0, arcs.cost[np.maximum(at, 0)], 0)
+
+
+def _room(arcs: Arcs, limits: Limits, assignment: IntArray, index: _Index) -> tuple[IntArray, IntArray, IntArray]:
+    """Each peer's room left under each limit: load, intake count, category count."""
+    m = limits.capacity.size
+    at = _held(arcs, index, assignment)
+    held = at[at >= 0]
+    cols = arcs.cols[held]
+    room = limits.capacity - np.bincount(cols, weights=arcs.load[held], minlength=m).astype(np.int64)
+    intake = limits.intake - np.bincount(cols, minlength=m)
+    cat_room = limits.category_cap - np.bincount(cols[limits.category[arcs.rows[held]]], minlength=m)
+    return room, intake, cat_room
+
+
+def _gain(arcs: Arcs, index: _Index, assignment: IntArray) -> int:
+    return int(_current_cost(arcs, index, assignment).sum())
