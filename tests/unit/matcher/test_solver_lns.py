@@ -118,7 +118,7 @@ def test_the_deadline_is_kept() -> None:
     start = np.full(problem.n, -1, dtype=np.int64)
     began = time.perf_counter()
     out = lns.search(arcs, limits_of(problem), start, began + 0.6, 1)
-    assert time.perf_counter() - began < 1.2
+    assert time.perf_counter() - began < 2.0  # 0.6 s, and a window or a local search round past it under load
     assert is_feasible(problem, out)
     assert (lns.search(arcs, limits_of(problem), start, 0.0, 1) == start).all()  # past the deadline: untouched
 

@@ -88,15 +88,16 @@ def run(
     seconds: float,
     seed: int,
     on_solution: OnSolution | None = None,
+    workers: int = WORKERS,
 ) -> CpResult:
-    """Solve from ``hint`` (peer per participant, -1 unmatched) within ``seconds``."""
+    """Solve from ``hint`` (peer per participant, -1 unmatched) within ``seconds``, on ``workers`` threads."""
     proto = model.proto
     on = (hint[arcs.rows] == arcs.cols).astype(np.int64)
     proto.solution_hint.vars.extend(range(arcs.size))
     proto.solution_hint.values.extend(on.tolist())
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(seconds, 0.05)
-    solver.parameters.num_workers = WORKERS
+    solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     callback = None if on_solution is None else _Solutions(on_solution)
     status = solver.status_name(solver.solve(model, callback))

@@ -58,6 +58,10 @@ KNAPSACK_SHARE = 0.35  # of what is left after the LP Lagrangian
 KNAPSACK_ABOVE = 0.005  # the knapsack phase runs when the LP phase leaves a larger gap
 KNAPSACK_PAIRS = 5_000  # and on more usable pairs than this: CP-SAT proves smaller models faster alone
 KNAPSACK_SMALL_SHARE = 0.15  # when every arc fits in CP-SAT, which then proves small models fast
+# On a million pairs and more, the knapsack bound stays at its first evaluation (at the LP duals) and the
+# incumbent at its first repairs: the windows (lns.py) make better use of the time.
+WINDOWS_PAIRS = 1_000_000
+WINDOWS_SHARE = 0.15
 CORE_SHARE = 0.6  # of what is left after the knapsack Lagrangian, for cores (cores.py)
 MINMAX_SHARE = 0.4
 LOCAL_SHARE = 0.1  # at most, of what is left, for local search on the kept arcs (local.py)
@@ -95,7 +99,8 @@ def solve_gap(
     if knapsack:
         now = time.perf_counter()
         on_bound = _knapsack_report(report, gains, penalty)
-        until = now + (KNAPSACK_SMALL_SHARE if small else KNAPSACK_SHARE) * (deadline - now)
+        knapsack_share = KNAPSACK_SMALL_SHARE if small else KNAPSACK_SHARE if pairs <= WINDOWS_PAIRS else WINDOWS_SHARE
+        until = now + knapsack_share * (deadline - now)
         kept = tighten.by_knapsack(lag, gains, limits, until, on_bound)
     else:
         kept = tighten.by_lp(lag, gains)

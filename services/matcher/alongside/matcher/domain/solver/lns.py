@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +35,7 @@ from numpy.typing import NDArray
 
 from alongside.matcher.domain.solver import local, tighten
 from alongside.matcher.domain.solver.arcs import Arcs, IntArray, Limits
-from alongside.matcher.domain.solver.cpsat import OnSolution, build_model, run
+from alongside.matcher.domain.solver.cpsat import CpResult, OnSolution, build_model, run
 from alongside.matcher.domain.solver.gains import Gains
 from alongside.matcher.domain.solver.tighten import Tightened, refix
 
@@ -42,10 +43,13 @@ WINDOW_PEERS = 40  # peers in the first window; adapts between MIN_WINDOW and MA
 MIN_WINDOW = 8
 MAX_WINDOW = 400
 SLICE_S = 0.5  # CP-SAT's time on one window
+PARALLEL = 2  # windows solved at once (the machine has two cores)
+WINDOW_WORKERS = 1  # CP-SAT workers per window: on windows this small one proves as fast as two
 MIN_SLICE_S = 0.1
-END_S = 0.25  # windows stop this long before the deadline: a window's model and its polish run past a slice
+END_S = 0.5  # windows stop this long before the deadline: a window's model and its polish run past a slice
 TOP_PER_ROW = 8  # each participant's best arcs by gain, for the peers' affinity
-SWEEP_EVERY_S = 2.0  # local search on every arc, this often while windows gain
+SWEEP_EVERY_S = 2.0  # local search on every arc, this often while windows gain,
+SWEEP_ROUNDS = 4  # for at most this many rounds (a round over millions of arcs takes a quarter second)
 OUT_PER_ROW = 4  # per participant of the window, its best peers outside the window that have room for it
 
 LOCAL_SHARE = 0.3  # at most, of the time given, for local search to its end before the first window
@@ -93,7 +97,7 @@ def search(
     windows: int | None = None,
 ) -> IntArray:
     """``assignment`` improved by exact solves of peer windows until ``deadline`` (perf_counter), or after
-    ``windows`` of them."""
+    ``windows`` rounds of them."""
     out = assignment.copy()
     m = limits.capacity.size
     if arcs.size == 0 or time.perf_counter() + END_S + MIN_SLICE_S >= deadline:
@@ -104,38 +108,61 @@ def search(
     size = min(WINDOW_PEERS, m)
     gain = _gain(arcs, index, out)
     swept, moved = time.perf_counter(), False
-    while True:
-        left = deadline - END_S - time.perf_counter()
-        if left < MIN_SLICE_S:
-            break
-        if moved and time.perf_counter() - swept >= SWEEP_EVERY_S:
-            # Moves that span windows (room one window freed, used from outside it): local search on every arc.
-            out = local.improve(arcs, limits, out, deadline - END_S)
-            swept, moved, before = time.perf_counter(), False, gain
-            gain = _gain(arcs, index, out)
-            if gain > before and on_better is not None:
-                on_better(gain)
-            continue
-        if windows is not None:
-            if windows <= 0:
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        while True:
+            left = deadline - END_S - time.perf_counter()
+            if left < MIN_SLICE_S:
                 break
-            windows -= 1
-        window = affinity.window(int(rng.integers(m)), size, rng)
-        sub = _sub_problem(arcs, limits, index, out, window)
-        if sub is None:
-            continue
-        cp = run(build_model(sub.arcs, sub.limits), sub.arcs, sub.hint, min(SLICE_S, left), int(rng.integers(1 << 30)))
-        if cp.assignment is not None:
-            found = sub.apply(out, cp.assignment)
-            found_gain = _gain(arcs, index, found)
-            if found_gain > gain:
-                found = _polish(arcs, limits, index, out, found, deadline - END_S)
-                out, gain, moved = found, _gain(arcs, index, found), True
-                if on_better is not None:
+            if moved and time.perf_counter() - swept >= SWEEP_EVERY_S:
+                # Moves that span windows (room one window freed, used from outside it): local search on every arc.
+                out = local.improve(arcs, limits, out, deadline - END_S, SWEEP_ROUNDS)
+                swept, moved, before = time.perf_counter(), False, gain
+                gain = _gain(arcs, index, out)
+                if gain > before and on_better is not None:
                     on_better(gain)
-        proved = cp.status == "OPTIMAL"
-        size = min(MAX_WINDOW, m, size + max(1, size // 4)) if proved else max(MIN_WINDOW, size - max(1, size // 4))
+                continue
+            if windows is not None:
+                if windows <= 0:
+                    break
+                windows -= 1
+            subs = [
+                sub
+                for window in affinity.windows(m, size, PARALLEL, rng)
+                if (sub := _sub_problem(arcs, limits, index, out, window)) is not None
+            ]
+            slice_s = min(SLICE_S, left)
+            solves = [pool.submit(_solve, sub, slice_s, int(rng.integers(1 << 30))) for sub in subs]
+            proved = 0
+            for sub, solve in zip(subs, solves, strict=True):
+                cp = solve.result()
+                proved += cp.status == "OPTIMAL"
+                if cp.assignment is None:
+                    continue
+                # Windows are disjoint, but a participant may be in both sub-problems, or both may send
+                # participants to one peer outside them: the second applies only if the whole stays feasible.
+                found = sub.apply(out, cp.assignment)
+                found_gain = _gain(arcs, index, found)
+                if found_gain > gain and _feasible(arcs, limits, index, found):
+                    found = _polish(arcs, limits, index, out, found, deadline - END_S)
+                    out, gain, moved = found, _gain(arcs, index, found), True
+                    if on_better is not None:
+                        on_better(gain)
+            step = max(1, size // 4)
+            size = min(MAX_WINDOW, m, size + step) if proved == len(subs) else max(MIN_WINDOW, size - step)
     return out
+
+
+def _solve(sub: _Sub, seconds: float, seed: int) -> CpResult:
+    return run(build_model(sub.arcs, sub.limits), sub.arcs, sub.hint, seconds, seed, workers=WINDOW_WORKERS)
+
+
+def _feasible(arcs: Arcs, limits: Limits, index: _Index, assignment: IntArray) -> bool:
+    """Every pair an arc, and every peer within its limits."""
+    at = _held(arcs, index, assignment)
+    if bool(((assignment >= 0) & (at < 0)).any()):
+        return False
+    room, intake, cat_room = _room(arcs, limits, assignment, index)
+    return bool((room >= 0).all() and (intake >= 0).all() and (cat_room >= 0).all())
 
 
 class _Index:
@@ -204,16 +231,30 @@ class _Affinity:
                 np.add.at(self.matrix, (top_cols[first[ok]], top_cols[second[ok]]), 1.0)
         self.matrix += self.matrix.T
 
-    def window(self, seed_peer: int, size: int, rng: np.random.Generator) -> IntArray:
-        """``size`` peers grown from ``seed_peer``, each next the one closest to those taken (with noise)."""
-        m = self.matrix.shape[0]
+    def windows(self, m: int, size: int, count: int, rng: np.random.Generator) -> list[IntArray]:
+        """Up to ``count`` disjoint windows of up to ``size`` peers, each grown from a random peer not yet taken."""
         taken = np.zeros(m, dtype=np.bool_)
+        out = []
+        for _ in range(count):
+            free = np.flatnonzero(~taken)
+            if free.size == 0:
+                break
+            out.append(self._window(int(free[rng.integers(free.size)]), size, taken, rng))
+        return out
+
+    def _window(self, seed_peer: int, size: int, taken: NDArray[np.bool_], rng: np.random.Generator) -> IntArray:
+        """Up to ``size`` peers not ``taken``, grown from ``seed_peer``, each next the one closest to those
+        taken (with noise); marks them taken."""
+        m = self.matrix.shape[0]
         taken[seed_peer] = True
         score = self.matrix[seed_peer].astype(np.float64)
         chosen = [seed_peer]
         noise = rng.uniform(0.7, 1.3, size=m)
         for _ in range(min(size, m) - 1):
-            pick = int(np.argmax(np.where(taken, -1.0, score * noise + 1e-6 * noise)))
+            ranked = np.where(taken, -1.0, score * noise + 1e-6 * noise)
+            pick = int(np.argmax(ranked))
+            if ranked[pick] < 0:
+                break
             taken[pick] = True
             chosen.append(pick)
             score += self.matrix[pick]
