@@ -104,7 +104,7 @@ def search(
         return out
     rng = np.random.default_rng(seed)
     index = _Index(arcs, out.size, m)
-    affinity = _Affinity(arcs, m)
+    affinity = _Affinity(arcs, out.size, m)
     size = min(WINDOW_PEERS, m)
     gain = _gain(arcs, index, out)
     swept, moved = time.perf_counter(), False
@@ -169,7 +169,8 @@ class _Index:
     """The arcs grouped by peer and by participant."""
 
     def __init__(self, arcs: Arcs, n: int, m: int) -> None:
-        self.by_col = np.argsort(arcs.cols, kind="stable")
+        narrow = arcs.cols.astype(np.int16) if m <= np.iinfo(np.int16).max else arcs.cols
+        self.by_col = np.argsort(narrow, kind="stable")  # a radix sort on 16-bit keys
         self.col_start = np.r_[0, np.cumsum(np.bincount(arcs.cols, minlength=m))]
         self.row_start = np.r_[0, np.cumsum(np.bincount(arcs.rows, minlength=n))]  # arcs are row-sorted
         self.n, self.m = n, m
@@ -212,23 +213,22 @@ def _ranges(order: IntArray | None, start: IntArray, keys: IntArray) -> IntArray
 class _Affinity:
     """Peers' affinity: how many participants have both among their ``TOP_PER_ROW`` best arcs."""
 
-    def __init__(self, arcs: Arcs, m: int) -> None:
-        order = np.lexsort((-arcs.cost, arcs.rows))
-        rows = arcs.rows[order]
-        starts = np.r_[0, np.flatnonzero(rows[1:] != rows[:-1]) + 1]
-        rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.r_[starts, rows.size]))
-        top = order[rank < TOP_PER_ROW]
-        top_rows, top_cols = arcs.rows[top], arcs.cols[top]
-        self.matrix = np.zeros((m, m), dtype=np.float32)
-        # Pairs of a participant's top peers: every (a, b) with a, b among them.
-        by_row = np.r_[0, np.flatnonzero(top_rows[1:] != top_rows[:-1]) + 1, top_rows.size]
-        width = TOP_PER_ROW
-        for k in range(width):
-            for step in range(1, width):
-                first = by_row[:-1] + k
-                second = first + step
-                ok = second < by_row[1:]
-                np.add.at(self.matrix, (top_cols[first[ok]], top_cols[second[ok]]), 1.0)
+    def __init__(self, arcs: Arcs, n: int, m: int) -> None:
+        # Each participant's best peers, from a dense table (a partition per row, no sort of every arc).
+        width = min(TOP_PER_ROW, m)
+        dense = np.full((n, m), -1, dtype=np.int32)  # integer gains fit 32 bits (gains.py)
+        dense[arcs.rows, arcs.cols] = arcs.cost
+        top = np.argpartition(dense, m - width, axis=1)[:, m - width :]
+        real = np.take_along_axis(dense, top, axis=1) >= 0
+        # Pairs of a participant's top peers: every (a, b) with a before b among them.
+        pairs = [
+            top[ok, a] * m + top[ok, b]
+            for a in range(width)
+            for b in range(a + 1, width)
+            if (ok := real[:, a] & real[:, b]).any()
+        ]
+        flat = np.concatenate(pairs) if pairs else np.zeros(0, dtype=np.int64)
+        self.matrix = np.bincount(flat, minlength=m * m).reshape(m, m).astype(np.float32)
         self.matrix += self.matrix.T
 
     def windows(self, m: int, size: int, count: int, rng: np.random.Generator) -> list[IntArray]:
