@@ -15,8 +15,10 @@
    bound is nearly tight and CP-SAT's time is worth more) and the model
    has more than ``KNAPSACK_PAIRS`` usable pairs (CP-SAT alone proves
    smaller ones, such as OR-Library's, faster). Then local search on the
-   kept arcs (``local.py``), CP-SAT on cores of the kept arcs (``cores.py``)
-   and local search again, for the incumbent; each better incumbent refixes. ``relaxation="lp"`` skips
+   kept arcs (``local.py``), windows of peers solved exactly by CP-SAT
+   (``lns.py``) and local search again, for the incumbent; each better
+   incumbent refixes. When the kept arcs are too many for CP-SAT's bound to
+   count, the windows have step 3's time too. ``relaxation="lp"`` skips
    this step (the earlier engine, kept for comparison).
 3. CP-SAT on the kept arcs, hinted with the incumbent, until the deadline.
    When too many arcs survive, the model is cut to each participant's best
@@ -36,7 +38,6 @@ from numpy.typing import NDArray
 from alongside.matcher.domain.solver import lns, local, tighten
 from alongside.matcher.domain.solver.arcs import Arcs, IntArray, Limits, arcs_from_mask, limits_of
 from alongside.matcher.domain.solver.bounds import DenseGap
-from alongside.matcher.domain.solver.cores import narrow
 from alongside.matcher.domain.solver.cpsat import OnSolution, add_minmax, build_model, run
 from alongside.matcher.domain.solver.gains import Gains, total_penalty
 from alongside.matcher.domain.solver.knapsack_lagrange import OnBound
@@ -62,7 +63,7 @@ KNAPSACK_SMALL_SHARE = 0.15  # when every arc fits in CP-SAT, which then proves 
 # incumbent at its first repairs: the windows (lns.py) make better use of the time.
 WINDOWS_PAIRS = 1_000_000
 WINDOWS_SHARE = 0.15
-CORE_SHARE = 0.6  # of what is left after the knapsack Lagrangian, for cores (cores.py)
+CORE_SHARE = 0.6  # of what is left after the knapsack Lagrangian, for windows (lns.py) before CP-SAT on all
 MINMAX_SHARE = 0.4
 LOCAL_SHARE = 0.1  # at most, of what is left, for local search on the kept arcs (local.py)
 RESERVE_S = 0.15  # time kept back for reading the solution and reporting
@@ -114,7 +115,8 @@ def solve_gap(
         kept = _local(kept, gains, limits, deadline)
         on_core = _cp_report(report, gains, kept, penalty, safe=False)
         now = time.perf_counter()
-        kept = narrow(kept, gains, limits, now + CORE_SHARE * (deadline - now), seed, on_core)
+        if kept.arcs.size > lns.WINDOWS_ABOVE:  # below, CP-SAT proves small models faster on every kept arc
+            kept = lns.improve_kept(kept, gains, limits, now + CORE_SHARE * (deadline - now), seed, on_core)
         kept = _local(kept, gains, limits, deadline)
     safe = kept.arcs.size <= tighten.MAX_CP_ARCS
     if kept.closed:

@@ -52,6 +52,7 @@ SWEEP_EVERY_S = 2.0  # local search on every arc, this often while windows gain,
 SWEEP_ROUNDS = 4  # for at most this many rounds (a round over millions of arcs takes a quarter second)
 OUT_PER_ROW = 4  # per participant of the window, its best peers outside the window that have room for it
 
+WINDOWS_ABOVE = 10_000  # kept arcs; on fewer, CP-SAT proves the model faster on all of them
 LOCAL_SHARE = 0.3  # at most, of the time given, for local search to its end before the first window
 
 # Told the gain of each better assignment found.
@@ -59,7 +60,7 @@ OnBetter = Callable[[int], None]
 
 
 def wanted(kept: Tightened) -> bool:
-    """Whether windows replace the cores and the final CP-SAT run: when the kept arcs are too many for
+    """Whether windows have the final CP-SAT run's time too: when the kept arcs are too many for
     CP-SAT's bound to count (``Tightened.model`` would cut them), so that CP-SAT only looks for a better
     incumbent, which windows find faster."""
     return not kept.closed and kept.arcs.size > tighten.MAX_CP_ARCS
