@@ -42,14 +42,16 @@ from alongside.matcher.domain.solver.tighten import Tightened, refix
 WINDOW_PEERS = 40  # peers in the first window; adapts between MIN_WINDOW and MAX_WINDOW
 MIN_WINDOW = 8
 MAX_WINDOW = 400
-SLICE_S = 0.5  # CP-SAT's time on one window
+SLICE_S = 0.5  # CP-SAT's work on one window, in its deterministic seconds (about seconds on a free core)
+BUSY = 4  # and at most this many times as long by the clock, however busy the machine
 PARALLEL = 2  # windows solved at once (the machine has two cores)
 WINDOW_WORKERS = 1  # CP-SAT workers per window: on windows this small one proves as fast as two
 MIN_SLICE_S = 0.1
 END_S = 0.5  # windows stop this long before the deadline: a window's model and its polish run past a slice
 TOP_PER_ROW = 8  # each participant's best arcs by gain, for the peers' affinity
-SWEEP_EVERY_S = 2.0  # local search on every arc, this often while windows gain,
-SWEEP_ROUNDS = 4  # for at most this many rounds (a round over millions of arcs takes a quarter second)
+SWEEP_EVERY_S = 4.0  # local search on every arc, this often while windows gain,
+SWEEP_ROUNDS = 2  # for at most this many rounds (a round over millions of arcs takes a quarter second)
+POLISH_ROUNDS = 3  # local search rounds around what a window changed
 OUT_PER_ROW = 4  # per participant of the window, its best peers outside the window that have room for it
 
 WINDOWS_ABOVE = 10_000  # kept arcs; on fewer, CP-SAT proves the model faster on all of them
@@ -131,8 +133,7 @@ def search(
                 for window in affinity.windows(m, size, PARALLEL, rng)
                 if (sub := _sub_problem(arcs, limits, index, out, window)) is not None
             ]
-            slice_s = min(SLICE_S, left)
-            solves = [pool.submit(_solve, sub, slice_s, int(rng.integers(1 << 30))) for sub in subs]
+            solves = [pool.submit(_solve, sub, left, int(rng.integers(1 << 30))) for sub in subs]
             proved = 0
             for sub, solve in zip(subs, solves, strict=True):
                 cp = solve.result()
@@ -154,7 +155,10 @@ def search(
 
 
 def _solve(sub: _Sub, seconds: float, seed: int) -> CpResult:
-    return run(build_model(sub.arcs, sub.limits), sub.arcs, sub.hint, seconds, seed, workers=WINDOW_WORKERS)
+    model = build_model(sub.arcs, sub.limits)
+    limit = min(seconds, SLICE_S * BUSY)
+    # Presolve took 2-3 times as long as the search on windows of 20-40 peers, and found nothing to remove.
+    return run(model, sub.arcs, sub.hint, limit, seed, workers=WINDOW_WORKERS, work=SLICE_S, presolve=False)
 
 
 def _feasible(arcs: Arcs, limits: Limits, index: _Index, assignment: IntArray) -> bool:
@@ -332,7 +336,7 @@ def _polish(arcs: Arcs, limits: Limits, index: _Index, before: IntArray, after: 
     peers = peers[peers >= 0]
     held = _held(arcs, index, after)
     near = np.unique(np.r_[index.of_cols(peers), index.of_rows(changed), held[held >= 0]])
-    return local.improve(arcs.take(near), limits, after, deadline)
+    return local.improve(arcs.take(near), limits, after, deadline, POLISH_ROUNDS)
 
 
 def _best_few(arcs: Arcs, idx: IntArray, k: int) -> IntArray:
