@@ -157,3 +157,26 @@ def test_solve_takes_the_windows_when_the_kept_arcs_are_too_many(monkeypatch: py
     assert result.engine == "cpsat+pruned"
     assert result.bound >= result.objective
     assert result.seconds < 2.6
+
+
+def test_the_windows_leave_the_fairness_pass_its_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tighten, "MAX_CP_ARCS", 20)
+    monkeypatch.setattr("alongside.matcher.domain.solver.gap.KNAPSACK_PAIRS", 100)
+    monkeypatch.setattr("alongside.matcher.domain.solver.gap.KNAPSACK_ABOVE", -1.0)
+    called: list[int] = []
+    original = lns.search
+
+    def spy(*args: object, **kwargs: object) -> np.ndarray:
+        called.append(1)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lns, "search", spy)
+    base = realistic_instance(40, 100, seed=5)
+    problem = BatchProblem(
+        base.profit, base.feasible, base.load, base.capacity, base.unmatched_penalty, SideConstraints(fairness="minmax")
+    )
+    result = solve(problem, time_limit_s=2.0, seed=1)
+    assert is_feasible(problem, result.assignment)
+    assert called
+    assert result.engine == "cpsat+pruned+minmax"
+    assert result.seconds < 2.6
