@@ -222,25 +222,26 @@ def _ranges(order: IntArray | None, start: IntArray, keys: IntArray) -> IntArray
 
 
 class _Affinity:
-    """Peers' affinity: how many participants have both among their ``TOP_PER_ROW`` best arcs."""
+    """Peers' affinity: how many participants have both among their ``TOP_PER_ROW`` best arcs (kept as
+    each participant's best peers and each peer's participants, not as a peers x peers table)."""
 
     def __init__(self, arcs: Arcs, n: int, m: int) -> None:
         # Each participant's best peers, from a dense table (a partition per row, no sort of every arc).
         width = min(TOP_PER_ROW, m)
         dense = np.full((n, m), -1, dtype=np.int32)  # integer gains fit 32 bits (gains.py)
         dense[arcs.rows, arcs.cols] = arcs.cost
-        top = np.argpartition(dense, m - width, axis=1)[:, m - width :]
-        real = np.take_along_axis(dense, top, axis=1) >= 0
-        # Pairs of a participant's top peers: every (a, b) with a before b among them.
-        pairs = [
-            top[ok, a] * m + top[ok, b]
-            for a in range(width)
-            for b in range(a + 1, width)
-            if (ok := real[:, a] & real[:, b]).any()
-        ]
-        flat = np.concatenate(pairs) if pairs else np.zeros(0, dtype=np.int64)
-        self.matrix = np.bincount(flat, minlength=m * m).reshape(m, m).astype(np.float32)
-        self.matrix += self.matrix.T
+        self.top = np.argpartition(dense, m - width, axis=1)[:, m - width :]
+        self.real = np.take_along_axis(dense, self.top, axis=1) >= 0
+        entries = np.flatnonzero(self.real.ravel())
+        peers = self.top.ravel()[entries]
+        self.rows_of = (entries // width)[np.argsort(peers, kind="stable")]  # each peer's participants
+        self.start = np.r_[0, np.cumsum(np.bincount(peers, minlength=m))]
+        self.m = m
+
+    def _row(self, peer: int) -> NDArray[np.float64]:
+        """Affinity of ``peer`` with every peer (itself included, which callers have taken)."""
+        rows = self.rows_of[self.start[peer] : self.start[peer + 1]]
+        return np.bincount(self.top[rows][self.real[rows]], minlength=self.m).astype(np.float64)
 
     def windows(self, m: int, size: int, count: int, rng: np.random.Generator) -> list[IntArray]:
         """Up to ``count`` disjoint windows of up to ``size`` peers, each grown from a random peer not yet taken."""
@@ -256,9 +257,9 @@ class _Affinity:
     def _window(self, seed_peer: int, size: int, taken: NDArray[np.bool_], rng: np.random.Generator) -> IntArray:
         """Up to ``size`` peers not ``taken``, grown from ``seed_peer``, each next the one closest to those
         taken (with noise); marks them taken."""
-        m = self.matrix.shape[0]
+        m = self.m
         taken[seed_peer] = True
-        score = self.matrix[seed_peer].astype(np.float64)
+        score = self._row(seed_peer)
         chosen = [seed_peer]
         noise = rng.uniform(0.7, 1.3, size=m)
         for _ in range(min(size, m) - 1):
@@ -268,7 +269,7 @@ class _Affinity:
                 break
             taken[pick] = True
             chosen.append(pick)
-            score += self.matrix[pick]
+            score += self._row(pick)
         return np.asarray(chosen, dtype=np.int64)
 
 
