@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 import pytest
 
-from alongside.matcher.domain.solver import BatchProblem, cores, gap, solve, tighten
+from alongside.matcher.domain.solver import BatchProblem, gap, lns, solve, tighten
 from alongside.matcher.domain.solver.arcs import Arcs, arcs_from_mask, limits_of
 from alongside.matcher.domain.solver.bounds import DenseGap
 from alongside.matcher.domain.solver.fill import fill
@@ -125,12 +125,12 @@ def test_reduced_cost_fixing_never_drops_an_optimal_pair(seed: int) -> None:
             assert not (dropped & used).any()
 
 
-@pytest.mark.parametrize("cores_above", [10**9, 0])
-def test_the_knapsack_engine_proves_what_brute_force_finds(monkeypatch: pytest.MonkeyPatch, cores_above: int) -> None:
-    # Forced on tiny problems (it normally leaves them to CP-SAT alone), with and without cores.
+@pytest.mark.parametrize("windows_above", [10**9, 0])
+def test_the_knapsack_engine_proves_what_brute_force_finds(monkeypatch: pytest.MonkeyPatch, windows_above: int) -> None:
+    # Forced on tiny problems (it normally leaves them to CP-SAT alone), with and without windows (lns.py).
     monkeypatch.setattr(gap, "KNAPSACK_PAIRS", 0)
     monkeypatch.setattr(gap, "KNAPSACK_ABOVE", -1.0)
-    monkeypatch.setattr(cores, "CORES_ABOVE", cores_above)
+    monkeypatch.setattr(lns, "WINDOWS_ABOVE", windows_above)
     for seed in range(8):
         problem = small_gap(seed, n=8, m=3)
         _, optimum = optima(problem)

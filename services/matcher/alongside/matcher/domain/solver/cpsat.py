@@ -88,15 +88,23 @@ def run(
     seconds: float,
     seed: int,
     on_solution: OnSolution | None = None,
+    workers: int = WORKERS,
+    work: float | None = None,
+    presolve: bool = True,
 ) -> CpResult:
-    """Solve from ``hint`` (peer per participant, -1 unmatched) within ``seconds``."""
+    """Solve from ``hint`` (peer per participant, -1 unmatched) within ``seconds``, on ``workers`` threads,
+    and within ``work`` (CP-SAT's deterministic time, which a busy machine does not shorten) if given.
+    ``presolve=False`` skips CP-SAT's presolve (on small models it can take longer than the search)."""
     proto = model.proto
     on = (hint[arcs.rows] == arcs.cols).astype(np.int64)
     proto.solution_hint.vars.extend(range(arcs.size))
     proto.solution_hint.values.extend(on.tolist())
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(seconds, 0.05)
-    solver.parameters.num_workers = WORKERS
+    solver.parameters.num_workers = workers
+    if work is not None:
+        solver.parameters.max_deterministic_time = work
+    solver.parameters.cp_model_presolve = presolve
     solver.parameters.random_seed = seed
     callback = None if on_solution is None else _Solutions(on_solution)
     status = solver.status_name(solver.solve(model, callback))

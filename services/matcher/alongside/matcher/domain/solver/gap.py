@@ -15,9 +15,11 @@
    bound is nearly tight and CP-SAT's time is worth more) and the model
    has more than ``KNAPSACK_PAIRS`` usable pairs (CP-SAT alone proves
    smaller ones, such as OR-Library's, faster). Then local search on the
-   kept arcs (``local.py``), CP-SAT on the dual's packings (``restricted.py``),
-   local search, CP-SAT on cores of the kept arcs (``cores.py``) and local
-   search again, for the incumbent; each better incumbent refixes. ``relaxation="lp"`` skips
+   kept arcs (``local.py``), CP-SAT on the dual's packings (``restricted.py``)
+   and local search, windows of peers solved exactly by CP-SAT (``lns.py``)
+   and local search again, for the incumbent; each better incumbent refixes.
+   When the kept arcs are too many for CP-SAT's bound to count, the windows
+   have step 3's time too. ``relaxation="lp"`` skips
    this step (the earlier engine, kept for comparison).
 3. CP-SAT on the kept arcs, hinted with the incumbent, until the deadline.
    When too many arcs survive, the model is cut to each participant's best
@@ -34,10 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from alongside.matcher.domain.solver import local, restricted, tighten
+from alongside.matcher.domain.solver import lns, local, restricted, tighten
 from alongside.matcher.domain.solver.arcs import Arcs, IntArray, Limits, arcs_from_mask, limits_of
 from alongside.matcher.domain.solver.bounds import DenseGap
-from alongside.matcher.domain.solver.cores import narrow
 from alongside.matcher.domain.solver.cpsat import OnSolution, add_minmax, build_model, run
 from alongside.matcher.domain.solver.gains import Gains, total_penalty
 from alongside.matcher.domain.solver.knapsack_lagrange import OnBound
@@ -59,7 +60,11 @@ KNAPSACK_SHARE = 0.35  # of what is left after the LP Lagrangian
 KNAPSACK_ABOVE = 0.005  # the knapsack phase runs when the LP phase leaves a larger gap
 KNAPSACK_PAIRS = 5_000  # and on more usable pairs than this: CP-SAT proves smaller models faster alone
 KNAPSACK_SMALL_SHARE = 0.15  # when every arc fits in CP-SAT, which then proves small models fast
-CORE_SHARE = 0.6  # of what is left after the knapsack Lagrangian, for cores (cores.py)
+# On a million pairs and more, the knapsack bound stays at its first evaluation (at the LP duals) and the
+# incumbent at its first repairs: the windows (lns.py) make better use of the time.
+WINDOWS_PAIRS = 1_000_000
+WINDOWS_SHARE = 0.15
+CORE_SHARE = 0.6  # of what is left after the knapsack Lagrangian, for windows (lns.py) before CP-SAT on all
 MINMAX_SHARE = 0.4
 LOCAL_SHARE = 0.1  # at most, of what is left, for local search on the kept arcs (local.py)
 RESERVE_S = 0.15  # time kept back for reading the solution and reporting
@@ -96,22 +101,33 @@ def solve_gap(
     if knapsack:
         now = time.perf_counter()
         on_bound = _knapsack_report(report, gains, penalty)
-        until = now + (KNAPSACK_SMALL_SHARE if small else KNAPSACK_SHARE) * (deadline - now)
+        knapsack_share = KNAPSACK_SMALL_SHARE if small else KNAPSACK_SHARE if pairs <= WINDOWS_PAIRS else WINDOWS_SHARE
+        until = now + knapsack_share * (deadline - now)
         kept = tighten.by_knapsack(lag, gains, limits, until, on_bound)
     else:
         kept = tighten.by_lp(lag, gains)
-    if knapsack and not kept.closed:
+    windows = knapsack and lns.wanted(kept)
+    if windows:  # too many arcs for CP-SAT's bound to count: windows look for the incumbent (lns.py)
+        on_lns = _cp_report(report, gains, kept, penalty, safe=False)
+        now = time.perf_counter()
+        share = 1.0 - MINMAX_SHARE if problem.side.fairness == "minmax" else 1.0
+        kept = lns.improve_kept(kept, gains, limits, now + share * (deadline - RESERVE_S - now), seed, on_lns)
+    elif knapsack and not kept.closed:
         kept = _local(kept, gains, limits, deadline)
         kept = restricted.improve(kept, gains, limits, restricted.SHARE * (deadline - time.perf_counter()), seed)
         kept = _local(kept, gains, limits, deadline)
         on_core = _cp_report(report, gains, kept, penalty, safe=False)
         now = time.perf_counter()
-        kept = narrow(kept, gains, limits, now + CORE_SHARE * (deadline - now), seed, on_core)
+        if kept.arcs.size > lns.WINDOWS_ABOVE:  # below, CP-SAT proves small models faster on every kept arc
+            kept = lns.improve_kept(kept, gains, limits, now + CORE_SHARE * (deadline - now), seed, on_core)
         kept = _local(kept, gains, limits, deadline)
-    cp_arcs, safe = kept.model(problem.n)
+    safe = kept.arcs.size <= tighten.MAX_CP_ARCS
     if kept.closed:
         best, best_gain, bound_gain, optimal = kept.assignment, kept.gain, kept.gain, True
+    elif windows and not safe:  # the windows had the time CP-SAT would have had on a cut model
+        best, best_gain, bound_gain, optimal = kept.assignment, kept.gain, kept.bound, False
     else:
+        cp_arcs, safe = kept.model(problem.n)
         report(Progress(CP_SAT, 0, kept.gain - penalty, kept.bound - penalty))
         best, best_gain, bound_gain, optimal = _cp_sat(
             problem, gains, limits, kept, cp_arcs, safe, deadline, seed, report

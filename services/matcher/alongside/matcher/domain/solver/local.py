@@ -30,13 +30,14 @@ MAX_ROUNDS = 30
 MAX_NEED = 8  # eject moves only where the room missing is at most this many load units
 
 
-def improve(arcs: Arcs, limits: Limits, assignment: IntArray, deadline: float) -> IntArray:
-    """``assignment`` improved by shift and eject moves over ``arcs`` until no move gains or ``deadline``."""
+def improve(arcs: Arcs, limits: Limits, assignment: IntArray, deadline: float, rounds: int = MAX_ROUNDS) -> IntArray:
+    """``assignment`` improved by shift and eject moves over ``arcs`` until no move gains, after ``rounds``
+    rounds, or at ``deadline``."""
     out = assignment.copy()
     if arcs.size == 0 or time.perf_counter() >= deadline:
         return out
     index = _Index(arcs, limits.capacity.size)
-    for _ in range(MAX_ROUNDS):
+    for _ in range(rounds):
         if time.perf_counter() >= deadline or not _round(arcs, limits, out, index):
             break
     return out
