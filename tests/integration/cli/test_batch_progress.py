@@ -39,6 +39,7 @@ def cli_env(stack: Stack) -> dict[str, str]:
     return env
 
 
+@pytest.mark.serial  # Ctrl-C stops the solver within a second
 async def test_batch_run_shows_progress_and_ctrl_c_cancels_it_within_a_second(matcher_only: Stack) -> None:
     tag = f"cc{uuid.uuid4().hex[:6]}"
     async with channel(f"127.0.0.1:{matcher_only.runtimes[0].port}", role="admin") as chan:

@@ -155,6 +155,7 @@ async def test_tail_ends_with_a_friendly_message_when_the_notifier_stops(full_st
     assert "the notifier at" in result.stderr
 
 
+@pytest.mark.serial  # Ctrl-C ends it within seconds
 async def test_ctrl_c_on_tail_exits_130(full_stack: Stack) -> None:
     """The real console script in its own process, started and interrupted as
     a terminal would (Ctrl-C reaches it even when the suite runs as a background job)."""
