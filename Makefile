@@ -57,15 +57,15 @@ browser:
 	fi
 
 # Two passes. First every test but those marked serial, on TEST_WORKERS worker
-# processes (pytest-xdist; each worker starts its own NATS and Valkey, and the
-# e2e tests share one worker and one stack); then the serial ones, which time
+# processes (pytest-xdist; each worker starts its own NATS and Valkey, and its
+# own e2e stack when it runs e2e tests); then the serial ones, which time
 # themselves tightly (a stop within a second, deadlines, Ctrl-C, chaos), alone.
 # Both passes always run; exit code 5 (nothing selected) counts as passed.
 TEST_WORKERS ?= 2
 test: $(READY) browser
 	@status=0; \
-	echo '$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup -m "not serial and not long" $(PYTEST_ARGS)'; \
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup -m "not serial and not long" $(PYTEST_ARGS) \
+	echo '$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not serial and not long" $(PYTEST_ARGS)'; \
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not serial and not long" $(PYTEST_ARGS) \
 		|| { code=$$?; [ $$code -eq 5 ] || status=$$code; }; \
 	echo '$(BIN)/python -m pytest -q -m "serial and not long" $(PYTEST_ARGS)'; \
 	$(BIN)/python -m pytest -q -m "serial and not long" $(PYTEST_ARGS) \

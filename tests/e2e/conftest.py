@@ -17,7 +17,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import nats
 import pytest
@@ -119,18 +118,6 @@ class Stack:
                 child.close()
         self.sink.stop()
         self.collector.stop()
-
-
-E2E = Path(__file__).parent
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``make test``, ``--dist loadgroup``) every e2e test
-    goes to the same worker, so a run starts one stack and one console, not one per worker."""
-    for item in items:
-        if E2E in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 @pytest.fixture(scope="session")
