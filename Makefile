@@ -56,8 +56,21 @@ browser:
 		apt-get update && apt-get install -y chromium; \
 	fi
 
+# Two passes. First every test but those marked serial, on TEST_WORKERS worker
+# processes (pytest-xdist; each worker starts its own NATS and Valkey, and its
+# own e2e stack when it runs e2e tests); then the serial ones, which time
+# themselves tightly (a stop within a second, deadlines, Ctrl-C, chaos), alone.
+# Both passes always run; exit code 5 (nothing selected) counts as passed.
+TEST_WORKERS ?= 2
 test: $(READY) browser
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	@status=0; \
+	echo '$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not serial and not long" $(PYTEST_ARGS)'; \
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not serial and not long" $(PYTEST_ARGS) \
+		|| { code=$$?; [ $$code -eq 5 ] || status=$$code; }; \
+	echo '$(BIN)/python -m pytest -q -m "serial and not long" $(PYTEST_ARGS)'; \
+	$(BIN)/python -m pytest -q -m "serial and not long" $(PYTEST_ARGS) \
+		|| { code=$$?; [ $$code -eq 5 ] || status=$$code; }; \
+	exit $$status
 
 # Refresh the console's screenshots in docs/console (the browser tests take them).
 screenshots: $(READY) browser

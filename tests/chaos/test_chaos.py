@@ -5,9 +5,12 @@ sessions, audit trail, no dead letters) (``make chaos`` runs the long one)."""
 
 from __future__ import annotations
 
+import pytest
+
 from .driver import SHORT, passed, run
 
 
+@pytest.mark.serial  # faults on a schedule and an HA stack of its own: make test runs it alone
 async def test_short_chaos_profile_loses_and_doubles_nothing() -> None:
     line = await run(duration_s=36, rate=1.0, faults=SHORT)
     print(line)

@@ -136,6 +136,7 @@ def test_ed25519_signatures_verify_with_the_public_key_only() -> None:
     assert not SignatureCheck([Key("EdDSA", other)]).verify("scheduler", b"r", signature)
 
 
+@pytest.mark.serial  # no call waits 2 s
 async def test_intake_goes_on_while_nats_is_down_and_its_records_follow(
     own_nats: NatsServer, redis_url: str, namespace: str
 ) -> None:

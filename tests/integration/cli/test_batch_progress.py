@@ -14,6 +14,7 @@ import pytest
 
 from alongside.api.matcher.v1 import matcher_pb2_grpc
 from alongside.kit.testing.auth import TEST_SECRET, channel
+from alongside.kit.testing.processes import as_terminal_job
 from alongside.kit.testing.wait import eventually
 from alongside.matcher.service.batch import Batch
 
@@ -38,17 +39,14 @@ def cli_env(stack: Stack) -> dict[str, str]:
     return env
 
 
-# In the whole suite (about 2,500 tests before it in one process) this test
-# failed twice on a quiet machine; alone, with its directory, and after the
-# chaos and e2e suites it passes. Until that order dependence is found it
-# runs under `make test-slow` (-m long), not `make test`.
-@pytest.mark.long
+@pytest.mark.serial  # Ctrl-C stops the solver within a second
 async def test_batch_run_shows_progress_and_ctrl_c_cancels_it_within_a_second(matcher_only: Stack) -> None:
     tag = f"cc{uuid.uuid4().hex[:6]}"
     async with channel(f"127.0.0.1:{matcher_only.runtimes[0].port}", role="admin") as chan:
         ids = await hard_batch(matcher_pb2_grpc.MatcherServiceStub(chan), tag)
     flags = [flag for i in ids for flag in ("--request", i)]
-    command = [sys.executable, "-m", "alongside.cli", "batch", "run", "--time-limit", "120", *flags]
+    # As a terminal starts it: Ctrl-C reaches it even when the suite runs as a background job.
+    command = as_terminal_job([sys.executable, "-m", "alongside.cli", "batch", "run", "--time-limit", "120", *flags])
     proc = await asyncio.to_thread(
         subprocess.Popen, command, env=cli_env(matcher_only), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

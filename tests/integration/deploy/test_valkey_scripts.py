@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 from alongside.kit.testing.servers import free_port, valkey_binary
@@ -75,14 +77,33 @@ def _login(port: int, user: str, password: str, db: int = 0) -> redis.Redis:
     return redis.Redis(host="127.0.0.1", port=port, username=user, password=password, db=db, socket_timeout=2)
 
 
+def _refused_login(port: int, user: str, password: str) -> redis.Redis:
+    """A login that must be refused: asked once (redis-py retries a refused
+    AUTH, as a connection error, three times with backoff: 4 s each)."""
+    return redis.Redis(
+        host="127.0.0.1", port=port, username=user, password=password, socket_timeout=2, retry=Retry(NoBackoff(), 0)
+    )
+
+
 async def test_the_start_scripts_run_the_shipped_files(started: Started) -> None:
     primary, replica = free_port(), free_port()
+    pw = started.passwords
     started.start("start-valkey.sh", "valkey-1", primary, ANNOUNCE_HOST="127.0.0.1", PRIMARY_PORT=str(primary))
+    on_primary = _login(primary, "admin", pw["admin"])
+
+    async def answering() -> bool:
+        try:
+            return bool(on_primary.ping())
+        except redis.RedisError:
+            return False
+
+    await eventually(answering, timeout=30, interval=0.05, what="the primary answers its admin")
+    # The replica gets its copy at once, not after the shipped 5 s wait for more replicas (as the HA harness does).
+    on_primary.config_set("repl-diskless-sync-delay", 0)
     started.start("start-valkey.sh", "valkey-2", replica, ANNOUNCE_HOST="localhost", PRIMARY_PORT=str(primary))
     sentinels = [free_port() for _ in range(3)]
     for i, port in enumerate(sentinels):
         started.start("start-sentinel.sh", f"sentinel-{i}", port, ANNOUNCE_HOST="127.0.0.1", PRIMARY_PORT=str(primary))
-    pw = started.passwords
     on_replica = _login(replica, "admin", pw["admin"])
 
     async def replicating() -> bool:
@@ -99,9 +120,9 @@ async def test_the_start_scripts_run_the_shipped_files(started: Started) -> None
     with pytest.raises(redis.exceptions.NoPermissionError):
         matcher.set("alongside:scheduler:probe", "1")  # users.acl: its own keys only
     with pytest.raises(redis.AuthenticationError):
-        _login(primary, "matcher", "wrong").ping()
+        _refused_login(primary, "matcher", "wrong").ping()
     with pytest.raises(redis.AuthenticationError):
-        _login(primary, "notifier", pw["matcher"]).ping()
+        _refused_login(primary, "notifier", pw["matcher"]).ping()
     # No password ever reaches the ACL file in clear: only its SHA-256.
     acl = (started.tmp / "valkey-1" / "run" / "users.acl").read_text()
     assert pw["matcher"] not in acl and "#" in acl

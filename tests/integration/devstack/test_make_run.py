@@ -19,6 +19,9 @@ import pytest
 
 from alongside.kit.testing.servers import free_port
 
+# Ctrl-C to a process group and stops timed in seconds: make test runs these alone (serial).
+pytestmark = pytest.mark.serial
+
 SERVICES = ("matcher", "scheduler", "notifier")
 
 

@@ -74,6 +74,7 @@ async def test_unimplemented_rpc_says_so(stub: notifier_pb2_grpc.NotifierService
     assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
+@pytest.mark.serial  # stopped within 2 s
 async def test_a_handler_past_the_servers_deadline_is_stopped_with_deadline_exceeded() -> None:
     """A call without a deadline of its own still gets the server's default one."""
     stopped = asyncio.Event()

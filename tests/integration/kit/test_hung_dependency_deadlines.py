@@ -43,6 +43,9 @@ from alongside.kit.testing.processes import Child
 from alongside.kit.testing.servers import NatsServer, ValkeyServer
 from alongside.kit.testing.wait import eventually
 
+# Every RPC answers by its deadline: make test runs these alone (serial), where the clock is the service's own.
+pytestmark = pytest.mark.serial
+
 SERVICE_DEADLINE_S = 1.5  # the services' DEFAULT_DEADLINE_SECONDS here
 CLIENT_DEADLINE_S = 1.0
 SLACK_S = 0.75  # scheduling, the status's trip back, a loaded machine

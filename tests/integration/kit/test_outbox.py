@@ -216,6 +216,7 @@ async def test_blind_writes_go_on_after_redis_restarts(own_valkey: ValkeyServer)
         await r.aclose()
 
 
+@pytest.mark.serial  # fails within 2 s
 async def test_blind_write_to_a_hung_redis_fails_in_time_then_goes_on(own_valkey: ValkeyServer) -> None:
     """The kept connection has one deadline per exchange (the client's socket
     timeout): a server that stops answering gives redis's TimeoutError, which

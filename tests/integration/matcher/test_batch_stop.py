@@ -28,6 +28,9 @@ from ..auth.test_audit import records
 from .batch_load import SOLVER_STOP_S, children, cpu_seconds, gone_after, hard_batch
 from .conftest import NOW, Matcher, start_matcher
 
+# Solvers stopped within a second and answers within short deadlines: make test runs these alone (serial).
+pytestmark = pytest.mark.serial
+
 Progress: TypeAlias = "grpc.aio.UnaryStreamCall[pb.WatchBatchMatchRequest, pb.WatchBatchMatchResponse]"
 
 

@@ -6,9 +6,14 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from alongside.api.matcher.v1 import matcher_pb2 as pb
 
 from .conftest import Matcher
+
+# The loop's longest stall, timed: make test runs this alone (serial).
+pytestmark = pytest.mark.serial
 
 HEADER = b"peer_id,display_name,types,languages,modalities,age_groups,time_zone,availability,capacity,status\n"
 ROW = b"p-%d,Fake Person %d,recovery_coach;peer_navigator,en;es,phone;video,adult,America/Chicago,mon 09:00-12:00; tue 13:00-17:00,4,active\n"  # noqa: E501

@@ -14,6 +14,7 @@ import uuid
 from collections import Counter
 
 import grpc
+import pytest
 
 from alongside.api.common.v1 import types_pb2
 from alongside.api.matcher.v1 import matcher_pb2 as mpb
@@ -42,6 +43,7 @@ def _intake(ref: str, key: str) -> mpb.SubmitMatchRequestRequest:
     )
 
 
+@pytest.mark.serial  # a Sentinel failover: its election runs on timers
 async def test_intakes_survive_a_valkey_failover(valkey_ha: ValkeyHA, nats_url: str, namespace: str) -> None:
     env = {
         "SERVICE_NAME": "matcher",

@@ -88,6 +88,7 @@ def failover_sink(valkey_ha: ValkeyHA) -> Iterator[FailoverSink]:
     sink.stop()
 
 
+@pytest.mark.serial  # a Sentinel failover: its election runs on timers
 async def test_a_valkey_failover_after_the_250_sends_the_email_once(
     valkey_ha: ValkeyHA, failover_sink: FailoverSink, nats_url: str, namespace: str
 ) -> None:

@@ -166,6 +166,7 @@ async def test_tls_to_a_plain_text_server_is_refused_not_downgraded(pki: Pki, na
         await kit_nats.connect(f"tls://127.0.0.1:{plain_port}", "test", tls=nats_tls(pki), startup_timeout_s=5)
 
 
+@pytest.mark.serial  # a 1 s start-up deadline, held within 4 s
 async def test_the_start_up_deadline_holds(unused_tcp_port: int) -> None:
     # nats-py, told to reconnect forever, retried a first connection forever too:
     # the start-up deadline was never reached (a service waited for NATS for good).

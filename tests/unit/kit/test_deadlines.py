@@ -10,6 +10,9 @@ import pytest
 from alongside.kit.aio import Deadlines
 from alongside.kit.testing.wait import eventually
 
+# Timers of a tenth of a second: make test runs these alone (serial).
+pytestmark = pytest.mark.serial
+
 
 async def test_work_past_its_deadline_is_cancelled_and_times_out() -> None:
     deadlines = Deadlines(resolution=0.02)

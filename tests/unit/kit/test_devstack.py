@@ -56,6 +56,7 @@ def test_endpoints_are_removed_only_by_their_stack(tmp_path: Path) -> None:
     assert not path.exists()
 
 
+@pytest.mark.serial  # named within 5 s
 @pytest.mark.parametrize(("variable", "scheme", "default"), [("NATS_URL", "nats", 4222), ("REDIS_URL", "redis", 6379)])
 def test_a_configured_server_nobody_answers_is_named_at_once(variable: str, scheme: str, default: int) -> None:
     dead = free_port()
@@ -78,6 +79,7 @@ def test_a_port_without_a_variable_also_moves_loudly(held: int, capsys: pytest.C
     assert f"port {held} (web console) is taken" in err and "set  to" not in err
 
 
+@pytest.mark.serial  # stops within 2 s
 def test_ctrl_c_while_a_service_starts_stops_the_wait_at_once() -> None:
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:

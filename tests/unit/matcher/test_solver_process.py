@@ -39,6 +39,7 @@ async def test_a_refusal_comes_back_naming_the_field() -> None:
     assert info.value.field == "time_limit_s" and info.value.message.startswith("time_limit_s: ")
 
 
+@pytest.mark.serial  # killed within 1 s
 async def test_cancelling_the_caller_kills_the_child_at_once() -> None:
     rng = np.random.default_rng(3)
     problem = gap_problem(

@@ -1,7 +1,8 @@
 """pytest plugin: real NATS and Valkey for the test session, unique names per test.
 
 Servers start once per session on free ports in temporary folders and are the
-only ones tests talk to. Point at external servers with ``--nats-url`` /
+only ones tests talk to; under pytest-xdist each worker is a session of its
+own, with servers of its own. Point at external servers with ``--nats-url`` /
 ``--redis-url`` (or ALONGSIDE_TEST_NATS_URL / ALONGSIDE_TEST_REDIS_URL); the
 plugin never stops what it did not start. Each test gets its own namespace, so
 its subjects, streams and keys are its own.

@@ -1,4 +1,5 @@
-"""Run services as real child processes, for multi-replica and crash tests."""
+"""Run services as real child processes, for multi-replica and crash tests;
+start a command as a terminal starts its foreground job (for Ctrl-C tests)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,28 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+# Reset SIGINT and SIGQUIT to their defaults, then become the command (same pid).
+_AT_DEFAULTS = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "signal.signal(signal.SIGQUIT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])"
+)
+
+
+def as_terminal_job(command: Sequence[str]) -> list[str]:
+    """``command`` started as a terminal starts its foreground job: SIGINT
+    (Ctrl-C) and SIGQUIT at their defaults, whatever this process has.
+
+    A non-interactive shell starts a background job (``make test &`` in a
+    script or CI) with SIGINT and SIGQUIT ignored; exec keeps an ignored
+    signal ignored, and a Python that starts with SIGINT ignored never turns
+    it into KeyboardInterrupt. A test that presses Ctrl-C on a child it
+    started plainly then waits for nothing, but only when the suite itself
+    was started that way."""
+    return [sys.executable, "-S", "-c", _AT_DEFAULTS, *command]
 
 
 class Child:
