@@ -44,12 +44,16 @@ class Notifier:
     async def started(self) -> notifier_pb2_grpc.NotifierServiceStub:
         def listening() -> bool:
             assert self.proc.poll() is None, self.log.read_text()[-2000:]
-            return "listening on" in self.log.read_text()
+            return any("listening on" in x for x in self.whole_lines())
 
         await eventually(listening, timeout=30, what="the notifier to listen")
-        line = next(x for x in self.log.read_text().splitlines() if "listening on" in x)
+        line = next(x for x in self.whole_lines() if "listening on" in x)
         self.channel = auth_channel(line.rsplit(" ", 1)[1])
         return notifier_pb2_grpc.NotifierServiceStub(self.channel)
+
+    def whole_lines(self) -> list[str]:
+        """The log's complete lines: a read may catch the last one half written."""
+        return self.log.read_text().split("\n")[:-1]
 
     async def exited(self) -> int:
         await eventually(lambda: self.proc.poll() is not None, timeout=30, what="the notifier to exit")

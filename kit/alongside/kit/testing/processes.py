@@ -48,7 +48,8 @@ class Child:
     def _wait_listening(self, module: str, timeout: float) -> int:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for line in self.log.read_text(errors="replace").splitlines():
+            # Whole lines only: a read may catch the line half written ("...:4" of ":42221").
+            for line in self.log.read_text(errors="replace").split("\n")[:-1]:
                 if "listening on" in line:
                     return int(line.rsplit(":", 1)[1])
             if self.proc.poll() is not None:
