@@ -6,9 +6,14 @@ Run: ``python -m bench.scheduler_booking --tracing`` (``--quick`` for a smoke ru
 
 Four schedulers run side by side on the same NATS and Valkey, one per
 setting, each in its own namespace (sharing one, a scheduler's relay and
-consumers could take a share of the others' events, and of their CPU). Many
-short rounds interleave them, the order rotating each round, so a change in
-the machine's load falls on all alike. The measure is CPU time, not wall
+consumers could take a share of the others' events, and of their CPU). In
+each of many short rounds all four are loaded at once, a quarter of the
+clients each, so a change in the machine's load falls on all alike at every
+moment (``--one-by-one``: one after another, all clients, the order
+rotating). The schedulers are started afresh four times (blocks of eight
+rounds), so no setting's figure is one process's: two processes of the same
+code differ by a few % (the A/A row), and all run with one hash seed.
+The measure is CPU time, not wall
 time: the scheduler's threads' time on a CPU (``/proc/<pid>/task/*/schedstat``,
 nanoseconds; the exporter's thread included) over the round, the round's
 calls and the relay's and exporter's work right after them, per call. Each
@@ -30,6 +35,7 @@ import random
 import statistics
 import subprocess
 import tempfile
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -142,41 +148,70 @@ def thread_cpu(pid: int) -> tuple[float, float]:
     return main, other
 
 
-async def measure(
-    proc: tuple[subprocess.Popen[bytes], int], workload: booking.Workload, total: int, label: str, clients: int
-) -> Round:
-    """``total`` BookSession calls from ``clients`` closed-loop clients (as
-    ``booking.bench_rpc``), with the scheduler's CPU read around them."""
-    requests = [
-        pb.BookSessionRequest(
-            idempotency_key=f"{label}-{i}",
-            peer_id=peer_id,
-            participant_ref=f"ref-{label}-{i}",
-            session_type="check_in",
-            start=booking.ts(start),
-        ).SerializeToString()
-        for i, (peer_id, start) in enumerate(workload.slots(total))
-    ]
-    server, port = proc
-    options = [("grpc.use_local_subchannel_pool", 1)]
-    channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}", options=options) for _ in range(clients)]
-    metadata = (("authorization", f"Bearer {token('admin', 'bench-admin')}"),)
-    try:
-        for channel in channels:  # connected before the clock starts
+class Load:
+    """Closed-loop clients of one scheduler: connected by ``open``, then
+    ``run`` calls BookSession until ``total`` calls are made or ``window``
+    seconds have passed, with the scheduler's CPU read around them."""
+
+    def __init__(
+        self, proc: tuple[subprocess.Popen[bytes], int], work: booking.Workload, total: int, label: str, clients: int
+    ) -> None:
+        self._pid = proc[0].pid
+        self._requests = [
+            pb.BookSessionRequest(
+                idempotency_key=f"{label}-{i}",
+                peer_id=peer_id,
+                participant_ref=f"ref-{label}-{i}",
+                session_type="check_in",
+                start=booking.ts(start),
+            ).SerializeToString()
+            for i, (peer_id, start) in enumerate(work.slots(total))
+        ]
+        options = [("grpc.use_local_subchannel_pool", 1)]
+        self._channels = [grpc.aio.insecure_channel(f"127.0.0.1:{proc[1]}", options=options) for _ in range(clients)]
+        self._metadata = (("authorization", f"Bearer {token('admin', 'bench-admin')}"),)
+
+    async def open(self) -> None:
+        for channel in self._channels:  # connected before the clock starts
             await channel.channel_ready()
-        methods = [c.unary_unary(booking.BOOK) for c in channels]
 
-        async def call(i: int) -> str:
-            return str((await methods[i % len(methods)](requests[i], metadata=metadata).code()).name)
+    async def run(self, window: float | None = None) -> Round:
+        methods = [c.unary_unary(booking.BOOK) for c in self._channels]
+        counter = iter(range(len(self._requests)))
+        latencies: list[float] = []
+        began = time.perf_counter()
+        until = began + (window or float("inf"))
 
-        main, other = thread_cpu(server.pid)
-        run = await booking.closed_loop("BookSession", call, total, clients)
+        async def client(method: grpc.aio.UnaryUnaryMultiCallable) -> None:
+            for i in counter:
+                start = time.perf_counter()
+                if start > until:
+                    return
+                await method(self._requests[i], metadata=self._metadata).code()  # refusals raise nothing here
+                latencies.append((time.perf_counter() - start) * 1000)
+
+        main, other = thread_cpu(self._pid)
+        await asyncio.gather(*(client(m) for m in methods))
+        seconds = time.perf_counter() - began
         await asyncio.sleep(SETTLE_S)
-        main_after, other_after = thread_cpu(server.pid)
-        return Round(total, run.seconds, run.latencies_ms, main_after - main, other_after - other)
-    finally:
-        for channel in channels:
+        main_after, other_after = thread_cpu(self._pid)
+        return Round(len(latencies), seconds, latencies, main_after - main, other_after - other)
+
+    async def close(self) -> None:
+        for channel in self._channels:
             await channel.close()
+
+
+async def measure(loads: list[Load], window: float | None) -> list[Round]:
+    """``loads`` at once (their clients connected first), for ``window``
+    seconds each (None: until each has made its calls)."""
+    try:
+        for load in loads:
+            await load.open()
+        return list(await asyncio.gather(*(load.run(window) for load in loads)))
+    finally:
+        for load in loads:
+            await load.close()
 
 
 def interval(values: list[float], draws: int = 2000) -> tuple[float, float]:
@@ -191,7 +226,7 @@ def versus(rounds: list[Round], off: list[Round]) -> list[float]:
     return [100 * (r.cpu / o.cpu - 1) for r, o in zip(rounds, off, strict=True)]
 
 
-def table(runs: dict[str, list[Round]], sink: Sink) -> str:
+def table(runs: dict[str, list[Round]], sink: Sink, blocks: int) -> str:
     head = (
         f"{'setting':<17}{'calls':>7}{'calls/s':>9}{'p50 ms':>8}{'p99 ms':>8}"
         f"{'cpu us/call':>12}{'main':>7}{'other':>7}{'vs off':>9}{'95 % interval':>18}"
@@ -234,7 +269,7 @@ def table(runs: dict[str, list[Round]], sink: Sink) -> str:
     lines.append(f"exported: {sink.requests} OTLP requests, {sink.bytes / 1e6:.1f} MB (dropped by the sink)")
     for i, label in enumerate(runs):
         if spans := sink.spans[f"scheduler-{i}"]:
-            calls = WARM + sum(r.calls for r in runs[label])
+            calls = blocks * WARM + sum(r.calls for r in runs[label])
             lines.append(f"  {label}: {spans} spans, {spans / calls:.2f} a call (warm-up included)")
     lines.append(
         "cpu us/call: the scheduler's threads' time on a CPU over a round and the 0.3 s after it, per call, median over"
@@ -245,11 +280,15 @@ def table(runs: dict[str, list[Round]], sink: Sink) -> str:
     return "\n".join(lines)
 
 
-async def main(quick: bool, together: bool = False) -> int:
-    """The run: each round the settings one after another with ``CLIENTS``
-    clients, or (``together``) all at once with a quarter of them each."""
-    rounds, per_round = (4, 300) if quick else (30, 800)
-    load_before = os.getloadavg()
+async def block(
+    chosen: list[Setting], env: dict[str, str], folder: Path, name: str, rounds: int, per_round: int, together: bool
+) -> tuple[dict[str, list[Round]], list[float]]:
+    """Fresh schedulers, one per setting (each in a namespace of its own: with
+    a shared one, one scheduler's relay and consumers could do the others'
+    background work), then ``rounds`` rounds: per setting its rounds, and the
+    CPU seconds each scheduler got."""
+    procs: list[tuple[subprocess.Popen[bytes], int]] = []
+    runs: dict[str, list[Round]] = {s.label: [] for s in chosen}
     peers = [f"peer-{i}" for i in range(4)]
     base = (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     offsets = iter(range(0, 100_000, 15))  # each round books its own empty fortnight
@@ -257,6 +296,43 @@ async def main(quick: bool, together: bool = False) -> int:
     def fresh() -> booking.Workload:
         return booking.Workload(peers, base + timedelta(days=next(offsets)), 14 * 96, 7)
 
+    r = aioredis.Redis.from_url(env["REDIS_URL"])
+    try:
+        for i, setting in enumerate(chosen):
+            namespace = f"{booking.NAMESPACE}{name}x{i}"
+            started = booking.start_scheduler({**env, "NAMESPACE": namespace, **setting.env}, folder / f"{name}x{i}")
+            procs.append(started)
+            await booking.publish_peers(env["NATS_URL"], r, peers, namespace)
+        began = [sum(thread_cpu(proc.pid)) for proc, _ in procs]
+        for proc in procs:
+            await booking.bench_rpc(proc, fresh(), WARM, 16, f"warm{proc[1]}")
+        for n in range(rounds):
+            if together:  # for the same window, so no scheduler runs alone at the end
+                each = CLIENTS // len(chosen)
+                loads = [Load(p, fresh(), 4 * per_round, f"r{n}-{p[1]}", each) for p in procs]
+                window = per_round / 300  # about per_round calls each at ~300 calls/s each
+                for setting, run in zip(chosen, await measure(loads, window), strict=True):
+                    runs[setting.label].append(run)
+                continue
+            order = [(n + i) % len(chosen) for i in range(len(chosen))]
+            for setting, proc in [(chosen[i], procs[i]) for i in order]:
+                (run,) = await measure([Load(proc, fresh(), per_round, f"r{n}-{proc[1]}", CLIENTS)], None)
+                runs[setting.label].append(run)
+        return runs, [sum(thread_cpu(proc.pid)) - b for (proc, _), b in zip(procs, began, strict=True)]
+    finally:
+        await r.aclose()
+        booking.stop_all(procs)
+
+
+async def main(quick: bool, together: bool = True) -> int:
+    """The run: ``blocks`` times, four fresh schedulers (so a setting is not
+    tied to one process: two processes of the same code differ by a few %,
+    what the A/A row shows), each block ``rounds`` rounds. In a round the
+    settings run all at once with a quarter of the clients each (``together``:
+    the machine's load falls on all alike at every moment), or one after
+    another with all of them."""
+    blocks, rounds, per_round = (1, 4, 300) if quick else (4, 8, 800)
+    load_before = os.getloadavg()
     nats_server, valkey = NatsServer(), ValkeyServer()
     with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
         for server in (nats_server, valkey):
@@ -268,42 +344,23 @@ async def main(quick: bool, together: bool = False) -> int:
             "NATS_URL": nats_server.url,
             "REDIS_URL": valkey.url,
             "MAX_SESSIONS_PER_DAY": "200",
+            "PYTHONHASHSEED": "0",  # the same dict and set layouts in every scheduler
         }
-        procs: list[tuple[subprocess.Popen[bytes], int]] = []
-        stack.callback(booking.stop_all, procs)
         chosen = settings(sink)
-        for i, setting in enumerate(chosen):
-            # Each its own namespace (keys, streams): with a shared one, one
-            # scheduler's relay and consumers could do the others' background work.
-            namespace = f"{booking.NAMESPACE}{i}"
-            procs.append(booking.start_scheduler({**env, "NAMESPACE": namespace, **setting.env}, Path(folder) / str(i)))
-        r = aioredis.Redis.from_url(valkey.url)
         runs: dict[str, list[Round]] = {s.label: [] for s in chosen}
-        began = [sum(thread_cpu(proc.pid)) for proc, _ in procs]
-        try:
-            for i in range(len(chosen)):
-                await booking.publish_peers(nats_server.url, r, peers, f"{booking.NAMESPACE}{i}")
-            for proc in procs:
-                await booking.bench_rpc(proc, fresh(), WARM, 16, f"warm{proc[1]}")
-            for n in range(rounds):
-                if together:
-                    each = CLIENTS // len(chosen)
-                    made = [measure(p, fresh(), per_round, f"r{n}-{p[1]}", each) for p in procs]
-                    for setting, run in zip(chosen, await asyncio.gather(*made), strict=True):
-                        runs[setting.label].append(run)
-                    continue
-                order = [(n + i) % len(chosen) for i in range(len(chosen))]
-                for setting, proc in [(chosen[i], procs[i]) for i in order]:
-                    runs[setting.label].append(await measure(proc, fresh(), per_round, f"r{n}-{proc[1]}", CLIENTS))
-            used = [sum(thread_cpu(proc.pid)) - b for (proc, _), b in zip(procs, began, strict=True)]
-        finally:
-            await r.aclose()
+        used = [0.0] * len(chosen)
+        for b in range(blocks):
+            made, cpu = await block(chosen, env, Path(folder), str(b), rounds, per_round, together)
+            for label, rs in made.items():
+                runs[label] += rs
+            used = [u + c for u, c in zip(used, cpu, strict=True)]
     how = f"all at once, {CLIENTS // len(chosen)} clients each" if together else f"one by one, {CLIENTS} clients"
     print(
-        f"tracing cost on BookSession: {rounds} interleaved rounds of {per_round} calls a setting, {how}; "
-        f"{os.cpu_count()} cores, load average (1/5/15 min) {'/'.join(f'{x:.2f}' for x in load_before)} at the start, "
+        f"tracing cost on BookSession: {blocks} blocks of fresh schedulers x {rounds} rounds of {per_round} calls "
+        f"a setting, {how}; {os.cpu_count()} cores, load average (1/5/15 min) "
+        f"{'/'.join(f'{x:.2f}' for x in load_before)} at the start, "
         f"{'/'.join(f'{x:.2f}' for x in os.getloadavg())} at the end; "
-        f"CPU seconds each scheduler got: {', '.join(f'{u:.1f}' for u in used)}"
+        f"CPU seconds each setting's schedulers got: {', '.join(f'{u:.1f}' for u in used)}"
     )
-    print(table(runs, sink))
+    print(table(runs, sink, blocks))
     return 0
