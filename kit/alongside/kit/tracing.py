@@ -56,7 +56,7 @@ from alongside.kit.settings import ConfigError
 TRACEPARENT, TRACESTATE = "traceparent", "tracestate"
 _KEYS = frozenset({TRACEPARENT, TRACESTATE})
 EXPORTERS = ("otlp", "console")
-SCHEDULE_DELAY_MS = 200  # the batch span processor's, unless OTEL_BSP_SCHEDULE_DELAY is set
+SCHEDULE_DELAY_MS = 1000  # the batch span processor's, unless OTEL_BSP_SCHEDULE_DELAY is set
 _PROPAGATOR = TraceContextTextMapPropagator()
 _NULL: AbstractContextManager[Span] = nullcontext(INVALID_SPAN)
 
@@ -179,10 +179,12 @@ def configure(service: str, environ: Mapping[str, str] | None = None) -> Any | N
     sampler, bound = _sampler(env)
     ids: Any = AheadIds()  # an IdGenerator by its methods: this module imports no SDK when off
     provider = TracerProvider(resource=resource, sampler=sampler, id_generator=ids)
-    # Sent every 200 ms rather than the SDK's 5 s unless OTEL_BSP_SCHEDULE_DELAY
-    # says otherwise: a span waiting in the queue is one more object every
-    # garbage collection walks (the services freeze what they built at start,
-    # not the spans). A small gain, within the bench's noise: docs/benchmarks.md.
+    # Sent every second rather than the SDK's 5 s unless OTEL_BSP_SCHEDULE_DELAY
+    # says otherwise: a collector shows a trace soon, and fewer spans wait in
+    # the queue for each garbage collection to walk. Not more often: each
+    # export costs the process ~0.5-0.7 ms of CPU whatever it holds (a gRPC
+    # call from the exporter's thread and gRPC's own), so at 200 ms a 10 %
+    # sampled service paid ~3.5 ms a second for exports: docs/benchmarks.md.
     delay = None if env.get("OTEL_BSP_SCHEDULE_DELAY") else SCHEDULE_DELAY_MS
     provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=delay))
     install(provider, bound)
