@@ -53,7 +53,7 @@ from bench import scheduler_booking as booking
 
 GOAL_PCT = 3.0
 WARM = 400  # calls per scheduler before the rounds
-CLIENTS = 64
+CLIENTS = 64  # in all, as bench.scheduler_booking
 SETTLE_S = 0.3  # after a round's last answer: the relay's publishes and the exporter's next batch
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 OFF, AGAIN, TEN, ALL = "tracing off", "off again (A/A)", "10 % sampled", "100 % sampled"
@@ -281,7 +281,7 @@ def table(runs: dict[str, list[Round]], sink: Sink, blocks: int) -> str:
 
 
 async def block(
-    chosen: list[Setting], env: dict[str, str], folder: Path, name: str, rounds: int, per_round: int, together: bool
+    chosen: list[Setting], env: dict[str, str], folder: Path, name: str, shape: Shape
 ) -> tuple[dict[str, list[Round]], list[float]]:
     """Fresh schedulers, one per setting (each in a namespace of its own: with
     a shared one, one scheduler's relay and consumers could do the others'
@@ -306,17 +306,16 @@ async def block(
         began = [sum(thread_cpu(proc.pid)) for proc, _ in procs]
         for proc in procs:
             await booking.bench_rpc(proc, fresh(), WARM, 16, f"warm{proc[1]}")
-        for n in range(rounds):
-            if together:  # for the same window, so no scheduler runs alone at the end
-                each = CLIENTS // len(chosen)
-                loads = [Load(p, fresh(), 4 * per_round, f"r{n}-{p[1]}", each) for p in procs]
-                window = per_round / 300  # about per_round calls each at ~300 calls/s each
+        for n in range(shape.rounds):
+            if shape.together:  # for the same window, so no scheduler runs alone at the end
+                loads = [Load(p, fresh(), 10 * shape.calls, f"r{n}-{p[1]}", shape.clients) for p in procs]
+                window = shape.calls / 300  # about that many calls each at ~300 calls/s each
                 for setting, run in zip(chosen, await measure(loads, window), strict=True):
                     runs[setting.label].append(run)
                 continue
             order = [(n + i) % len(chosen) for i in range(len(chosen))]
             for setting, proc in [(chosen[i], procs[i]) for i in order]:
-                (run,) = await measure([Load(proc, fresh(), per_round, f"r{n}-{proc[1]}", CLIENTS)], None)
+                (run,) = await measure([Load(proc, fresh(), shape.calls, f"r{n}-{proc[1]}", shape.clients)], None)
                 runs[setting.label].append(run)
         return runs, [sum(thread_cpu(proc.pid)) - b for (proc, _), b in zip(procs, began, strict=True)]
     finally:
@@ -324,7 +323,19 @@ async def block(
         booking.stop_all(procs)
 
 
-async def main(quick: bool, together: bool = True) -> int:
+@dataclass(frozen=True)
+class Shape:
+    """A run's shape: blocks of fresh schedulers, rounds a block, calls a
+    setting a round, clients a scheduler, and the settings at once or not."""
+
+    blocks: int
+    rounds: int
+    calls: int
+    clients: int
+    together: bool
+
+
+async def main(quick: bool, together: bool = True, clients: int | None = None) -> int:
     """The run: ``blocks`` times, four fresh schedulers (so a setting is not
     tied to one process: two processes of the same code differ by a few %,
     what the A/A row shows), each block ``rounds`` rounds. In a round the
@@ -332,6 +343,8 @@ async def main(quick: bool, together: bool = True) -> int:
     the machine's load falls on all alike at every moment), or one after
     another with all of them."""
     blocks, rounds, per_round = (1, 4, 300) if quick else (4, 8, 800)
+    each = clients or (CLIENTS // 4 if together else CLIENTS)
+    shape = Shape(blocks, rounds, per_round, each, together)
     load_before = os.getloadavg()
     nats_server, valkey = NatsServer(), ValkeyServer()
     with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
@@ -350,11 +363,11 @@ async def main(quick: bool, together: bool = True) -> int:
         runs: dict[str, list[Round]] = {s.label: [] for s in chosen}
         used = [0.0] * len(chosen)
         for b in range(blocks):
-            made, cpu = await block(chosen, env, Path(folder), str(b), rounds, per_round, together)
+            made, cpu = await block(chosen, env, Path(folder), str(b), shape)
             for label, rs in made.items():
                 runs[label] += rs
             used = [u + c for u, c in zip(used, cpu, strict=True)]
-    how = f"all at once, {CLIENTS // len(chosen)} clients each" if together else f"one by one, {CLIENTS} clients"
+    how = f"all at once, {each} clients each" if together else f"one by one, {each} clients"
     print(
         f"tracing cost on BookSession: {blocks} blocks of fresh schedulers x {rounds} rounds of {per_round} calls "
         f"a setting, {how}; {os.cpu_count()} cores, load average (1/5/15 min) "

@@ -326,9 +326,10 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="a fast smoke run")
     parser.add_argument("--tracing", action="store_true", help="CPU per call with tracing off, at 10 %% and 100 %%")
     parser.add_argument("--one-by-one", action="store_true", help="with --tracing: a round's settings one by one")
+    parser.add_argument("--clients", type=int, default=None, help="with --tracing: clients a scheduler (16, or 64)")
     args = parser.parse_args()
     if args.tracing:
         from bench import booking_tracing
 
-        raise SystemExit(asyncio.run(booking_tracing.main(args.quick, not args.one_by_one)))
+        raise SystemExit(asyncio.run(booking_tracing.main(args.quick, not args.one_by_one, args.clients)))
     raise SystemExit(asyncio.run(main(args.quick)))
