@@ -6,15 +6,18 @@ Run: ``python -m bench.scheduler_booking --tracing`` (``--quick`` for a smoke ru
 
 Four schedulers run side by side on the same NATS and Valkey, one per
 setting, each in its own namespace (sharing one, a scheduler's relay and
-consumers could take a share of the others' events, and of their CPU). In
-each short round all four are loaded at once, for the same window, a
-quarter of the clients each (``--clients``), so a change in the machine's
-load falls on all alike at every moment (``--one-by-one``: one after
-another, all clients, the order rotating). The schedulers are started afresh
-eight times (blocks of four rounds, the start order rotating), all with one
-hash seed: two processes of the same code differ by a few %, more from
-block to block than from round to round, so no setting's figure is one
-process's.
+consumers could take a share of the others' events, and of their CPU). Each
+short round loads them one after another (the order rotating), with all the
+clients (``--clients``, 64 by default: the booking bench's contention). The
+schedulers are started afresh eight times (blocks of four rounds, the start
+order rotating), all with one hash seed: two processes of the same code
+differ by a few %, more from block to block than from round to round, so no
+setting's figure is one process's. ``--together`` loads all four at once,
+for the same window, a quarter of the clients each: the machine's load
+then falls on all alike at every moment, but a scheduler that is slower
+gets fewer calls at a time, batches less and so spends more per call,
+which magnifies any difference (``docs/benchmarks.md``); ``--clients 1``
+with it measures calls that never batch.
 
 The measure is CPU time, not wall time: the scheduler's threads' time on a
 CPU (``/proc/<pid>/task/*/schedstat``, nanoseconds; the exporter's thread
@@ -361,13 +364,12 @@ class Shape:
     together: bool
 
 
-async def main(quick: bool, together: bool = True, clients: int | None = None) -> int:
+async def main(quick: bool, together: bool = False, clients: int | None = None) -> int:
     """The run: ``blocks`` times, four fresh schedulers (so a setting is not
     tied to one process: two processes of the same code differ by a few %,
     what the A/A row shows), each block ``rounds`` rounds. In a round the
-    settings run all at once with a quarter of the clients each (``together``:
-    the machine's load falls on all alike at every moment), or one after
-    another with all of them."""
+    settings run one after another with all the clients, or all at once with
+    a quarter of them each (``together``)."""
     blocks, rounds, per_round = (1, 4, 300) if quick else (8, 4, 800)
     each = clients or (CLIENTS // 4 if together else CLIENTS)
     shape = Shape(blocks, rounds, per_round, each, together)
