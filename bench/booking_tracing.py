@@ -316,10 +316,15 @@ async def block(
     runs: dict[str, list[Round]] = {s.label: [] for s in chosen}
     peers = [f"peer-{i}" for i in range(4)]
     base = (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    offsets = iter(range(0, 100_000, 15))  # each round books its own empty fortnight
+    # The warm-up books a fortnight of its own; then all of a block's rounds
+    # book into one fortnight (a new random draw of slots each round), about
+    # 3,200 calls into it as in the morning's runs (3,000), so calls collide
+    # as often: with a fortnight a round, more calls book, and a booking
+    # makes more spans and events than a refusal.
+    warm = booking.Workload(peers, base, 14 * 96, 1)
 
-    def fresh() -> booking.Workload:
-        return booking.Workload(peers, base + timedelta(days=next(offsets)), 14 * 96, 7)
+    def fresh(n: int) -> booking.Workload:
+        return booking.Workload(peers, base + timedelta(days=15), 14 * 96, 7 + n)
 
     r = aioredis.Redis.from_url(env["REDIS_URL"])
     first = int(name) % len(chosen)  # the settings started in a rotated order, block by block
@@ -334,17 +339,17 @@ async def block(
         procs += [started[i] for i in range(len(chosen))]
         began = [sum(thread_cpu(proc.pid)) for proc, _ in procs]
         for proc in procs:
-            await booking.bench_rpc(proc, fresh(), WARM, 16, f"warm{proc[1]}")
+            await booking.bench_rpc(proc, warm, WARM, 16, f"warm{proc[1]}")
         for n in range(shape.rounds):
             if shape.together:  # for the same window, so no scheduler runs alone at the end
-                loads = [Load(p, fresh(), 10 * shape.calls, f"r{n}-{p[1]}", shape.clients) for p in procs]
+                loads = [Load(p, fresh(n), 10 * shape.calls, f"r{n}-{p[1]}", shape.clients) for p in procs]
                 window = shape.calls / 300  # about that many calls each at ~300 calls/s each
                 for setting, run in zip(chosen, await measure(loads, window), strict=True):
                     runs[setting.label].append(run)
                 continue
             order = [(n + i) % len(chosen) for i in range(len(chosen))]
             for setting, proc in [(chosen[i], procs[i]) for i in order]:
-                (run,) = await measure([Load(proc, fresh(), shape.calls, f"r{n}-{proc[1]}", shape.clients)], None)
+                (run,) = await measure([Load(proc, fresh(n), shape.calls, f"r{n}-{proc[1]}", shape.clients)], None)
                 runs[setting.label].append(run)
         return runs, [sum(thread_cpu(proc.pid)) - b for (proc, _), b in zip(procs, began, strict=True)]
     finally:
