@@ -132,6 +132,9 @@ for i in range(2000):
         with tracing.valkey("f"):
             pass
         calls.append(tracing.carrier()["traceparent"])
+        # Read again, and as a log line reads it: the same ids (an unsampled root draws its span id once, when read).
+        trace_id, span_id = tracing.current_ids()
+        assert tracing.carrier()["traceparent"] == calls[-1] == f"{calls[-1][:3]}{trace_id}-{span_id}-{calls[-1][-2:]}"
 spans = [(format(s.context.trace_id, "032x"), s.name) for s in kept.get_finished_spans()]
 with open(sys.argv[1], "w") as out:  # not stdout: the console exporter prints there
     json.dump({"calls": calls, "spans": spans, "made": len(made)}, out)
