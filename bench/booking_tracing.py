@@ -1,10 +1,11 @@
 """What tracing costs a booking: scheduler CPU per BookSession call with
 tracing off, at 10 % and at 100 % sampling, in one run, beside an A/A
-control (a second scheduler with tracing off) that prints the noise floor.
+control (a second scheduler with tracing off) that prints the noise floor,
+and tracing on with no root sampled (what is paid without any span).
 
 Run: ``python -m bench.scheduler_booking --tracing`` (``--quick`` for a smoke run).
 
-Four schedulers run side by side on the same NATS and Valkey, one per
+Five schedulers run side by side on the same NATS and Valkey, one per
 setting, each in its own namespace (sharing one, a scheduler's relay and
 consumers could take a share of the others' events, and of their CPU). Each
 short round loads them one after another (the order rotating), with all the
@@ -12,8 +13,8 @@ clients (``--clients``, 64 by default: the booking bench's contention). The
 schedulers are started afresh eight times (blocks of four rounds, the start
 order rotating), all with one hash seed: two processes of the same code
 differ by a few %, more from block to block than from round to round, so no
-setting's figure is one process's. ``--together`` loads all four at once,
-for the same window, a quarter of the clients each: the machine's load
+setting's figure is one process's. ``--together`` loads all five at once,
+for the same window, a fifth of the clients each: the machine's load
 then falls on all alike at every moment, but a scheduler that is slower
 gets fewer calls at a time, batches less and so spends more per call,
 which magnifies any difference (``docs/benchmarks.md``); ``--clients 1``
@@ -63,7 +64,7 @@ WARM = 400  # calls per scheduler before the rounds
 CLIENTS = 64  # in all, as bench.scheduler_booking
 SETTLE_S = 0.3  # after a round's last answer: the relay's publishes and the exporter's next batch
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
-OFF, AGAIN, TEN, ALL = "tracing off", "off again (A/A)", "10 % sampled", "100 % sampled"
+OFF, AGAIN, NONE, TEN, ALL = "tracing off", "off again (A/A)", "on, 0 % sampled", "10 % sampled", "100 % sampled"
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,10 @@ def settings(sink: Sink) -> list[Setting]:
     return [
         Setting(OFF, {}),
         Setting(AGAIN, {}),
-        Setting(TEN, {**ratio, "OTEL_TRACES_SAMPLER_ARG": "0.1", "OTEL_SERVICE_NAME": "scheduler-2"}),
-        Setting(ALL, {**ratio, "OTEL_TRACES_SAMPLER_ARG": "1.0", "OTEL_SERVICE_NAME": "scheduler-3"}),
+        # On, but no root sampled: what is paid without any span (the context carried, the helpers' checks).
+        Setting(NONE, {**ratio, "OTEL_TRACES_SAMPLER_ARG": "0", "OTEL_SERVICE_NAME": "scheduler-2"}),
+        Setting(TEN, {**ratio, "OTEL_TRACES_SAMPLER_ARG": "0.1", "OTEL_SERVICE_NAME": "scheduler-3"}),
+        Setting(ALL, {**ratio, "OTEL_TRACES_SAMPLER_ARG": "1.0", "OTEL_SERVICE_NAME": "scheduler-4"}),
     ]
 
 
@@ -370,14 +373,12 @@ class Shape:
 
 
 async def main(quick: bool, together: bool = False, clients: int | None = None) -> int:
-    """The run: ``blocks`` times, four fresh schedulers (so a setting is not
+    """The run: ``blocks`` times, five fresh schedulers (so a setting is not
     tied to one process: two processes of the same code differ by a few %,
     what the A/A row shows), each block ``rounds`` rounds. In a round the
     settings run one after another with all the clients, or all at once with
-    a quarter of them each (``together``)."""
+    a fifth of them each (``together``)."""
     blocks, rounds, per_round = (1, 4, 300) if quick else (8, 4, 800)
-    each = clients or (CLIENTS // 4 if together else CLIENTS)
-    shape = Shape(blocks, rounds, per_round, each, together)
     load_before = os.getloadavg()
     nats_server, valkey = NatsServer(), ValkeyServer()
     with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
@@ -393,6 +394,8 @@ async def main(quick: bool, together: bool = False, clients: int | None = None) 
             "PYTHONHASHSEED": "0",  # the same dict and set layouts in every scheduler
         }
         chosen = settings(sink)
+        each = clients or (CLIENTS // len(chosen) if together else CLIENTS)
+        shape = Shape(blocks, rounds, per_round, each, together)
         runs: dict[str, list[Round]] = {s.label: [] for s in chosen}
         used = [0.0] * len(chosen)
         for b in range(blocks):
