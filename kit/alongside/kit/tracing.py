@@ -93,6 +93,7 @@ def _detach(token: Any) -> None:
     except (ValueError, RuntimeError):  # another task's token (a generator closed elsewhere): as the API, let it be
         return
 
+
 # Set once the process has a real tracer provider: every helper checks it
 # first, so a process without tracing pays one global read per call.
 _on = False
