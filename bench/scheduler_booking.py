@@ -325,9 +325,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a fast smoke run")
     parser.add_argument("--tracing", action="store_true", help="CPU per call with tracing off, at 10 %% and 100 %%")
+    parser.add_argument("--together", action="store_true", help="with --tracing: a round's settings all at once")
+    parser.add_argument("--clients", type=int, default=None, help="with --tracing: clients a scheduler (16, or 64)")
     args = parser.parse_args()
     if args.tracing:
         from bench import booking_tracing
 
-        raise SystemExit(asyncio.run(booking_tracing.main(args.quick)))
+        raise SystemExit(asyncio.run(booking_tracing.main(args.quick, args.together, args.clients)))
     raise SystemExit(asyncio.run(main(args.quick)))

@@ -36,6 +36,7 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
 from opentelemetry.trace import (
     INVALID_SPAN,
     NonRecordingSpan,
@@ -47,6 +48,7 @@ from opentelemetry.trace import (
     TraceFlags,
     Tracer,
 )
+from opentelemetry.trace.propagation import _SPAN_KEY
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from alongside.kit.settings import ConfigError
@@ -54,9 +56,43 @@ from alongside.kit.settings import ConfigError
 TRACEPARENT, TRACESTATE = "traceparent", "tracestate"
 _KEYS = frozenset({TRACEPARENT, TRACESTATE})
 EXPORTERS = ("otlp", "console")
-SCHEDULE_DELAY_MS = 200  # the batch span processor's, unless OTEL_BSP_SCHEDULE_DELAY is set
+SCHEDULE_DELAY_MS = 1000  # the batch span processor's, unless OTEL_BSP_SCHEDULE_DELAY is set
 _PROPAGATOR = TraceContextTextMapPropagator()
 _NULL: AbstractContextManager[Span] = nullcontext(INVALID_SPAN)
+
+# The current context, read and set straight from the API's context variable
+# (what ``trace.get_current_span``, ``attach`` and ``detach`` do underneath,
+# without their layers and the ``isinstance`` check against an ABC): every
+# helper reads it, several times a call. Another runtime context
+# (``OTEL_PYTHON_CONTEXT``) goes through the API.
+_RUNTIME = otel_context._RUNTIME_CONTEXT
+_VAR = _RUNTIME._current_context if isinstance(_RUNTIME, ContextVarsRuntimeContext) else None
+
+
+def _current() -> Span:
+    """The current span (``INVALID_SPAN`` when none)."""
+    if _VAR is None:
+        return trace.get_current_span()
+    found: Span | None = _VAR.get().get(_SPAN_KEY)  # type: ignore[assignment]
+    return INVALID_SPAN if found is None else found
+
+
+def _attach(span: Span) -> Any:
+    """Make ``span`` current (in a copy of the current context); a token for ``_detach``."""
+    if _VAR is None:
+        return otel_context.attach(trace.set_span_in_context(span))
+    return _VAR.set(otel_context.Context({**_VAR.get(), _SPAN_KEY: span}))
+
+
+def _detach(token: Any) -> None:
+    if _VAR is None:
+        otel_context.detach(token)
+        return
+    try:
+        _VAR.reset(token)
+    except (ValueError, RuntimeError):  # another task's token (a generator closed elsewhere): as the API, let it be
+        return
+
 
 # Set once the process has a real tracer provider: every helper checks it
 # first, so a process without tracing pays one global read per call.
@@ -144,10 +180,12 @@ def configure(service: str, environ: Mapping[str, str] | None = None) -> Any | N
     sampler, bound = _sampler(env)
     ids: Any = AheadIds()  # an IdGenerator by its methods: this module imports no SDK when off
     provider = TracerProvider(resource=resource, sampler=sampler, id_generator=ids)
-    # Sent every 200 ms rather than the SDK's 5 s unless OTEL_BSP_SCHEDULE_DELAY
-    # says otherwise: a span waiting in the queue is one more object every
-    # garbage collection walks (the services freeze what they built at start,
-    # not the spans). A small gain, within the bench's noise: docs/benchmarks.md.
+    # Sent every second rather than the SDK's 5 s unless OTEL_BSP_SCHEDULE_DELAY
+    # says otherwise: a collector shows a trace soon, and fewer spans wait in
+    # the queue for each garbage collection to walk. Not more often: each
+    # export costs the process ~0.5-0.7 ms of CPU whatever it holds (a gRPC
+    # call from the exporter's thread and gRPC's own), so at 200 ms a 10 %
+    # sampled service paid ~3.5 ms a second for exports: docs/benchmarks.md.
     delay = None if env.get("OTEL_BSP_SCHEDULE_DELAY") else SCHEDULE_DELAY_MS
     provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=delay))
     install(provider, bound)
@@ -209,7 +247,12 @@ def span(
     after what runs (a function, an event type), never after a value."""
     if not _on:
         return _NULL
-    found = trace.get_current_span().get_span_context()
+    current = _current()
+    if current.is_recording():
+        return _Current(_tracer.start_span(name, None, kind, attributes))
+    if type(current) is _UnsampledRoot:
+        return _NULL
+    found = current.get_span_context()
     if found.is_valid:
         return _NULL if not found.trace_flags.sampled else _Current(_tracer.start_span(name, None, kind, attributes))
     return _root(name, kind, attributes)
@@ -226,8 +269,8 @@ def continued(
     if TRACEPARENT not in carrier:
         return _root(name, kind, attributes)
     parent = _PROPAGATOR.extract(carrier)
-    if _unsampled(trace.get_current_span(parent)):
-        return _Attached(parent)
+    if _unsampled(found := trace.get_current_span(parent)):
+        return _Attached(found)
     return _Current(_tracer.start_span(name, parent, kind, attributes))
 
 
@@ -236,12 +279,13 @@ def _root(
 ) -> AbstractContextManager[Span]:
     """A current span starting a trace. Sampling is decided first, from the
     trace id drawn ahead (``AheadIds``): a root that is not sampled (nine in
-    ten at 10 %) costs two random draws and its context, no SDK span."""
+    ten at 10 %) costs one random draw and its context, no SDK span; its
+    span id and ``SpanContext`` are made only if something reads them
+    (``_UnsampledRoot``)."""
     if _bound is not None and _ahead is not None:
         trace_id = _draw(128)
         if trace_id & _LOW_64 >= _bound:
-            unsampled = SpanContext(trace_id, _draw(64), False, _UNSAMPLED_ROOT)
-            return _Attached(trace.set_span_in_context(NonRecordingSpan(unsampled)))
+            return _Attached(_UnsampledRoot(trace_id))
         _ahead.ahead = trace_id
     return _Current(_tracer.start_span(name, _ROOT, kind, attributes), served)
 
@@ -249,20 +293,41 @@ def _root(
 _ROOT = otel_context.Context()  # no parent: a span started in it begins a trace
 
 
+class _UnsampledRoot(NonRecordingSpan):
+    """The span of a root that is not sampled: its trace id drawn (the
+    sampling decision read it), its span id and ``SpanContext`` only when
+    first asked for (an event's ``traceparent``, a log line's ids). Most
+    calls at a low ratio are such roots and most make no event: they never
+    pay for them."""
+
+    def __init__(self, trace_id: int) -> None:
+        self._trace_id = trace_id
+        self._made: SpanContext | None = None
+
+    def get_span_context(self) -> SpanContext:
+        found = self._made
+        if found is None:
+            found = self._made = SpanContext(self._trace_id, _draw(64), False, _UNSAMPLED_ROOT)
+        return found
+
+    def __repr__(self) -> str:
+        return f"_UnsampledRoot({self._trace_id:032x})"
+
+
 class _Attached:
-    """``context`` current for a block (a trace that is not sampled: carried on, no span)."""
+    """``span`` (not sampled, not recording) current for a block: the trace is carried on, no span made."""
 
-    __slots__ = ("_context", "_token")
+    __slots__ = ("_span", "_token")
 
-    def __init__(self, context: Any) -> None:
-        self._context = context
+    def __init__(self, span: Span) -> None:
+        self._span = span
 
     def __enter__(self) -> Span:
-        self._token = otel_context.attach(self._context)
-        return trace.get_current_span(self._context)
+        self._token = _attach(self._span)
+        return self._span
 
     def __exit__(self, *_: object) -> None:
-        otel_context.detach(self._token)
+        _detach(self._token)
 
 
 def _unsampled(of: Span) -> bool:
@@ -286,7 +351,7 @@ class _Current:
         self._span, self._served = span, served
 
     def __enter__(self) -> Span:
-        self._token = otel_context.attach(trace.set_span_in_context(self._span))
+        self._token = _attach(self._span)
         return self._span
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _: TracebackType | None) -> None:
@@ -294,7 +359,7 @@ class _Current:
             if error is not None and not self._served:
                 failed(self._span, error)
         finally:
-            otel_context.detach(self._token)
+            _detach(self._token)
             self._span.end()
 
 
@@ -316,7 +381,7 @@ _FUNCTIONS: dict[str, tuple[str, dict[str, str]]] = {}  # per function: its span
 
 def _in_trace() -> bool:
     """A sampled trace is current (Valkey spans are made only inside one)."""
-    return bool(trace.get_current_span().is_recording())
+    return bool(_current().is_recording())
 
 
 def transaction() -> AbstractContextManager[Span]:
@@ -374,7 +439,7 @@ def carrier(of: Span | None = None) -> dict[str, str]:
     # W3C trace context, formatted here: the propagator's inject costs several
     # times more, and every event made with tracing on pays it (sampled or
     # not); formatted once per span (a booking's two events share it).
-    found = (trace.get_current_span() if of is None else of).get_span_context()
+    found = (_current() if of is None else of).get_span_context()
     last, headers = _carried
     if found is not last:
         if not found.is_valid:
@@ -400,7 +465,7 @@ def current_ids() -> tuple[str, str] | None:
     """The current span's trace and span ids in hex, if tracing and in a span."""
     if not _on:
         return None
-    ctx = trace.get_current_span().get_span_context()
+    ctx = _current().get_span_context()
     if not ctx.is_valid:
         return None
     return format(ctx.trace_id, "032x"), format(ctx.span_id, "016x")
@@ -410,7 +475,10 @@ def sampled_ids() -> tuple[str, str] | None:
     """``current_ids`` of a span that is sampled (exported), else None."""
     if not _on:
         return None
-    ctx = trace.get_current_span().get_span_context()
+    current = _current()
+    if type(current) is _UnsampledRoot:
+        return None
+    ctx = current.get_span_context()
     if not (ctx.is_valid and ctx.trace_flags.sampled):
         return None
     return format(ctx.trace_id, "032x"), format(ctx.span_id, "016x")
@@ -419,7 +487,7 @@ def sampled_ids() -> tuple[str, str] | None:
 def annotate(key: str, value: str | int | float | bool) -> None:
     """Set an attribute (a name or a count, never a value) on the current span."""
     if _on:
-        trace.get_current_span().set_attribute(key, value)
+        _current().set_attribute(key, value)
 
 
 def failed(current: Span, error: BaseException) -> None:
@@ -438,7 +506,10 @@ def server(method: str, metadata: Iterable[tuple[str, Any]]) -> AbstractContextM
     caller's trace from the call's metadata; ``answered`` adds the status."""
     if not _on:
         return _NULL
-    carrier = {key: value for key, value in metadata if key in _KEYS}
+    carrier: dict[str, str] = {}
+    for key, value in metadata:
+        if key in _KEYS:
+            carrier[key] = value
     attributes = _RPC_ATTRIBUTES.get(method)
     if attributes is None:
         service, _, name = method.lstrip("/").partition("/")
@@ -446,8 +517,8 @@ def server(method: str, metadata: Iterable[tuple[str, Any]]) -> AbstractContextM
     if TRACEPARENT not in carrier:  # a call from outside any trace (the booking bench's every call)
         return _root(method, SpanKind.SERVER, attributes, served=True)
     parent = _PROPAGATOR.extract(carrier)
-    if _unsampled(trace.get_current_span(parent)):
-        return _Attached(parent)
+    if _unsampled(found := trace.get_current_span(parent)):
+        return _Attached(found)
     return _Current(_tracer.start_span(method, parent, SpanKind.SERVER, attributes), served=True)
 
 
@@ -458,7 +529,7 @@ def answered(code: str, number: int) -> None:
     """The current RPC's status on its server span (``code`` by name and number)."""
     if not _on:
         return
-    current = trace.get_current_span()
+    current = _current()
     if current.is_recording():
         current.set_attribute("rpc.grpc.status_code", number)
         if code in _SERVER_ERRORS:
