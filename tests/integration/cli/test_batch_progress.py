@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -29,6 +30,26 @@ def batch_of(stack: Stack) -> Batch:
     return found
 
 
+class Drained:
+    """Everything a pipe delivers, read as it comes on a thread of its own (a bar redrawn in place
+    never ends a line, so reading lines would wait)."""
+
+    def __init__(self, fd: int) -> None:
+        self.chunks: list[bytes] = []
+        self.done = threading.Event()
+        threading.Thread(target=self._read, args=(fd,), daemon=True).start()
+
+    def _read(self, fd: int) -> None:
+        try:
+            while chunk := os.read(fd, 4096):
+                self.chunks.append(chunk)
+        finally:
+            self.done.set()
+
+    def text(self) -> str:
+        return b"".join(self.chunks).decode(errors="replace")
+
+
 def cli_env(stack: Stack) -> dict[str, str]:
     env = {**os.environ, "AUTH_HS256_SECRET": TEST_SECRET, "TTY_COMPATIBLE": "1", "COLUMNS": "200"}
     for name, value in stack.env.items():
@@ -48,22 +69,26 @@ async def test_batch_run_shows_progress_and_ctrl_c_cancels_it_within_a_second(ma
     # As a terminal starts it: Ctrl-C reaches it even when the suite runs as a background job.
     command = as_terminal_job([sys.executable, "-m", "alongside.cli", "batch", "run", "--time-limit", "120", *flags])
     proc = await asyncio.to_thread(
-        subprocess.Popen, command, env=cli_env(matcher_only), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        subprocess.Popen, command, env=cli_env(matcher_only), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
+    assert proc.stderr is not None and proc.stdout is not None
+    shown = Drained(proc.stderr.fileno())  # the progress bar, as it is drawn
     try:
         batch = batch_of(matcher_only)
 
         async def solving() -> bool:
             pids = batch._solvers.pids()
-            return bool(pids) and all(cpu_seconds(p) > 1.0 for p in pids)
+            return bool(pids) and all(cpu_seconds(p) > 1.0 for p in pids) and "gap" in shown.text()
 
-        await eventually(solving, timeout=60, what="the CLI's batch solving")
+        await eventually(solving, timeout=60, what="the CLI's batch solving, its bar showing the gap")
         pids = batch._solvers.pids()
         interrupted = time.monotonic()
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         await gone_after(pids)
         waited = time.monotonic() - interrupted
-        out, err = await asyncio.to_thread(proc.communicate, timeout=30)
+        await asyncio.to_thread(proc.wait, 30)
+        shown.done.wait(10)
+        out, err = proc.stdout.read().decode(), shown.text()
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -28,6 +28,11 @@ def test_pair_dependent_loads_report_lagrangian_then_cp_sat_solutions() -> None:
     heard: list[Progress] = []
     result = solve(gap_problem(profit, load, [6] * 6), time_limit_s=2.0, report=heard.append)
     assert heard[0].phase == phases.LAGRANGIAN
+    first = next(p for p in heard if p.bound is not None)
+    assert first.phase == phases.LAGRANGIAN, "a gap to show as soon as the LP phase ends, before CP-SAT"
+    assert first.objective is not None and first.bound is not None
+    assert first.objective <= first.bound + 1e-6
+    assert first.bound >= result.objective - 1e-6
     cp = [p for p in heard if p.phase == phases.CP_SAT]
     assert cp and cp[0].solutions == 0  # the Lagrangian incumbent and bound, before CP-SAT starts
     found = [p for p in cp if p.solutions]

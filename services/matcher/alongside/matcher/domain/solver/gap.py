@@ -95,6 +95,7 @@ def solve_gap(
     share, rounds = (SMALL_SHARE, SMALL_ROUNDS) if small else (LAGRANGE_SHARE, LAGRANGE_ROUNDS)
     lag = lagrangian(gains, DenseGap.of(gains), limits, candidate, now + share * (deadline - now), rounds)
     penalty = total_penalty(problem)
+    report(Progress(LAGRANGIAN, 0, lag.gain - penalty, lag.full.value - penalty))  # a first gap, at once
     # Where the LP bound is already nearly tight (uniform random pairs), CP-SAT's time is worth more.
     lp_gap = relative_gap(lag.gain - penalty, lag.full.value - penalty)
     knapsack = relaxation == "knapsack" and pairs > KNAPSACK_PAIRS and lp_gap > KNAPSACK_ABOVE

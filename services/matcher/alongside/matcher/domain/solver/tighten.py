@@ -129,6 +129,7 @@ def _dual(
     def told(value: float) -> None:
         on_bound(lp_gain, max(kbound.proven(value), lp_gain))
 
+    told(start.value)  # the knapsack bound at the LP duals holds already: a watcher sees it at once
     return colgen.exact_dual(arcs, limits.capacity, start, lag.assignment, until, gain=lp_gain, on_bound=told)
 
 
