@@ -9,8 +9,9 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import grpc
 import pytest
@@ -28,6 +29,8 @@ from alongside.kit.testing.wait import eventually
 
 from ..matcher.conftest import intake, peer
 from .test_blank_subject import hand_made
+
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 @dataclass
@@ -114,6 +117,7 @@ async def make_objects(admin: Stubs, own: Stubs, peer_id: str) -> Owned:
             participant_ref=f"ref-in-{peer_id}",
             match_id=accepted.match.match_id,
             duration_minutes=30,
+            start=ts(weekday_afternoon_next_week()),
         )
     )
     inbox: list[str] = []
@@ -128,6 +132,17 @@ async def make_objects(admin: Stubs, own: Stubs, peer_id: str) -> Owned:
     # third arrive during the test, on a busy machine, and change the inbox).
     await eventually(notified, timeout=20.0, what="notifications in A's inbox")
     return Owned(peer_id, accepted.match.match_id, booked.session.session_id, inbox[-1])
+
+
+def weekday_afternoon_next_week() -> datetime:
+    """15:00 in New York on a weekday a week or more ahead: inside the peer's availability (Monday to
+    Friday 9-17) and far past the notice window, so the owner may cancel it without staff. (The earliest
+    free slot, booked when none is named, is inside that window whenever the test runs after 14:00 UTC
+    the day before it.)"""
+    day = datetime.now(NEW_YORK).date() + timedelta(days=7)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(15, 0), tzinfo=NEW_YORK)
 
 
 def later() -> Timestamp:
