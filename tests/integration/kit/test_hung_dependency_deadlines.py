@@ -154,19 +154,23 @@ SERVICES = {
 }
 
 
-@pytest.mark.parametrize("fault", ["nats", "valkey"])
-@pytest.mark.parametrize("service", list(SERVICES))
-async def test_every_rpc_answers_by_its_deadline_while_a_dependency_hangs(
-    own_nats: NatsServer, own_valkey: ValkeyServer, namespace: str, service: str, fault: str
-) -> None:
-    run = uuid.uuid4().hex[:8]
-    env = {
+def service_env(own_nats: NatsServer, own_valkey: ValkeyServer, namespace: str) -> dict[str, str]:
+    return {
         **AUTH_ENV,
         "NATS_URL": own_nats.url,
         "REDIS_URL": own_valkey.url,
         "NAMESPACE": namespace,
         "DEFAULT_DEADLINE_SECONDS": str(SERVICE_DEADLINE_S),
     }
+
+
+@pytest.mark.parametrize("fault", ["nats", "valkey"])
+@pytest.mark.parametrize("service", list(SERVICES))
+async def test_every_rpc_answers_by_its_deadline_while_a_dependency_hangs(
+    own_nats: NatsServer, own_valkey: ValkeyServer, namespace: str, service: str, fault: str
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    env = service_env(own_nats, own_valkey, namespace)
     child = await asyncio.to_thread(Child, f"alongside.{service}", env)
     calls = SERVICES[service](run)
     hung = own_nats if fault == "nats" else own_valkey
@@ -223,13 +227,7 @@ async def test_a_watch_is_refused_by_the_services_deadline_while_valkey_hangs(
     """A watch has no deadline of its own (it stays open for hours), so its opening must be bounded:
     the audit record of the opening and the read of where to start, each against a hung Valkey."""
     run = uuid.uuid4().hex[:8]
-    env = {
-        **AUTH_ENV,
-        "NATS_URL": own_nats.url,
-        "REDIS_URL": own_valkey.url,
-        "NAMESPACE": namespace,
-        "DEFAULT_DEADLINE_SECONDS": str(SERVICE_DEADLINE_S),
-    }
+    env = service_env(own_nats, own_valkey, namespace)
     child = await asyncio.to_thread(Child, "alongside.notifier", env)
     assert own_valkey.proc is not None
     try:

@@ -138,8 +138,9 @@ def test_improve_kept_never_returns_a_worse_incumbent_and_refixes() -> None:
     assert all(o / gains.scale <= better.gain + 1e-6 for o in seen)
 
 
-def test_solve_takes_the_windows_when_the_kept_arcs_are_too_many(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Below these sizes the knapsack phase and the windows do not run; lowered, a small roster takes that path.
+def windows_on_small_rosters(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Lower the sizes below which the knapsack phase and the windows do not run, so a small roster
+    takes that path; the list returned grows by one for each window search."""
     monkeypatch.setattr(tighten, "MAX_CP_ARCS", 20)
     monkeypatch.setattr("alongside.matcher.domain.solver.gap.KNAPSACK_PAIRS", 100)
     monkeypatch.setattr("alongside.matcher.domain.solver.gap.KNAPSACK_ABOVE", -1.0)
@@ -151,6 +152,11 @@ def test_solve_takes_the_windows_when_the_kept_arcs_are_too_many(monkeypatch: py
         return original(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(lns, "search", spy)
+    return called
+
+
+def test_solve_takes_the_windows_when_the_kept_arcs_are_too_many(monkeypatch: pytest.MonkeyPatch) -> None:
+    called = windows_on_small_rosters(monkeypatch)
     problem = realistic_instance(60, 150, seed=4)
     result = solve(problem, time_limit_s=2.0, seed=1)
     assert called
@@ -161,17 +167,7 @@ def test_solve_takes_the_windows_when_the_kept_arcs_are_too_many(monkeypatch: py
 
 
 def test_the_windows_leave_the_fairness_pass_its_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tighten, "MAX_CP_ARCS", 20)
-    monkeypatch.setattr("alongside.matcher.domain.solver.gap.KNAPSACK_PAIRS", 100)
-    monkeypatch.setattr("alongside.matcher.domain.solver.gap.KNAPSACK_ABOVE", -1.0)
-    called: list[int] = []
-    original = lns.search
-
-    def spy(*args: object, **kwargs: object) -> np.ndarray:
-        called.append(1)
-        return original(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(lns, "search", spy)
+    called = windows_on_small_rosters(monkeypatch)
     base = realistic_instance(40, 100, seed=5)
     problem = BatchProblem(
         base.profit, base.feasible, base.load, base.capacity, base.unmatched_penalty, SideConstraints(fairness="minmax")
