@@ -5,7 +5,6 @@ restart and two replicas."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 import redis.asyncio as aioredis
@@ -13,7 +12,9 @@ import redis.asyncio as aioredis
 from alongside.api.scheduler.v1 import events_pb2 as ev
 from alongside.api.scheduler.v1 import scheduler_pb2 as pb
 from alongside.kit.events.envelope import Event
+from alongside.kit.runtime import Runtime
 from alongside.kit.testing.wait import eventually
+from alongside.scheduler.service.reminders import ReminderLoop
 
 from .conftest import EVERY_DAY, Clock, Scheduler, settings_for, start_scheduler, stream_events, ts, utc
 
@@ -55,6 +56,22 @@ async def wait_group_reminders(s: Scheduler, count: int) -> list[ev.GroupReminde
     return group_reminders(await s.events())
 
 
+def reminder_loop(runtime: Runtime) -> ReminderLoop:
+    deps = runtime.deps
+    assert deps is not None
+    owners = [getattr(task, "__self__", None) for task in deps.tasks]  # tasks are bound methods
+    return next(owner for owner in owners if isinstance(owner, ReminderLoop))
+
+
+async def more_polls(*runtimes: Runtime, count: int = 3) -> None:
+    """Wait until every runtime's reminder loop has completed ``count`` more polls."""
+    loops = [reminder_loop(r) for r in runtimes]
+    targets = [loop.polls + count for loop in loops]
+    await eventually(
+        lambda: all(loop.polls >= t for loop, t in zip(loops, targets, strict=True)), what=f"{count} more polls"
+    )
+
+
 def start_of(r: ev.GroupReminderDue) -> datetime:
     return r.start.ToDatetime().replace(tzinfo=FIRST.tzinfo)
 
@@ -78,7 +95,7 @@ async def test_host_and_co_facilitator_get_each_offset_once(scheduler: Scheduler
 
     scheduler.clock.now = FIRST - HOUR + MINUTE
     fired = await wait_group_reminders(scheduler, 4)
-    await asyncio.sleep(0.3)  # several more polls: nothing fires again
+    await more_polls(scheduler.runtime)  # nothing fires again
     fired = group_reminders(await scheduler.events())
     assert sorted((x.peer_id, x.offset_minutes) for x in fired) == [
         ("gc1", 60),
@@ -158,7 +175,7 @@ async def test_exactly_once_across_restart_and_two_replicas(
             return not [k async for k in redis.scan_iter(match=deps.keys.pattern("outbox"))]
 
         await eventually(relayed, what="outbox drained")
-        await asyncio.sleep(0.3)  # both replicas poll several more times
+        await more_polls(first, second)  # both replicas poll again: nothing fires twice
         await eventually(relayed, what="outbox drained")
         result = await fired()
         assert sorted((x.peer_id, x.offset_minutes) for x in result) == [

@@ -68,6 +68,7 @@ class ReminderLoop:
         self.ctx, self.firing = ctx, firing
         self.groups = GroupStore(ctx.store)
         self.fired = 0
+        self.polls = 0  # completed polls (a test waits for more to show that nothing fires again)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -87,6 +88,7 @@ class ReminderLoop:
             for peer_id in await store.peers_with_due_reminders(peers[start : start + PEERS_PER_TRIP], now):
                 fired += await self.fire_peer(peer_id, now)
         self.fired += fired
+        self.polls += 1
         return fired
 
     async def fire_peer(self, peer_id: str, now: datetime) -> int:
