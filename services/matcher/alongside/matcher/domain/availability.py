@@ -61,6 +61,18 @@ def week_start(now: datetime) -> datetime:
     return monday.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def horizon_weeks(now: datetime, horizon: timedelta) -> tuple[datetime, ...]:
+    """Monday 00:00 UTC of every calendar week the horizon from the start of
+    ``now``'s UTC day touches; only the week of today when ``horizon`` is zero."""
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    week, last = week_start(day), week_start(day + max(horizon - timedelta(seconds=1), timedelta(0)))
+    weeks = []
+    while week <= last:
+        weeks.append(week)
+        week += ONE_WEEK
+    return tuple(weeks)
+
+
 @lru_cache(maxsize=16384)
 def week_plan(time_zone: str, week: datetime) -> Plan:
     """The zone's offsets over the UTC week from ``week``; a slot takes the offset in force at its start."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from alongside.matcher.domain import availability as av
 from alongside.matcher.domain.groups import CommunityGroup, GroupPathway
@@ -44,21 +44,6 @@ class Fit:
         points += LANGUAGE_POINTS if self.language else 0.0
         points += MODALITY_POINTS if self.preferred_ways else 0.0
         return points + (NEARBY_POINTS if self.nearby else 0.0)
-
-
-def horizon_weeks(now: datetime, horizon: timedelta) -> tuple[datetime, ...]:
-    """Monday 00:00 UTC of every week the horizon from the start of ``now``'s UTC day touches.
-
-    Only the week of today when ``horizon`` is zero; the roster index looks
-    at the same weeks (``RosterIndex.engagement``).
-    """
-    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    week, last = av.week_start(day), av.week_start(day + max(horizon - timedelta(seconds=1), timedelta(0)))
-    weeks = []
-    while week <= last:
-        weeks.append(week)
-        week += av.ONE_WEEK
-    return tuple(weeks)
 
 
 def fit(

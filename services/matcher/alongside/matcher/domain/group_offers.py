@@ -24,8 +24,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from alongside.matcher.domain.availability import horizon_weeks
 from alongside.matcher.domain.explain_group import group_reasons
-from alongside.matcher.domain.group_fit import Fit, fit, horizon_weeks
+from alongside.matcher.domain.group_fit import Fit, fit
 from alongside.matcher.domain.groups import CommunityGroup, GroupPathway
 from alongside.matcher.domain.model import MatchRequest
 from alongside.matcher.domain.results import Contribution

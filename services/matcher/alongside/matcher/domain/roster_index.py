@@ -23,7 +23,6 @@ from alongside.matcher.domain.tag_matrix import MEMO_LIMIT, IntArray, TagMatrix,
 COMMON_SESSIONS = (30, 45, 60, 90)
 # How far ahead a match must keep working unless the caller says (MatcherSettings).
 DEFAULT_HORIZON = timedelta(weeks=26)
-SECOND = timedelta(seconds=1)
 # Engagements kept per index: participant zones x horizons in use today.
 ENGAGEMENTS_KEPT = 256
 
@@ -130,16 +129,14 @@ class RosterIndex:
                 stretch.week.run_words(av.session_slots(minutes))
 
     def _engagement(self, day: datetime, time_zone: str, horizon: timedelta) -> Engagement:
-        week, last = av.week_start(day), av.week_start(day + max(horizon - SECOND, timedelta(0)))
         seen: set[tuple[tuple[av.Plan, ...], av.Plan]] = set()
         stretches = []
-        while week <= last:
+        for week in av.horizon_weeks(day, horizon):
             plans = tuple(av.week_plan(zone, week) for zone in self.zones)
             mine = av.week_plan(time_zone, week)
             if (plans, mine) not in seen:
                 seen.add((plans, mine))
                 stretches.append(Stretch(week, self._week(plans), mine))
-            week += av.ONE_WEEK
         return Engagement(day, horizon, tuple(stretches))
 
     def _week(self, plans: tuple[av.Plan, ...]) -> PeerWeek:
